@@ -35,8 +35,11 @@ let package = Package(
             .product(name: "Atomics", package: "swift-atomics"),
         ], swiftSettings: strict),
 
+        // Network-namespace test bed, shared by `synwall demo`, the benchmark and the integration tests.
+        .target(name: "Sandbox", swiftSettings: strict),
+
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall",
+            "Firewall", "Sandbox",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -46,7 +49,7 @@ let package = Package(
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Firewall"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: [], resources: [.copy("Scripts")],
+        .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"], resources: [.copy("Scripts")],
                     swiftSettings: strict),
     ]
 )
