@@ -41,6 +41,8 @@ public final class Sandbox: @unchecked Sendable {
 
     let ipPath: String
     private let lock = NSLock()
+    /// Held for the whole of a teardown, so a concurrent caller returns only once it is done.
+    private let teardownLock = NSLock()
     private var spawned: [SandboxProcess] = []
     private var namespacesCreated: [String] = []
     private var isTornDown = false
@@ -230,8 +232,11 @@ public final class Sandbox: @unchecked Sendable {
 
     /// Stops every spawned process that still runs (SIGTERM, then SIGKILL after a short grace),
     /// deletes the namespaces (with their veths and firewall tables) and the scratch directory.
-    /// Safe to call more than once and from any thread.
+    /// Safe to call more than once and from any thread; a call made while another thread tears
+    /// down returns when that teardown has finished.
     public func teardown() {
+        teardownLock.lock()
+        defer { teardownLock.unlock() }
         lock.lock()
         guard !isTornDown else {
             lock.unlock()

@@ -50,6 +50,17 @@ public final class SandboxProcess: @unchecked Sendable {
         self.stderrPath = stderrPath
     }
 
+    /// Starts `arguments` in the caller's own network namespace, output captured to files in
+    /// `outputDirectory` (which must exist). A bare command name is looked up in the system
+    /// directories. The caller stops it (``stop(grace:)``); no sandbox tracks it.
+    public static func start(_ arguments: [String], outputDirectory: URL) throws -> SandboxProcess {
+        var command = arguments
+        if let first = command.first, !first.contains("/"), let path = ExecutableLocator.locate(first) {
+            command[0] = path
+        }
+        return try launch(command, displayCommand: arguments, namespace: nil, directory: outputDirectory)
+    }
+
     /// Starts `arguments` (first element: an executable path) with output captured in `directory`.
     static func launch(
         _ arguments: [String], displayCommand: [String], namespace: String?, directory: URL

@@ -64,15 +64,15 @@ struct DemoCommand: ParsableCommand {
             do {
                 try step.perform(context)
             } catch {
-                context.say("   Failed: \(error)")
+                if !context.isInterrupted { context.say("   Failed: \(error)") }
                 context.problems += 1
                 break
             }
         }
         context.say("")
         context.cleanUp()
-        if context.isInterrupted { Foundation.exit(130) }
         context.say("Cleaned up: the namespaces, their links and synwall's rules are gone.")
+        if context.isInterrupted { Foundation.exit(130) }
         if context.problems > 0 {
             context.say("The demo ran into \(context.problems) problem\(context.problems == 1 ? "" : "s") (see above).")
             throw ExitCode.failure
@@ -123,8 +123,9 @@ extension DemoCommand {
         let daemon = try sandbox.spawn(in: sandbox.firewallHost, command)
         context.daemon = daemon
         guard daemon.waitForLine(prefix: DaemonCounters.readyLinePrefix, timeout: .seconds(10)) != nil else {
+            let exited = !daemon.isRunning
             daemon.stop(grace: .seconds(2))
-            throw DemoError.daemonNotReady(daemon.output)
+            throw exited ? DemoError.daemonExited(daemon.output) : DemoError.daemonNotReady(daemon.output)
         }
         context.say("   Running: synwall run --hook forward --log \(context.logPath)")
         for line in daemon.standardOutput.split(separator: "\n") where line.hasPrefix("synwall: ") {
@@ -298,6 +299,7 @@ extension DemoCommand {
         case noSandbox
         case noDaemon
         case daemonNotReady(CommandResult)
+        case daemonExited(CommandResult)
         case daemonHung
         case noStopLine(SandboxProcess.Termination, CommandResult)
 
@@ -308,6 +310,8 @@ extension DemoCommand {
             case .noDaemon: return "synwall is not running"
             case let .daemonNotReady(output):
                 return "synwall did not report ready within 10 s: \(output)"
+            case let .daemonExited(output):
+                return "synwall exited before it was ready: \(output)"
             case .daemonHung: return "synwall did not stop within 10 s of SIGTERM and was killed"
             case let .noStopLine(ended, output):
                 return "synwall \(ended) without its stop line: \(output)"
