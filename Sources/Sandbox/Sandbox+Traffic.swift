@@ -51,6 +51,15 @@ extension Sandbox {
         (try? connect(from: host, to: address, port: port, timeout: timeout))?.succeeded ?? false
     }
 
+    /// Waits at most `timeout` for `process` to print a line starting with `prefix`; the line,
+    /// or nil on timeout or exit (see ``SandboxProcess/waitForLine(prefix:in:timeout:)``).
+    public func waitForLine(
+        prefix: String, in process: SandboxProcess, stream: SandboxProcess.Stream = .standardOutput,
+        timeout: Duration
+    ) -> String? {
+        process.waitForLine(prefix: prefix, in: stream, timeout: timeout)
+    }
+
     /// The Python that has scapy on Debian (the first `python3` on `PATH` may not).
     public static let scapyPython = "/usr/bin/python3"
 
