@@ -42,6 +42,7 @@ extension IntegrationTests {
                 line.range(of: DaemonCounters.stopLinePrefix).flatMap { DaemonCounters(stopLine: String(line[$0.lowerBound...])) }
             }
             #expect((counters?.received ?? 0) > 0, "the demo's traffic went through the queue: \(output)")
+            #expect(output.contains("has no synwall rule left"), "the demo checked the router: \(output)")
             #expect(output.contains("Cleaned up"), "\(output)")
             #expect(try leftoverNamespaces(of: demo.pid).isEmpty)
         }

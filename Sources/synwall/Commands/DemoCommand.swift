@@ -174,7 +174,19 @@ extension DemoCommand {
         }
         context.say("   synwall received \(counters.received) packets from the kernel: it accepted "
                     + "\(counters.accepted) and dropped \(counters.dropped) (\(counters.malformed) of them malformed).")
-        context.say("   It \(ended == .exited(0) ? "exited cleanly" : "ended: \(ended)") and removed its rules from the router.")
+        let sandbox = try context.requireSandbox()
+        let state = try sandbox.firewallState(in: sandbox.firewallHost)
+        let leftovers = (state.iptablesMangle + "\n" + state.ip6tablesMangle + "\n" + state.nftRuleset)
+            .split(separator: "\n").filter { !$0.hasPrefix("#") && $0.lowercased().contains("synwall") }
+        let exit = ended == .exited(0) ? "exited cleanly" : "ended (\(ended))"
+        if leftovers.isEmpty {
+            context.say("   It \(exit), and the router's firewall has no synwall rule left.")
+        } else {
+            context.say("   It \(exit), but left \(leftovers.count) rule line\(leftovers.count == 1 ? "" : "s") behind, "
+                        + "first: \(leftovers[0])")
+            context.problems += 1
+        }
+        if ended != .exited(0) { context.problems += 1 }
         if counters.received == 0 {
             context.say("   No packet reached synwall, so the connections bypassed it: that is a problem.")
             context.problems += 1
