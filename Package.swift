@@ -11,7 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
     ],
     targets: [
@@ -31,7 +30,6 @@ let package = Package(
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: strict),
         .target(name: "Firewall", dependencies: [
             "Engine", "NetfilterQueue", "Capture", "EventLog",
-            .product(name: "Logging", package: "swift-log"),
             .product(name: "Atomics", package: "swift-atomics"),
         ], swiftSettings: strict),
 
@@ -39,9 +37,8 @@ let package = Package(
         .target(name: "Sandbox", swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall", "Sandbox",
+            "Firewall", "Engine", "Sandbox",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
