@@ -22,7 +22,7 @@ let package = Package(
         // Pure core: no I/O, deterministic.
         .target(name: "Wire", swiftSettings: strict),
         .target(name: "Tracking", dependencies: ["Wire"], swiftSettings: strict),
-        .target(name: "EventLog", dependencies: ["Wire"], swiftSettings: strict),
+        .target(name: "EventLog", swiftSettings: strict),
         .target(name: "Engine", dependencies: ["Wire", "Tracking", "EventLog"], swiftSettings: strict),
 
         // Edges to the OS.
@@ -44,8 +44,9 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: strict),
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Firewall"],
+        .testTarget(name: "CaptureTests", dependencies: ["Capture"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"], resources: [.copy("Scripts")],
                     swiftSettings: strict),
     ]
