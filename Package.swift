@@ -43,6 +43,7 @@ let package = Package(
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: strict),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall"], swiftSettings: strict),
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),

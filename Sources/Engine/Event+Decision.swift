@@ -7,13 +7,13 @@ extension Event {
         let summary = decision.summary
         var tcp: TCPFields?
         if let summary, summary.isTCP {
-            tcp = TCPFields(flags: summary.flags.description, seq: summary.sequence, ack: summary.acknowledgment,
+            tcp = TCPFields(flags: UInt8(truncatingIfNeeded: summary.flags.rawValue), seq: summary.sequence, ack: summary.acknowledgment,
                             win: summary.window)
         }
         self.init(timestampNanoseconds: timestampNanoseconds,
                   eventType: decision.verdict == .drop ? .drop : .anomaly,
                   queue: queue,
-                  proto: summary?.protocolName ?? "IP",
+                  proto: summary.map { Event.protocolName($0.proto) } ?? "IP",
                   sourceIP: summary?.source.description ?? "",
                   sourcePort: summary.flatMap { $0.hasPorts ? $0.sourcePort : nil },
                   destinationIP: summary?.destination.description ?? "",

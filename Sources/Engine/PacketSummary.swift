@@ -1,3 +1,4 @@
+import EventLog
 import Wire
 
 /// The few facts about a packet that verdict output and events need, copied out of the
@@ -57,15 +58,7 @@ public struct PacketSummary: Sendable, Equatable {
     }
 
     /// The protocol's display name, as the event log and replay print it.
-    public var protocolName: String {
-        switch proto {
-        case 6: return "TCP"
-        case 17: return "UDP"
-        case 1: return "ICMP"
-        case 58: return "IPv6-ICMP"
-        default: return String(proto)
-        }
-    }
+    public var protocolName: String { Event.protocolName(proto) }
 }
 
 /// The decision for one packet, with what is needed to report it.

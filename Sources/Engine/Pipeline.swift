@@ -40,7 +40,7 @@ public struct Pipeline: Sendable {
         case .packet(let decoded):
             packet = decoded
         case .malformed(let anomaly):
-            return Decision(verdict: .drop, reason: anomaly.isFragmentProblem ? .fragment : .malformed,
+            return Decision(verdict: .drop, reason: anomaly.dropReason,
                             anomaly: anomaly)
         }
         let summary = PacketSummary(packet)

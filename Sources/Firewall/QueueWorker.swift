@@ -57,7 +57,7 @@ final class QueueWorker: @unchecked Sendable {
             let generation = reopenLog.load(ordering: .relaxed)
             if generation != logGeneration {
                 logGeneration = generation
-                log?.reopen()
+                try? log?.reopen()
             }
         }
         // The queue rules are gone by now: give every packet still queued its verdict.

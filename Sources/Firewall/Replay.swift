@@ -34,8 +34,8 @@ public struct Replay {
                 "\"skipped_frames\":\(skippedFrames)", "\"link_type\":\"\(linkType)\"",
             ]
             if let firstTimestamp, let lastTimestamp {
-                fields.append("\"first_ts\":\"\(EventTimestamp.format(firstTimestamp))\"")
-                fields.append("\"last_ts\":\"\(EventTimestamp.format(lastTimestamp))\"")
+                fields.append("\"first_ts\":\"\(EventTimestamp.string(nanoseconds: firstTimestamp))\"")
+                fields.append("\"last_ts\":\"\(EventTimestamp.string(nanoseconds: lastTimestamp))\"")
             }
             return "{\"summary\":{" + fields.joined(separator: ",") + "}}"
         }
@@ -63,7 +63,7 @@ public struct Replay {
 
     /// `{"index":1,"ts":"…","proto":"TCP","src":"…","sport":…,"dst":"…","dport":…,"flags":"S","verdict":"accept"}`
     static func line(index: Int, timestamp: UInt64, decision: Decision) -> String {
-        var fields = ["\"index\":\(index)", "\"ts\":\"\(EventTimestamp.format(timestamp))\""]
+        var fields = ["\"index\":\(index)", "\"ts\":\"\(EventTimestamp.string(nanoseconds: timestamp))\""]
         if let s = decision.summary {
             fields.append("\"proto\":\"\(s.protocolName)\"")
             fields.append("\"src\":\"\(s.source)\"")
@@ -74,8 +74,15 @@ public struct Replay {
         }
         fields.append("\"verdict\":\"\(decision.verdict.rawValue)\"")
         if let reason = decision.reason { fields.append("\"reason\":\"\(reason.rawValue)\"") }
-        if let anomaly = decision.anomaly { fields.append("\"detail\":" + JSONString.quoted(anomaly.detail)) }
+        if let anomaly = decision.anomaly { fields.append("\"detail\":" + Self.quoted(anomaly.detail)) }
         if let state = decision.state { fields.append("\"state\":\"\(state)\"") }
         return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// A JSON string literal, escaped as the event log escapes.
+    static func quoted(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        JSONLinesEncoder.appendString(text, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -14,3 +14,13 @@ func errnoText(_ code: Int32) -> String {
 struct Errno: Error, Equatable {
     var code: Int32
 }
+
+/// The command name of process `pid` from /proc, or nil.
+func processName(pid: UInt32) -> String? {
+    guard let file = fopen("/proc/\(pid)/comm", "r") else { return nil }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 64)
+    guard fgets(&buffer, Int32(buffer.count), file) != nil else { return nil }
+    let name = String(String(cString: buffer).prefix { $0 != "\n" })
+    return name.isEmpty ? nil : name
+}

@@ -18,7 +18,11 @@ public enum NetfilterQueueError: Error, Equatable, CustomStringConvertible {
         case let .systemCall(operation, code):
             return "\(operation) failed: \(errnoText(code))"
         case let .queueBusy(queue, owner):
-            let who = owner.map { " by netlink port \($0)" } ?? ""
+            let who = owner.map { port in
+                // The first netlink socket of a process gets the process id as its port id.
+                if let name = processName(pid: port) { return " by process \(port) (\(name))" }
+                return " by netlink port \(port)"
+            } ?? ""
             return "NFQUEUE queue \(queue) is already bound\(who): another synwall (or another NFQUEUE "
                 + "program) is using it; stop it or choose another queue with --queue"
         case let .permissionDenied(queue):

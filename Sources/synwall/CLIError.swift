@@ -23,8 +23,20 @@ extension ParsableCommand {
         do {
             try body()
         } catch let error as CLIError {
-            fputs("synwall: error: \(error.message)\n", stderr)
+            writeLine("synwall: error: \(error.message)", to: 2)
             throw ExitCode(error.status)
         }
+    }
+}
+
+/// Writes `text` and a newline straight to a file descriptor (1 stdout, 2 stderr), unbuffered,
+/// so that lines reach a pipe at once.
+func writeLine(_ text: String, to fd: Int32 = 1) {
+    var bytes = Array(text.utf8)
+    bytes.append(UInt8(ascii: "\n"))
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n > 0 { offset += n } else if n < 0, errno == EINTR { continue } else { return }
     }
 }

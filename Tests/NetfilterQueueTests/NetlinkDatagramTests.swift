@@ -16,9 +16,9 @@ private func packetMessage(id: UInt32, payload: [UInt8], capLen: UInt32? = nil, 
     func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian, Array.init) }
     attribute(1, be32(id) + [0x08, 0x00, 3])  // NFQA_PACKET_HDR: id, ETH_P_IP, hook 3
     if let mark { attribute(3, be32(mark)) }
-    if let capLen { attribute(10, be32(capLen)) }
-    if let skbInfo { attribute(11, be32(skbInfo)) }
-    attribute(9, payload)  // NFQA_PAYLOAD
+    if let capLen { attribute(13, be32(capLen)) }  // NFQA_CAP_LEN
+    if let skbInfo { attribute(14, be32(skbInfo)) }  // NFQA_SKB_INFO
+    attribute(10, payload)  // NFQA_PAYLOAD
     var message: [UInt8] = []
     let total = UInt32(16 + 4 + attributes.count)
     message += withUnsafeBytes(of: total.littleEndian, Array.init)

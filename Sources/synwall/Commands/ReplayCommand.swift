@@ -28,8 +28,8 @@ struct ReplayCommand: ParsableCommand {
         + "accept or drop.", valueName: "verdict"))
     var policy: Verdict = .accept
 
-    @Flag(name: .long, help: "Verify checksums (captures taken on a sending host often hold offloaded, "
-        + "not-yet-computed checksums, so this is off by default).")
+    @Flag(name: .long, help: ArgumentHelp("Verify checksums (captures taken on a sending host often hold "
+        + "offloaded, not-yet-computed checksums, so this is off by default)."))
     var verifyChecksums = false
 
     func run() throws {
@@ -40,7 +40,7 @@ struct ReplayCommand: ParsableCommand {
             do {
                 result = try replay.run(perPacket: summary ? nil : { print($0) })
             } catch {
-                throw CLIError(error.description, status: 2)
+                throw CLIError(String(describing: error), status: 2)
             }
             print(result.json)
         }

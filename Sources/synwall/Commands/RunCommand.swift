@@ -106,8 +106,7 @@ struct RunCommand: ParsableCommand {
             queues: range, attach: attach, hooks: hook.isEmpty ? [.input] : hook, failOpen: failOpen, logPath: log,
             pipeline: PipelineConfiguration(defaultVerdict: policy, verifyChecksums: verifyChecksums),
             queueMaxLength: queueMaxlen, copyRange: copyRange, receiveBufferBytes: receiveBuffer)
-        setvbuf(stdout, nil, _IOLBF, 0)
-        let daemon = Daemon(configuration: configuration) { line in print(line) }
+        let daemon = Daemon(configuration: configuration) { line in writeLine(line) }
         do {
             _ = try daemon.run()
         } catch {
