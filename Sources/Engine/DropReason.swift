@@ -31,6 +31,29 @@ public enum DropReason: String, Sendable, CaseIterable, Hashable {
     case policy
 }
 
+extension DropReason {
+    /// Position in `allCases`, without building the `allCases` array (that allocates).
+    @inlinable
+    var ordinal: Int {
+        switch self {
+        case .malformed: return 0
+        case .badChecksum: return 1
+        case .fragment: return 2
+        case .noConnection: return 3
+        case .handshakeOrder: return 4
+        case .invalidFlags: return 5
+        case .badSeq: return 6
+        case .badAck: return 7
+        case .rstInvalid: return 8
+        case .synInEstablished: return 9
+        case .icmpUnrelated: return 10
+        case .rateLimited: return 11
+        case .tableFull: return 12
+        case .policy: return 13
+        }
+    }
+}
+
 /// The decision for one packet.
 public enum Verdict: String, Sendable, Equatable {
     case accept

@@ -21,9 +21,7 @@ public struct PipelineCounters: Sendable, Equatable {
     }
 
     @usableFromInline
-    static func index(of reason: DropReason) -> Int {
-        DropReason.allCases.firstIndex(of: reason) ?? 0
-    }
+    static func index(of reason: DropReason) -> Int { reason.ordinal }
 
     /// Adds `other` into this (for totals across workers).
     public mutating func add(_ other: PipelineCounters) {

@@ -138,3 +138,9 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
         #expect(!line.contains("\"queue\""))
     }
 }
+
+@Suite struct DropReasonOrdinalTests {
+    @Test func ordinalsMatchAllCases() {
+        for (i, reason) in DropReason.allCases.enumerated() { #expect(reason.ordinal == i) }
+    }
+}
