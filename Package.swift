@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "NetfilterQueue", dependencies: ["CNetfilterQueue"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: strict),
         .target(name: "Firewall", dependencies: [
+            "Tracking",
             "Engine", "NetfilterQueue", "Capture", "EventLog",
             .product(name: "Atomics", package: "swift-atomics"),
         ], swiftSettings: strict),
@@ -37,13 +38,13 @@ let package = Package(
         .target(name: "Sandbox", swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall", "Engine", "Sandbox",
+            "Firewall", "Engine", "Tracking", "Sandbox",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: strict),
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking"], swiftSettings: strict),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking"], swiftSettings: strict),
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),

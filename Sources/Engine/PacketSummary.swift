@@ -1,4 +1,5 @@
 import EventLog
+import Tracking
 import Wire
 
 /// The few facts about a packet that verdict output and events need, copied out of the

@@ -1,3 +1,4 @@
+import Tracking
 import Wire
 
 /// Settings of the pure pipeline.

@@ -1,3 +1,4 @@
+import Tracking
 /// Per-pipeline counters: plain integers, owned by the one thread that runs the pipeline.
 public struct PipelineCounters: Sendable, Equatable {
     public var packets = 0

@@ -1,5 +1,6 @@
 import Atomics
 import Engine
+import Tracking
 import EventLog
 import NetfilterQueue
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Capture
 import Engine
+import Tracking
 import EventLog
 
 /// `synwall replay`: the live pipeline run over a capture file, with time taken from the capture.

@@ -1,4 +1,5 @@
 @testable import Engine
+import Tracking
 import EventLog
 import Testing
 import Wire

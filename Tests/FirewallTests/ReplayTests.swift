@@ -1,5 +1,6 @@
 import Capture
 import Engine
+import Tracking
 @testable import Firewall
 import Foundation
 import Testing

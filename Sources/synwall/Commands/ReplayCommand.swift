@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Tracking
 import Firewall
 #if canImport(Glibc)
 import Glibc

@@ -34,7 +34,7 @@ public enum DropReason: String, Sendable, CaseIterable, Hashable {
 extension DropReason {
     /// Position in `allCases`, without building the `allCases` array (that allocates).
     @inlinable
-    var ordinal: Int {
+    public var ordinal: Int {
         switch self {
         case .malformed: return 0
         case .badChecksum: return 1
