@@ -131,7 +131,7 @@ extension DemoCommand {
         for line in daemon.standardOutput.split(separator: "\n") where line.hasPrefix("synwall: ") {
             context.say("   | \(line)")
         }
-        context.say("   Every TCP packet the router forwards now goes through synwall before it moves on.")
+        context.say("   Every IP packet the router forwards now goes through synwall before it moves on.")
     }
 
     static func startServer(_ context: Context) throws {

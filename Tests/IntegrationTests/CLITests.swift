@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// The command line is an interface: errors, exit codes and help are asserted verbatim.
+@Suite struct CLITests {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func synwall(_ arguments: String...) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Harness.synwallBinary())
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func unknownOptionIsOneLineAndExit64() throws {
+        let result = try synwall("run", "--bogus")
+        #expect(result.status == 64)
+        #expect(result.stderr == "synwall: error: Unknown option '--bogus'. Did you mean '--log'? (see 'synwall help')\n")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func conflictingOptionsAreRejectedBeforeAnythingHappens() throws {
+        let both = try synwall("run", "--queue", "1", "--queues", "2-3")
+        #expect(both.status == 64)
+        #expect(both.stderr == "synwall: error: use either --queue or --queues, not both (see 'synwall help')\n")
+        let hook = try synwall("run", "--attach", "none", "--hook", "input")
+        #expect(hook.stderr.hasPrefix("synwall: error: --hook has no effect with --attach none"))
+        let range = try synwall("run", "--queues", "5-2")
+        #expect(range.status == 64)
+        #expect(range.stderr.split(separator: "\n").count == 1)
+        let maxlen = try synwall("run", "--queue-maxlen", "70000")
+        #expect(maxlen.stderr == "synwall: error: --queue-maxlen must be between 1 and 65536 (the kernel holds at most 65536) (see 'synwall help')\n")
+    }
+
+    @Test func replayOfAMissingFileIsExit2() throws {
+        let result = try synwall("replay", "/nonexistent/capture.pcap")
+        #expect(result.status == 2)
+        #expect(result.stderr == "synwall: error: cannot open capture file '/nonexistent/capture.pcap': No such file or directory; give the path of a readable pcap or pcapng file\n")
+    }
+
+    @Test func replayOfAFileThatIsNotACaptureIsExit2() throws {
+        let path = Harness.packageRoot.appendingPathComponent("Tests/CaptureTests/Fixtures/not-a-capture.txt").path
+        let result = try synwall("replay", path)
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("synwall: error: "))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func replayPrintsOneJSONObjectPerPacketThenTheSummary() throws {
+        let path = Harness.packageRoot.appendingPathComponent("Tests/CaptureTests/Fixtures/raw.pcap").path
+        let result = try synwall("replay", path)
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 7)
+        #expect(lines.last?.hasPrefix("{\"summary\":{\"packets\":6,\"accepted\":6,\"dropped\":0,") == true)
+        let summaryOnly = try synwall("replay", "--summary", path)
+        #expect(summaryOnly.stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test func helpNamesEveryCommandAndOption() throws {
+        let root = try synwall("--help")
+        #expect(root.status == 0)
+        for command in ["run", "replay", "demo"] { #expect(root.stdout.contains("  \(command) ")) }
+        #expect(!root.stdout.contains("peer"))  // hidden helper
+        let run = try synwall("run", "--help")
+        for option in ["--rules", "--queue ", "--queues", "--attach", "--hook", "--fail-open", "--log", "--policy",
+                       "--queue-maxlen", "--copy-range", "--receive-buffer", "--verify-checksums"]
+        {
+            #expect(run.stdout.contains(option), "run --help lacks \(option)")
+        }
+        #expect(run.stdout.contains("fails closed by default"))
+        let replay = try synwall("help", "replay")
+        #expect(replay.stdout.contains("--summary"))
+    }
+}
