@@ -113,6 +113,17 @@ alive() {
 	[[ ${stat:0:1} != Z ]]
 }
 
+# CPU time (ns) the consumer's threads have used so far, from /proc/PID/task/*/schedstat,
+# without forking: sets cpu_ns.
+consumer_cpu_ns() {
+	local f t sum=0
+	for f in /proc/"$1"/task/*/schedstat; do
+		read -r t _ <"$f" 2>/dev/null || continue
+		sum=$((sum + t))
+	done
+	cpu_ns=$sum
+}
+
 in_sink() { ip netns exec "$SINK_NS" "$@"; }
 in_gen() { ip netns exec "$GEN_NS" "$@"; }
 
@@ -236,12 +247,14 @@ flood() { # flood ARGS... -> prints udp-flood's line
 
 # throughput kernel|c|synwall -> appends packets/s to the array named results_<case>
 throughput() {
-	local kind=$1 line sent elapsed passed rate stopped=""
+	local kind=$1 line sent elapsed passed rate stopped="" cpu0=0 per_packet="-"
 	if [[ $kind == kernel ]]; then
 		set_mangle_rule ACCEPT
 	else
 		set_mangle_rule NFQUEUE
 		start_consumer "$kind"
+		consumer_cpu_ns "$consumer_pid"
+		cpu0=$cpu_ns
 	fi
 	line=$(flood -t "$RUN_SECONDS")
 	passed=$(passed_count)
@@ -250,14 +263,18 @@ throughput() {
 	local drops="-"
 	if [[ $kind != kernel ]]; then
 		wait_queue_empty "$consumer_pid"
+		consumer_cpu_ns "$consumer_pid"
 		read_queue "$consumer_pid"
 		drops="queue_dropped=$q_dropped user_dropped=$q_user_dropped"
+		# Consumer CPU per packet verdicted, over the flood and its tail.
+		per_packet=$(awk -v c=$((cpu_ns - cpu0)) -v n="$(passed_count)" 'BEGIN { printf "%.0f", (n > 0 ? c / n : 0) }')
 		stop_consumer
 		stopped=$stopped_line
+		eval "cpu_$kind+=(\"$per_packet\")"
 	fi
 	rate=$(awk -v p="$passed" -v e="$elapsed" 'BEGIN { printf "%.0f", p / e }')
-	printf '  %-8s sent=%-9s passed=%-9s in %.2f s -> %8s pkt/s  %s\n' \
-		"$kind" "$sent" "$passed" "$elapsed" "$rate" "$drops"
+	printf '  %-8s sent=%-9s passed=%-9s in %.2f s -> %8s pkt/s  consumer %s ns/pkt  %s\n' \
+		"$kind" "$sent" "$passed" "$elapsed" "$rate" "$per_packet" "$drops"
 	[[ -n $stopped ]] && printf '           %s\n' "$stopped"
 	eval "results_$kind+=(\"$rate\")"
 }
@@ -281,6 +298,8 @@ drain() {
 	if [[ $queued != "$BACKLOG" ]]; then
 		echo "run.sh: warning: $queued of $BACKLOG packets queued (queue_dropped=$q_dropped user_dropped=$q_user_dropped); timing those" >&2
 	fi
+	consumer_cpu_ns "$consumer_pid"
+	local cpu0=$cpu_ns
 	t0=$EPOCHREALTIME
 	kill -CONT "$consumer_pid"
 	local done=0
@@ -294,16 +313,20 @@ drain() {
 	done
 	t1=$EPOCHREALTIME
 	((done == 1)) || die "the $kind consumer left $q_len packets queued after 10 s"
+	consumer_cpu_ns "$consumer_pid"
+	local per_packet
+	per_packet=$(awk -v c=$((cpu_ns - cpu0)) -v n="$queued" 'BEGIN { printf "%.0f", (n > 0 ? c / n : 0) }')
 	local passed
 	passed=$(passed_count)
 	stop_consumer
 	stopped=$stopped_line
 	rate=$(awk -v n="$queued" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
-	printf '  %-8s queued=%-6s drained in %.1f ms -> %8s pkt/s  (passed=%s; %s)\n' "$kind" "$queued" \
-		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')" "$rate" "$passed" \
-		"$(flood_field sent "$line") sent"
+	printf '  %-8s queued=%-6s drained in %.1f ms -> %8s pkt/s  consumer %s ns/pkt  (passed=%s; %s sent)\n' \
+		"$kind" "$queued" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')" \
+		"$rate" "$per_packet" "$passed" "$(flood_field sent "$line")"
 	[[ -n $stopped ]] && printf '           %s\n' "$stopped"
 	eval "drain_$kind+=(\"$rate\")"
+	eval "dcpu_$kind+=(\"$per_packet\")"
 }
 
 # summary VALUES... -> "mean min max"
@@ -316,6 +339,9 @@ summary() {
 # ---------------------------------------------------------------- run
 
 results_kernel=() results_c=() results_synwall=() drain_c=() drain_synwall=()
+cpu_c=() cpu_synwall=() dcpu_c=() dcpu_synwall=()
+# The script itself (its polling loop, iptables calls) stays off the consumer's CPU.
+taskset -pc "$GEN_CPU" $$ >/dev/null
 consumers=(c)
 ((SKIP_SYNWALL == 1)) || consumers+=(synwall)
 
@@ -345,22 +371,26 @@ done
 read -r load1 _ </proc/loadavg
 echo
 echo "synwall commit $commit (load average at end: $load1)"
-printf '%-28s %12s %25s\n' "case" "mean pkt/s" "min - max"
-row() { # row LABEL VALUES...
-	local label=$1
-	shift
-	local mean min max
+printf '%-28s %12s %25s %18s\n' "case" "mean pkt/s" "min - max" "consumer ns/pkt"
+row() { # row LABEL CPU-ARRAY-NAME VALUES...
+	local label=$1 cpu_array=$2
+	shift 2
+	local mean min max cpu="-"
 	read -r mean min max < <(summary "$@")
-	printf '%-28s %12s %25s\n' "$label" "$mean" "$min - $max"
+	if [[ -n $cpu_array ]]; then
+		eval "local -a cpus=(\"\${${cpu_array}[@]}\")"
+		read -r cpu _ < <(summary "${cpus[@]}")
+	fi
+	printf '%-28s %12s %25s %18s\n' "$label" "$mean" "$min - $max" "$cpu"
 }
-row "kernel only (no queue)" "${results_kernel[@]}"
-row "C reader" "${results_c[@]}"
+row "kernel only (no queue)" "" "${results_kernel[@]}"
+row "C reader" cpu_c "${results_c[@]}"
 if ((SKIP_SYNWALL == 0)); then
-	row "synwall run" "${results_synwall[@]}"
+	row "synwall run" cpu_synwall "${results_synwall[@]}"
 fi
-row "drain, C reader" "${drain_c[@]}"
+row "drain, C reader" dcpu_c "${drain_c[@]}"
 if ((SKIP_SYNWALL == 0)); then
-	row "drain, synwall" "${drain_synwall[@]}"
+	row "drain, synwall" dcpu_synwall "${drain_synwall[@]}"
 	read -r c_mean _ < <(summary "${results_c[@]}")
 	read -r s_mean _ < <(summary "${results_synwall[@]}")
 	read -r dc_mean _ < <(summary "${drain_c[@]}")
