@@ -169,6 +169,7 @@ passed_count() {
 read_queue() {
 	local num portid len mode range dropped user_dropped rest
 	q_len="" q_dropped="" q_user_dropped=""
+	alive "$1" || die "the consumer (pid $1) has exited; its output: $(tail -n 3 "$work/consumer.log" 2>/dev/null)"
 	while read -r num portid len mode range dropped user_dropped rest; do
 		if [[ $num == "$QUEUE" ]]; then
 			q_len=$len q_dropped=$dropped q_user_dropped=$user_dropped
