@@ -21,7 +21,8 @@ usage: run.sh [options]
   --consumer-cpu C   CPU for the consumer (default 1)
   --skip-synwall     measure only the kernel and the C reader
   -h, --help         this text
-The synwall binary is $SYNWALL_BINARY, or .build/release/synwall in the repository.
+The synwall binary is $SYNWALL_BINARY, or .build/release/synwall in the repository;
+$SYNWALL_COMMIT names the commit an external binary was built from.
 EOF
 }
 
@@ -346,7 +347,12 @@ taskset -pc "$GEN_CPU" $$ >/dev/null
 consumers=(c)
 ((SKIP_SYNWALL == 1)) || consumers+=(synwall)
 
-commit=$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The commit measured: this checkout's, unless $SYNWALL_COMMIT names the one an external
+# $SYNWALL_BINARY was built from.
+commit=${SYNWALL_COMMIT:-$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+if [[ -n ${SYNWALL_BINARY-} && -z ${SYNWALL_COMMIT-} ]]; then
+	commit="$commit (checkout; the binary comes from \$SYNWALL_BINARY, set \$SYNWALL_COMMIT to name its commit)"
+fi
 echo "NFQUEUE benchmark: synwall commit $commit, kernel $(uname -r), $(nproc) CPUs"
 echo "  ${RUN_SECONDS} s UDP flood of 64-byte payloads, $RUNS runs; generator on CPU $GEN_CPU, consumer on CPU $CONSUMER_CPU"
 echo "  copy-range $COPY_RANGE, maxlen $MAXLEN, rcvbuf $RCVBUF, backlog $BACKLOG"
