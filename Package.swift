@@ -11,7 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
     ],
     targets: [
@@ -23,15 +22,15 @@ let package = Package(
         // Pure core: no I/O, deterministic.
         .target(name: "Wire", swiftSettings: strict),
         .target(name: "Tracking", dependencies: ["Wire"], swiftSettings: strict),
-        .target(name: "EventLog", dependencies: ["Wire"], swiftSettings: strict),
+        .target(name: "EventLog", swiftSettings: strict),
         .target(name: "Engine", dependencies: ["Wire", "Tracking", "EventLog"], swiftSettings: strict),
 
         // Edges to the OS.
         .target(name: "NetfilterQueue", dependencies: ["CNetfilterQueue"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: strict),
         .target(name: "Firewall", dependencies: [
+            "Tracking",
             "Engine", "NetfilterQueue", "Capture", "EventLog",
-            .product(name: "Logging", package: "swift-log"),
             .product(name: "Atomics", package: "swift-atomics"),
         ], swiftSettings: strict),
 
@@ -39,16 +38,17 @@ let package = Package(
         .target(name: "Sandbox", swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall", "Sandbox",
+            "Firewall", "Engine", "Tracking", "Sandbox",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking"], swiftSettings: strict),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking"], swiftSettings: strict),
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Firewall"],
+        .testTarget(name: "CaptureTests", dependencies: ["Capture"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"], resources: [.copy("Scripts")],
                     swiftSettings: strict),
     ]

@@ -1,0 +1,133 @@
+/// Encodes an ``Event`` as one line of JSON (ending in `\n`), appending bytes to a caller's
+/// buffer so a writer can reuse one buffer for every event. No Foundation.
+///
+/// Keys come in a fixed order, EVE-aligned: `timestamp`, `event_type`, `queue`, `proto`,
+/// `src_ip`, `src_port`, `dest_ip`, `dest_port`, `reason`, `detail`, `state`,
+/// `tcp` (`flags`, `seq`, `ack`, `win`), `count`. Absent optionals are left out, and `count`
+/// is written only when greater than 1:
+///
+/// ```
+/// {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"drop","proto":"TCP","src_ip":"203.0.113.7","src_port":51544,"dest_ip":"192.0.2.10","dest_port":22,"reason":"invalid_flags","state":"NONE","tcp":{"flags":"FPU","seq":104,"ack":0,"win":1024},"count":37}
+/// ```
+public struct JSONLinesEncoder: Sendable {
+    /// Creates an encoder; it holds no state.
+    public init() {}
+
+    /// Appends `event` as one JSON line, ending in a newline, to `buffer`.
+    public func encode(_ event: Event, into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: Key.timestamp)
+        buffer.append(UInt8(ascii: "\""))
+        EventTimestamp.append(nanoseconds: event.timestampNanoseconds, into: &buffer)
+        buffer.append(UInt8(ascii: "\""))
+        buffer.append(contentsOf: Key.eventType)
+        Self.appendString(event.eventType.rawValue, into: &buffer)
+        if let queue = event.queue {
+            buffer.append(contentsOf: Key.queue)
+            Self.appendInteger(queue, into: &buffer)
+        }
+        buffer.append(contentsOf: Key.proto)
+        Self.appendString(event.proto, into: &buffer)
+        buffer.append(contentsOf: Key.sourceIP)
+        Self.appendString(event.sourceIP, into: &buffer)
+        if let port = event.sourcePort {
+            buffer.append(contentsOf: Key.sourcePort)
+            EventTimestamp.appendDigits(UInt64(port), width: 1, into: &buffer)
+        }
+        buffer.append(contentsOf: Key.destinationIP)
+        Self.appendString(event.destinationIP, into: &buffer)
+        if let port = event.destinationPort {
+            buffer.append(contentsOf: Key.destinationPort)
+            EventTimestamp.appendDigits(UInt64(port), width: 1, into: &buffer)
+        }
+        buffer.append(contentsOf: Key.reason)
+        Self.appendString(event.reason, into: &buffer)
+        if let detail = event.detail {
+            buffer.append(contentsOf: Key.detail)
+            Self.appendString(detail, into: &buffer)
+        }
+        if let state = event.state {
+            buffer.append(contentsOf: Key.state)
+            Self.appendString(state, into: &buffer)
+        }
+        if let tcp = event.tcp {
+            buffer.append(contentsOf: Key.tcpFlags)
+            for bit in 0..<8 where tcp.flags & (1 << bit) != 0 {
+                buffer.append(TCPFields.flagLetters[bit])
+            }
+            buffer.append(contentsOf: Key.tcpSeq)
+            EventTimestamp.appendDigits(UInt64(tcp.seq), width: 1, into: &buffer)
+            buffer.append(contentsOf: Key.tcpAck)
+            EventTimestamp.appendDigits(UInt64(tcp.ack), width: 1, into: &buffer)
+            buffer.append(contentsOf: Key.tcpWin)
+            EventTimestamp.appendDigits(UInt64(tcp.win), width: 1, into: &buffer)
+            buffer.append(UInt8(ascii: "}"))
+        }
+        if event.count > 1 {
+            buffer.append(contentsOf: Key.count)
+            Self.appendInteger(event.count, into: &buffer)
+        }
+        buffer.append(UInt8(ascii: "}"))
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    /// `event` as one JSON line (with its trailing newline); for tests and tools.
+    public func line(for event: Event) -> String {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(320)
+        encode(event, into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// Appends `text` as a quoted JSON string: `"` and `\` are escaped, control characters
+    /// become `\n`, `\r`, `\t`, `\b`, `\f` or `\u00XX`, and all other UTF-8 passes through
+    /// (a Swift `String` is always valid UTF-8).
+    public static func appendString(_ text: String, into buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                buffer.append(UInt8(ascii: "\\"))
+                buffer.append(byte)
+            case 0x0A: buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x00..<0x20:
+                buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                buffer.append(hexDigits[Int(byte >> 4)])
+                buffer.append(hexDigits[Int(byte & 0xF)])
+            default:
+                buffer.append(byte)
+            }
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private static func appendInteger(_ value: Int, into buffer: inout [UInt8]) {
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
+        EventTimestamp.appendDigits(UInt64(value.magnitude), width: 1, into: &buffer)
+    }
+
+    /// Each key with the punctuation before it and the colon after it, prepared once.
+    private enum Key {
+        static let timestamp: [UInt8] = Array(#"{"timestamp":"#.utf8)
+        static let eventType: [UInt8] = Array(#","event_type":"#.utf8)
+        static let queue: [UInt8] = Array(#","queue":"#.utf8)
+        static let proto: [UInt8] = Array(#","proto":"#.utf8)
+        static let sourceIP: [UInt8] = Array(#","src_ip":"#.utf8)
+        static let sourcePort: [UInt8] = Array(#","src_port":"#.utf8)
+        static let destinationIP: [UInt8] = Array(#","dest_ip":"#.utf8)
+        static let destinationPort: [UInt8] = Array(#","dest_port":"#.utf8)
+        static let reason: [UInt8] = Array(#","reason":"#.utf8)
+        static let detail: [UInt8] = Array(#","detail":"#.utf8)
+        static let state: [UInt8] = Array(#","state":"#.utf8)
+        static let tcpFlags: [UInt8] = Array(#","tcp":{"flags":""#.utf8)
+        static let tcpSeq: [UInt8] = Array(#"","seq":"#.utf8)
+        static let tcpAck: [UInt8] = Array(#","ack":"#.utf8)
+        static let tcpWin: [UInt8] = Array(#","win":"#.utf8)
+        static let count: [UInt8] = Array(#","count":"#.utf8)
+    }
+}

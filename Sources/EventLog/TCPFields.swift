@@ -1,0 +1,33 @@
+/// The TCP header fields an event record carries in its `tcp` object.
+public struct TCPFields: Sendable, Equatable {
+    /// The raw TCP flag bits of header byte 13: FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08,
+    /// ACK 0x10, URG 0x20, ECE 0x40, CWR 0x80. Written as letters, see ``flagsText``.
+    public var flags: UInt8
+    /// Sequence number.
+    public var seq: UInt32
+    /// Acknowledgment number (written even when ACK is not set, as the packet carried it).
+    public var ack: UInt32
+    /// The window field as carried in the header (not scaled).
+    public var win: UInt16
+
+    /// Creates the TCP fields of an event.
+    public init(flags: UInt8, seq: UInt32, ack: UInt32, win: UInt16) {
+        self.flags = flags
+        self.seq = seq
+        self.ack = ack
+        self.win = win
+    }
+
+    /// Flag letters in bit order, as the log shows them: `F S R P A U E C`, so SYN+ACK is
+    /// `"SA"` and FIN+PSH+URG is `"FPU"`; no flags give `""`.
+    public static let flagLetters: [UInt8] = Array("FSRPAUEC".utf8)
+
+    /// The flags as letters (`"SA"`, `"FPU"`, `""`); see ``flagLetters``.
+    public var flagsText: String {
+        var text = ""
+        for bit in 0..<8 where flags & (1 << bit) != 0 {
+            text.unicodeScalars.append(Unicode.Scalar(Self.flagLetters[bit]))
+        }
+        return text
+    }
+}

@@ -1,0 +1,17 @@
+import EventLog
+import NetfilterQueue
+
+/// Why `synwall run` could not start. One sentence each, saying what to do.
+public enum DaemonError: Error, CustomStringConvertible {
+    case queue(NetfilterQueueError)
+    case attach(AttachError)
+    case log(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .queue(let error): return error.description
+        case .attach(let error): return error.description
+        case let .log(path, reason): return "cannot open the event log \(path): \(reason)"
+        }
+    }
+}

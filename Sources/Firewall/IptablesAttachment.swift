@@ -1,0 +1,112 @@
+/// synwall's chains in the `mangle` table of iptables and ip6tables.
+///
+/// A queue verdict ends the traversal of the whole table it was issued from, so the chains live
+/// in `mangle` (priority −150): after synwall accepts a packet the administrator's `filter`
+/// rules still apply. Each built-in chain (INPUT, FORWARD, OUTPUT) gets one jump rule carrying
+/// the comment `synwall pid=N`; everything is added and removed with `iptables-restore
+/// --noflush`, one transaction per family.
+public struct IptablesAttachment: Attachment {
+    public let plan: AttachmentPlan
+
+    public init(plan: AttachmentPlan) { self.plan = plan }
+
+    public var summary: String {
+        "iptables (mangle " + plan.hooks.map(\.synwallChain).joined(separator: ", ") + ")"
+    }
+
+    enum Family: CaseIterable {
+        case ipv4, ipv6
+        var restore: String { self == .ipv4 ? "iptables-restore" : "ip6tables-restore" }
+        var save: String { self == .ipv4 ? "iptables-save" : "ip6tables-save" }
+    }
+
+    public func install() throws(AttachError) {
+        // Refuse when a live instance owns the chains; clear stale ones.
+        for family in Family.allCases {
+            let current = HostCommand.run([family.save, "-t", "mangle"])
+            if current.status != 0 {
+                throw .toolFailed(tool: family.save, message: current.firstErrorLine)
+            }
+            for line in current.stdout.split(separator: "\n") where line.contains("-j SYNWALL-") {
+                if let pid = InstanceOwner.pid(in: line), InstanceOwner.isLiveOtherInstance(pid) {
+                    throw .ownedByLiveInstance(what: "synwall's \(family == .ipv4 ? "iptables" : "ip6tables") chains",
+                                               pid: pid)
+                }
+            }
+            removeAll(family: family, saved: current.stdout)
+        }
+        for family in Family.allCases {
+            let result = HostCommand.run([family.restore, "--noflush"], input: installScript(family: family))
+            if result.status != 0 {
+                remove()
+                throw .toolFailed(tool: family.restore, message: result.firstErrorLine)
+            }
+        }
+    }
+
+    public func remove() {
+        for family in Family.allCases {
+            let current = HostCommand.run([family.save, "-t", "mangle"])
+            guard current.status == 0 else { continue }
+            removeAll(family: family, saved: current.stdout, onlyOwner: plan.ownerPID)
+        }
+    }
+
+    /// The iptables-restore input that creates the chains and jumps for `family`.
+    func installScript(family: Family) -> String {
+        var lines = ["*mangle"]
+        for hook in plan.hooks { lines.append(":\(hook.synwallChain) - [0:0]") }
+        let target: String
+        if plan.queues.lowerBound == plan.queues.upperBound {
+            target = "NFQUEUE --queue-num \(plan.queues.lowerBound)"
+        } else {
+            target = "NFQUEUE --queue-balance \(plan.queues.lowerBound):\(plan.queues.upperBound)"
+        }
+        let bypass = plan.bypass ? " --queue-bypass" : ""
+        for hook in plan.hooks {
+            let chain = hook.synwallChain
+            switch hook {
+            case .input: lines.append("-A \(chain) -i lo -j RETURN")
+            case .output: lines.append("-A \(chain) -o lo -j RETURN")
+            case .forward: break
+            }
+            if family == .ipv6 {
+                // Neighbour discovery keeps the link alive; it never starts a connection.
+                for type in ["router-solicitation", "router-advertisement", "neighbour-solicitation",
+                             "neighbour-advertisement", "redirect"]
+                {
+                    lines.append("-A \(chain) -p ipv6-icmp -m icmp6 --icmpv6-type \(type) -j RETURN")
+                }
+            }
+            lines.append("-A \(chain) -j \(target)\(bypass)")
+            lines.append("-I \(hook.iptablesChain) 1 -m comment --comment \"\(InstanceOwner.mark(pid: plan.ownerPID))\" -j \(chain)")
+        }
+        lines.append("COMMIT")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Deletes every jump to a SYNWALL chain found in `saved` (only those marked with
+    /// `onlyOwner` when given), then flushes and deletes the SYNWALL chains.
+    private func removeAll(family: Family, saved: String, onlyOwner: Int32? = nil) {
+        var deletions: [String] = []
+        var chains = Set<String>()
+        for line in saved.split(separator: "\n") {
+            if line.hasPrefix(":SYNWALL-") {
+                chains.insert(String(line.dropFirst().prefix { $0 != " " }))
+            } else if line.hasPrefix("-A "), line.contains("-j SYNWALL-"), !line.hasPrefix("-A SYNWALL-") {
+                if let owner = onlyOwner, InstanceOwner.pid(in: line) != owner { continue }
+                deletions.append("-D " + line.dropFirst(3))
+            }
+        }
+        if onlyOwner != nil {
+            // Our chains only: the ones our plan created.
+            chains = chains.intersection(plan.hooks.map(\.synwallChain))
+        }
+        guard !deletions.isEmpty || !chains.isEmpty else { return }
+        var lines = ["*mangle"] + deletions
+        for chain in chains.sorted() { lines.append("-F \(chain)") }
+        for chain in chains.sorted() { lines.append("-X \(chain)") }
+        lines.append("COMMIT")
+        _ = HostCommand.run([family.restore, "--noflush"], input: lines.joined(separator: "\n") + "\n")
+    }
+}

@@ -1,0 +1,112 @@
+import Atomics
+import Engine
+import Tracking
+import EventLog
+import NetfilterQueue
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One NFQUEUE queue's worker: owns its socket, its pipeline (and so its share of the
+/// connection state) and its event writer. Runs on a thread of its own; nothing on its packet
+/// path takes a lock.
+final class QueueWorker: @unchecked Sendable {
+    let queue: UInt16
+    private let socket: QueueSocket
+    private var pipeline: Pipeline
+    private let log: JSONLinesWriter?
+    private let stop: ManagedAtomic<Bool>
+    private let reopenLog: ManagedAtomic<Int>
+    private var logGeneration = 0
+    /// Decisions worth an event, kept until the round's verdicts are sent.
+    private var pendingEvents: [Decision] = []
+    private var roundTimestamp: UInt64 = 0
+    /// Events that did not fit the per-round cap.
+    private(set) var suppressedEvents = 0
+    static let maxEventsPerRound = 256
+
+    init(socket: QueueSocket, pipeline: Pipeline, log: JSONLinesWriter?, stop: ManagedAtomic<Bool>,
+         reopenLog: ManagedAtomic<Int>)
+    {
+        queue = socket.configuration.queue
+        self.socket = socket
+        self.pipeline = pipeline
+        self.log = log
+        self.stop = stop
+        self.reopenLog = reopenLog
+        pendingEvents.reserveCapacity(Self.maxEventsPerRound)
+    }
+
+    var queueStatistics: QueueStatistics { socket.statistics }
+    var pipelineCounters: PipelineCounters { pipeline.counters }
+    var eventWriteFailures: Int { log?.failedWrites ?? 0 }
+
+    /// The worker loop: receive rounds until asked to stop, then drain what is still queued.
+    func run() {
+        var consecutiveFailures = 0
+        while !stop.load(ordering: .relaxed) {
+            roundTimestamp = Self.now()
+            let round = socket.receiveRound { packet in self.handle(packet) }
+            writeEvents()
+            if case .failed = round {
+                // A persistent socket error must not spin a core: back off, bounded.
+                consecutiveFailures += 1
+                usleep(useconds_t(min(consecutiveFailures, 100) * 1000))
+            } else {
+                consecutiveFailures = 0
+            }
+            let generation = reopenLog.load(ordering: .relaxed)
+            if generation != logGeneration {
+                logGeneration = generation
+                try? log?.reopen()
+            }
+        }
+        // The queue rules are gone by now: give every packet still queued its verdict.
+        roundTimestamp = Self.now()
+        _ = socket.drain { packet in self.handle(packet) }
+        writeEvents()
+        log?.flush()
+        socket.close()
+    }
+
+    @inline(__always)
+    private func handle(_ packet: QueuedPacket) -> PacketVerdict {
+        let checksum: PacketContext.ChecksumState
+        if packet.skbInfo.contains(.checksumNotReady) {
+            checksum = .partial
+        } else if packet.skbInfo.contains(.checksumNotVerified) {
+            checksum = .unverified
+        } else {
+            checksum = .verified
+        }
+        let context = PacketContext(timestampNanoseconds: roundTimestamp, checksum: checksum,
+                                    originalLength: packet.originalLength)
+        let decision = pipeline.process(packet.payload, context: context)
+        if decision.isEvent, log != nil {
+            if pendingEvents.count < Self.maxEventsPerRound {
+                pendingEvents.append(decision)
+            } else {
+                suppressedEvents += 1
+            }
+        }
+        return decision.verdict == .accept ? .accept : .drop
+    }
+
+    /// After the verdicts: encode and write the round's events. A write failure is counted by
+    /// the writer and never reaches the packet path.
+    private func writeEvents() {
+        guard let log, !pendingEvents.isEmpty else { return }
+        for decision in pendingEvents {
+            log.append(Event(decision: decision, timestampNanoseconds: roundTimestamp, queue: Int(queue)))
+        }
+        pendingEvents.removeAll(keepingCapacity: true)
+        log.flush()
+    }
+
+    /// Wall-clock time in nanoseconds (vDSO, no system call).
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,89 @@
+import Capture
+import Engine
+import Tracking
+import EventLog
+
+/// `synwall replay`: the live pipeline run over a capture file, with time taken from the capture.
+public struct Replay {
+    public var path: String
+    public var pipeline: PipelineConfiguration
+
+    public init(path: String, pipeline: PipelineConfiguration) {
+        self.path = path
+        self.pipeline = pipeline
+    }
+
+    /// Totals of a replay.
+    public struct Summary: Sendable {
+        public var counters: PipelineCounters
+        public var skippedFrames: Int
+        public var linkType: String
+        public var firstTimestamp: UInt64?
+        public var lastTimestamp: UInt64?
+
+        /// One JSON object: `{"summary":{...}}`.
+        public var json: String {
+            var reasons: [String] = []
+            for reason in DropReason.allCases where counters.drops(reason) > 0 {
+                reasons.append("\"\(reason.rawValue)\":\(counters.drops(reason))")
+            }
+            var fields = [
+                "\"packets\":\(counters.packets)", "\"accepted\":\(counters.accepted)",
+                "\"dropped\":\(counters.dropped)", "\"reasons\":{\(reasons.joined(separator: ","))}",
+                "\"tcp\":\(counters.tcp)", "\"udp\":\(counters.udp)", "\"icmp\":\(counters.icmp)",
+                "\"other\":\(counters.otherProtocols)", "\"ipv6\":\(counters.ipv6)",
+                "\"skipped_frames\":\(skippedFrames)", "\"link_type\":\"\(linkType)\"",
+            ]
+            if let firstTimestamp, let lastTimestamp {
+                fields.append("\"first_ts\":\"\(EventTimestamp.string(nanoseconds: firstTimestamp))\"")
+                fields.append("\"last_ts\":\"\(EventTimestamp.string(nanoseconds: lastTimestamp))\"")
+            }
+            return "{\"summary\":{" + fields.joined(separator: ",") + "}}"
+        }
+    }
+
+    /// Replays the file; `perPacket` gets one JSON line per packet (nil to skip formatting).
+    public func run(perPacket: ((String) -> Void)?) throws(CaptureError) -> Summary {
+        let reader = try PcapReader(path: path)
+        var engine = Pipeline(configuration: pipeline)
+        var first: UInt64?
+        var last: UInt64?
+        while let packet = try reader.next() {
+            if first == nil { first = packet.timestampNanoseconds }
+            last = packet.timestampNanoseconds
+            let truncated = packet.originalLength > packet.networkLayer.count ? packet.originalLength : nil
+            let context = PacketContext(timestampNanoseconds: packet.timestampNanoseconds,
+                                        checksum: pipeline.verifyChecksums ? .unverified : .verified,
+                                        originalLength: truncated)
+            let decision = engine.process(packet.networkLayer, context: context)
+            perPacket?(Self.line(index: packet.index, timestamp: packet.timestampNanoseconds, decision: decision))
+        }
+        return Summary(counters: engine.counters, skippedFrames: reader.skippedFrames, linkType: reader.linkTypeName,
+                       firstTimestamp: first, lastTimestamp: last)
+    }
+
+    /// `{"index":1,"ts":"…","proto":"TCP","src":"…","sport":…,"dst":"…","dport":…,"flags":"S","verdict":"accept"}`
+    static func line(index: Int, timestamp: UInt64, decision: Decision) -> String {
+        var fields = ["\"index\":\(index)", "\"ts\":\"\(EventTimestamp.string(nanoseconds: timestamp))\""]
+        if let s = decision.summary {
+            fields.append("\"proto\":\"\(s.protocolName)\"")
+            fields.append("\"src\":\"\(s.source)\"")
+            if s.hasPorts { fields.append("\"sport\":\(s.sourcePort)") }
+            fields.append("\"dst\":\"\(s.destination)\"")
+            if s.hasPorts { fields.append("\"dport\":\(s.destinationPort)") }
+            if s.isTCP { fields.append("\"flags\":\"\(s.flags)\"") }
+        }
+        fields.append("\"verdict\":\"\(decision.verdict.rawValue)\"")
+        if let reason = decision.reason { fields.append("\"reason\":\"\(reason.rawValue)\"") }
+        if let anomaly = decision.anomaly { fields.append("\"detail\":" + Self.quoted(anomaly.detail)) }
+        if let state = decision.state { fields.append("\"state\":\"\(state)\"") }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// A JSON string literal, escaped as the event log escapes.
+    static func quoted(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        JSONLinesEncoder.appendString(text, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,255 @@
+import CNetfilterQueue
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The outcome of one receive round.
+public enum ReceiveRound: Sendable, Equatable {
+    /// This many packets were received and verdicted.
+    case packets(Int)
+    /// Nothing arrived before the receive timeout.
+    case idle
+    /// The kernel reported ENOBUFS (counted); the loop simply goes on.
+    case overrun
+    /// The receive failed with this errno (counted).
+    case failed(Int32)
+}
+
+/// One bound NFQUEUE queue: a netlink socket, its receive slots and its verdict batch.
+///
+/// Not thread-safe: after `init` it belongs to exactly one worker thread (hence the unchecked
+/// `Sendable`, which only allows handing it over once). Nothing here allocates per packet.
+public final class QueueSocket: @unchecked Sendable {
+    public let configuration: QueueConfiguration
+    /// Counters, updated by the owning thread.
+    public private(set) var statistics = QueueStatistics()
+    /// The receive buffer size the kernel granted.
+    public let receiveBufferBytes: Int
+    /// Packets that arrived before the bind was acknowledged (dropped: the pipeline was not ready).
+    public private(set) var droppedDuringStart = 0
+
+    private let socket: NetlinkSocket
+    private let slotSize: Int
+    private let slotCount: Int
+    private let slots: UnsafeMutableRawBufferPointer
+    private let iovecs: UnsafeMutablePointer<iovec>
+    private let addresses: UnsafeMutablePointer<sockaddr_nl>
+    private let headers: UnsafeMutablePointer<synwall_mmsghdr>
+    private var verdicts: VerdictBatch
+    private var closed = false
+
+    /// Opens a netlink socket, binds `configuration.queue` and configures it in one
+    /// acknowledged message.
+    public init(configuration: QueueConfiguration) throws(NetfilterQueueError) {
+        self.configuration = configuration
+        let socket: NetlinkSocket
+        switch Syscalls.openSocket() {
+        case .success(let s): socket = s
+        case .failure(let error): throw error
+        }
+        self.socket = socket
+        receiveBufferBytes = Syscalls.setReceiveBuffer(fd: socket.fd, bytes: configuration.receiveBufferBytes)
+        Syscalls.setReceiveTimeout(fd: socket.fd, milliseconds: configuration.receiveTimeoutMilliseconds)
+
+        let size = configuration.slotSize
+        let count = configuration.batchSize
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: size * count, alignment: 16)
+        let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: count)
+        let names = UnsafeMutablePointer<sockaddr_nl>.allocate(capacity: count)
+        let messages = UnsafeMutablePointer<synwall_mmsghdr>.allocate(capacity: count)
+        for i in 0 ..< count {
+            vectors[i] = iovec(iov_base: storage.baseAddress.map { $0 + i * size }, iov_len: size)
+            names[i] = sockaddr_nl()
+            messages[i] = synwall_mmsghdr()
+        }
+        slotSize = size
+        slotCount = count
+        slots = storage
+        iovecs = vectors
+        addresses = names
+        headers = messages
+        verdicts = VerdictBatch(capacity: slotCount * 2, queue: configuration.queue)
+        do {
+            try bindAndConfigure()
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    deinit { release() }
+
+    private func release() {
+        guard !closed else { return }
+        closed = true
+        Syscalls.close(socket)
+        slots.deallocate()
+        iovecs.deallocate()
+        addresses.deallocate()
+        headers.deallocate()
+    }
+
+    /// Closes the socket. Packets still queued in the kernel for this queue are dropped by it, so
+    /// call `drain` first.
+    public func close() { release() }
+
+    // MARK: Configuration
+
+    private func bindAndConfigure() throws(NetfilterQueueError) {
+        let queue = configuration.queue
+        var flags: UInt32 = 0
+        if configuration.failOpen { flags |= Syscalls.flagFailOpen }
+        if configuration.gso { flags |= Syscalls.flagGSO }
+        let mask = Syscalls.flagFailOpen | Syscalls.flagGSO
+        let sequence = UInt32(truncatingIfNeeded: time(nil))
+        var message = [UInt8](repeating: 0, count: 256)
+        let length = message.withUnsafeMutableBytes { raw in
+            Syscalls.putConfig(into: raw.baseAddress!, queue: queue, copyRange: configuration.copyRange,
+                               maxLength: configuration.maxLength, flags: flags, mask: mask, sequence: sequence)
+        }
+        let sendError = message.withUnsafeBytes { Syscalls.send(socket, $0.baseAddress!, count: length) }
+        if let sendError {
+            throw .systemCall(operation: "sending the NFQUEUE configuration for queue \(queue)", errno: sendError)
+        }
+        // Wait (bounded) for the acknowledgement. Packets that slip in before it are dropped:
+        // nothing may be left without a verdict.
+        guard let buffer = slots.baseAddress else { throw .noAcknowledgement(queue: queue) }
+        let one = UnsafeMutableRawBufferPointer(start: buffer, count: slotSize)
+        for _ in 0 ..< max(1, 2000 / configuration.receiveTimeoutMilliseconds) {
+            switch Syscalls.receiveOne(fd: socket.fd, into: one) {
+            case .failure(let e) where e.code == Syscalls.errnoAgain || e.code == Syscalls.errnoWouldBlock:
+                continue
+            case .failure(let e) where e.code == Syscalls.errnoNoBuffers:
+                statistics.enobufs += 1
+                continue
+            case .failure(let e):
+                throw .systemCall(operation: "waiting for the NFQUEUE acknowledgement for queue \(queue)", errno: e.code)
+            case .success(let count):
+                var answer: Int32?
+                NetlinkDatagram.forEachMessage(in: UnsafeRawBufferPointer(rebasing: one[0 ..< count])) { message in
+                    switch message {
+                    case let .error(code, seq) where seq == sequence:
+                        answer = code
+                    case let .packet(packet):
+                        verdicts.record(id: packet.id, verdict: .drop)
+                        droppedDuringStart += 1
+                    default:
+                        break
+                    }
+                }
+                flushVerdicts()
+                if let answer {
+                    if answer == 0 { return }
+                    let code = -answer
+                    if code == EPERM || code == EBUSY {
+                        if let owner = KernelQueueStatus.read().first(where: { $0.queue == queue }) {
+                            throw .queueBusy(queue: queue, ownerPortID: owner.portID)
+                        }
+                        throw code == EPERM ? .permissionDenied(queue: queue) : .queueBusy(queue: queue, ownerPortID: nil)
+                    }
+                    throw .configurationRejected(queue: queue, errno: code)
+                }
+            }
+        }
+        throw .noAcknowledgement(queue: queue)
+    }
+
+    // MARK: Receiving
+
+    /// Waits up to the receive timeout, then handles every datagram already queued (up to the
+    /// batch size): each packet goes to `handler`, which returns its verdict; all verdicts of
+    /// the round leave in one `sendmsg` before this returns.
+    public func receiveRound(_ handler: (QueuedPacket) -> PacketVerdict) -> ReceiveRound {
+        for i in 0 ..< slotCount {
+            headers[i].msg_hdr.msg_name = UnsafeMutableRawPointer(addresses + i)
+            headers[i].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
+            headers[i].msg_hdr.msg_iov = iovecs + i
+            headers[i].msg_hdr.msg_iovlen = 1
+            headers[i].msg_hdr.msg_control = nil
+            headers[i].msg_hdr.msg_controllen = 0
+            headers[i].msg_hdr.msg_flags = 0
+            headers[i].msg_len = 0
+        }
+        let count: Int
+        switch Syscalls.receiveMany(fd: socket.fd, headers, count: slotCount) {
+        case .success(let n):
+            count = n
+        case .failure(let failure):
+            let code = failure.code
+            if code == Syscalls.errnoAgain || code == Syscalls.errnoWouldBlock { return .idle }
+            if code == Syscalls.errnoNoBuffers {
+                statistics.enobufs += 1
+                return .overrun
+            }
+            statistics.receiveErrors += 1
+            return .failed(code)
+        }
+        guard count > 0, let base = slots.baseAddress else { return .idle }
+        let before = statistics.received
+        for i in 0 ..< count {
+            if headers[i].msg_hdr.msg_flags & Syscalls.messageTruncated != 0 {
+                statistics.truncatedDatagrams += 1
+            }
+            if addresses[i].nl_pid != 0 {
+                statistics.foreignDatagrams += 1
+                continue
+            }
+            let length = min(Int(headers[i].msg_len), slotSize)
+            let datagram = UnsafeRawBufferPointer(start: base + i * slotSize, count: length)
+            NetlinkDatagram.forEachMessage(in: datagram) { message in
+                switch message {
+                case .packet(let packet):
+                    let verdict = handler(packet)
+                    statistics.received += 1
+                    if verdict == .accept { statistics.accepted += 1 } else { statistics.dropped += 1 }
+                    verdicts.record(id: packet.id, verdict: verdict)
+                    if verdicts.needsFlush { flushDropsEarly() }
+                case let .error(code, _):
+                    if code != 0 {
+                        statistics.verdictErrors += 1
+                        statistics.lastVerdictErrno = -code
+                    }
+                case .unusable:
+                    statistics.unusableMessages += 1
+                case .other:
+                    break
+                }
+            }
+        }
+        flushVerdicts()
+        statistics.rounds += 1
+        return .packets(statistics.received - before)
+    }
+
+    /// Handles rounds until one comes back empty (or `maxRounds` pass): used at shutdown, after
+    /// the queue rules are gone, so every packet still queued gets its verdict.
+    public func drain(maxRounds: Int = 1000, _ handler: (QueuedPacket) -> PacketVerdict) -> Int {
+        var total = 0
+        for _ in 0 ..< maxRounds {
+            guard case .packets(let n) = receiveRound(handler), n > 0 else { break }
+            total += n
+        }
+        return total
+    }
+
+    private func flushDropsEarly() {
+        let bytes = verdicts.pendingDrops()
+        send(bytes)
+        verdicts.clearDrops()
+    }
+
+    private func flushVerdicts() {
+        let bytes = verdicts.finish()
+        if bytes.count > 0 { send(bytes) }
+        verdicts.reset()
+    }
+
+    private func send(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        // A verdict that does not reach the kernel leaves packets stuck: retry a few times.
+        for _ in 0 ..< 3 {
+            if Syscalls.send(socket, base, count: bytes.count) == nil { return }
+        }
+        statistics.sendErrors += 1
+    }
+}

@@ -1,0 +1,27 @@
+/// Counters kept by one queue socket. Plain integers: only the owning worker thread writes them.
+public struct QueueStatistics: Sendable, Equatable {
+    /// Packets received and verdicted.
+    public var received = 0
+    public var accepted = 0
+    public var dropped = 0
+    /// Times the kernel reported ENOBUFS: some packets could not be delivered to us (they were
+    /// dropped by the kernel, or accepted under fail-open). Never fatal.
+    public var enobufs = 0
+    /// Datagrams cut short because they did not fit a receive slot.
+    public var truncatedDatagrams = 0
+    /// Packet messages without a packet id (cannot be verdicted; should never happen).
+    public var unusableMessages = 0
+    /// Error replies from the kernel to our verdicts (stale id, wrong socket…).
+    public var verdictErrors = 0
+    public var lastVerdictErrno: Int32 = 0
+    /// Verdict datagrams that could not be sent.
+    public var sendErrors = 0
+    /// Receive calls that failed for another reason than a timeout or ENOBUFS.
+    public var receiveErrors = 0
+    /// Datagrams that did not come from the kernel (ignored).
+    public var foreignDatagrams = 0
+    /// Receive rounds that returned packets; `received / rounds` is the mean batch.
+    public var rounds = 0
+
+    public init() {}
+}

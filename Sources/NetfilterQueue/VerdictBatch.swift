@@ -1,0 +1,69 @@
+/// Collects the verdicts of one receive round and encodes them for a single `sendmsg`.
+///
+/// Drops are written as individual verdict messages as they come; accepts only raise the
+/// highest accepted id. `finish()` appends one batch ACCEPT covering every id up to it, after
+/// the drops, so the kernel (which processes a datagram's messages in order) drops the
+/// exceptions first and accepts the rest in one step. Ids compare modulo 2^32.
+struct VerdictBatch: ~Copyable {
+    private let buffer: UnsafeMutableRawBufferPointer
+    private let queue: UInt16
+    private(set) var used = 0
+    private var highestAccepted: UInt32 = 0
+    private var hasAccept = false
+    /// Number of verdicts recorded since the last reset (for statistics and tests).
+    private(set) var recorded = 0
+
+    /// Room for one message: nlmsghdr + nfgenmsg + NFQA_VERDICT_HDR, aligned.
+    static let messageSize = 32
+
+    init(capacity: Int, queue: UInt16) {
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(2, capacity + 1) * Self.messageSize,
+                                                        alignment: 8)
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        self.queue = queue
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// True when another drop message would not fit before the closing batch message.
+    var needsFlush: Bool { buffer.count - used < 2 * Self.messageSize }
+
+    /// Records the verdict for `id`.
+    mutating func record(id: UInt32, verdict: PacketVerdict) {
+        recorded += 1
+        switch verdict {
+        case .drop:
+            guard let base = buffer.baseAddress else { return }
+            used += Syscalls.putVerdict(into: base + used, queue: queue, id: id, verdict: Syscalls.verdictDrop)
+        case .accept:
+            if !hasAccept || Int32(bitPattern: id &- highestAccepted) > 0 {
+                highestAccepted = id
+            }
+            hasAccept = true
+        }
+    }
+
+    /// Appends the closing batch accept (if any packet was accepted) and returns the bytes to send.
+    mutating func finish() -> UnsafeRawBufferPointer {
+        if hasAccept, let base = buffer.baseAddress {
+            used += Syscalls.putBatchVerdict(into: base + used, queue: queue, id: highestAccepted,
+                                             verdict: Syscalls.verdictAccept)
+        }
+        return UnsafeRawBufferPointer(rebasing: buffer[0 ..< used])
+    }
+
+    /// Bytes of drop messages written so far, without the closing batch (for an early flush).
+    func pendingDrops() -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: buffer[0 ..< used])
+    }
+
+    /// Forgets the drops already sent, keeping the accept state (used after an early flush).
+    mutating func clearDrops() { used = 0 }
+
+    /// Starts a new round.
+    mutating func reset() {
+        used = 0
+        hasAccept = false
+        recorded = 0
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure the user can act on: printed as one line `synwall: error: …`, exit status 1
+/// (or the status given).
+struct CLIError: Error, CustomStringConvertible {
+    var message: String
+    var status: Int32
+
+    init(_ message: String, status: Int32 = 1) {
+        self.message = message
+        self.status = status
+    }
+
+    var description: String { message }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, turning a `CLIError` into one line on stderr and its exit status.
+    static func reportingErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as CLIError {
+            writeLine("synwall: error: \(error.message)", to: 2)
+            throw ExitCode(error.status)
+        }
+    }
+}
+
+/// Writes `text` and a newline straight to a file descriptor (1 stdout, 2 stderr), unbuffered,
+/// so that lines reach a pipe at once.
+func writeLine(_ text: String, to fd: Int32 = 1) {
+    var bytes = Array(text.utf8)
+    bytes.append(UInt8(ascii: "\n"))
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n > 0 { offset += n } else if n < 0, errno == EINTR { continue } else { return }
+    }
+}

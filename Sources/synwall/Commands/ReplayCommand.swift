@@ -1,0 +1,49 @@
+import ArgumentParser
+import Engine
+import Tracking
+import Firewall
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Run the firewall pipeline offline over a pcap or pcapng file.",
+        discussion: """
+        Reads Ethernet, raw IP and Linux cooked (SLL, SLL2) captures through libpcap and judges \
+        each packet as the live daemon would, with time taken from the capture. Prints one JSON \
+        object per packet (index, ts, proto, src, sport, dst, dport, flags, verdict, and reason \
+        when dropped) and a closing {"summary":…} object. Exit status 2 when the file cannot be \
+        read.
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The capture file (pcap or pcapng).", valueName: "file"))
+    var file: String
+
+    @Flag(name: .long, help: "Print only the closing summary.")
+    var summary = false
+
+    @Option(name: .long, help: ArgumentHelp("Verdict for packets that decode, until the rules engine decides: "
+        + "accept or drop.", valueName: "verdict"))
+    var policy: Verdict = .accept
+
+    @Flag(name: .long, help: ArgumentHelp("Verify checksums (captures taken on a sending host often hold "
+        + "offloaded, not-yet-computed checksums, so this is off by default)."))
+    var verifyChecksums = false
+
+    func run() throws {
+        try Self.reportingErrors {
+            let replay = Replay(path: file, pipeline: PipelineConfiguration(defaultVerdict: policy,
+                                                                            verifyChecksums: verifyChecksums))
+            let result: Replay.Summary
+            do {
+                result = try replay.run(perPacket: summary ? nil : { print($0) })
+            } catch {
+                throw CLIError(String(describing: error), status: 2)
+            }
+            print(result.json)
+        }
+    }
+}

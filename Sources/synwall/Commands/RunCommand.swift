@@ -1,0 +1,132 @@
+import ArgumentParser
+import Engine
+import Tracking
+import Firewall
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the firewall: attach to the host, judge every queued packet, detach on exit.",
+        discussion: """
+        synwall binds its NFQUEUE queue(s) first, then installs its rules: with --attach \
+        iptables (the default) chains SYNWALL-IN/-FWD/-OUT in the mangle table of iptables and \
+        ip6tables, so your own filter rules still apply after synwall accepts; with --attach nft \
+        a table 'inet synwall' (the kernel must support nft's queue statement); with --attach \
+        none it only listens and you queue packets yourself.
+
+        It fails closed by default: while synwall is down or its queue is full, queued packets \
+        are dropped. --fail-open lets them pass instead (queue bypass and kernel fail-open).
+
+        SIGINT or SIGTERM removes exactly what synwall installed and stops it; SIGHUP reopens \
+        the event log (for log rotation). Needs root (CAP_NET_ADMIN).
+        """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Rule file (the rule language arrives with the rules engine).",
+                                            valueName: "file"))
+    var rules: String?
+
+    @Option(name: .long, help: ArgumentHelp("NFQUEUE queue number.", valueName: "n"))
+    var queue: UInt16?
+
+    @Option(name: .long, help: ArgumentHelp("A range of queues, one worker thread each; the kernel keeps both "
+        + "directions of a connection on one queue.", valueName: "a-b"))
+    var queues: QueueRange?
+
+    @Option(name: .long, help: ArgumentHelp("How to attach: iptables, nft or none.", valueName: "mode"))
+    var attach: AttachMode = .iptables
+
+    @Option(name: .long, parsing: .singleValue,
+            help: ArgumentHelp("Hook to attach to: input, forward or output (repeat for several).", valueName: "hook"))
+    var hook: [Hook] = []
+
+    @Flag(name: .long, help: "Let packets pass unfiltered while synwall is down or overloaded.")
+    var failOpen = false
+
+    @Option(name: .long, help: ArgumentHelp("Append events (drops) as JSON Lines to this file.", valueName: "file"))
+    var log: String?
+
+    @Option(name: .long, help: ArgumentHelp("Verdict for packets that decode, until the rules engine decides: "
+        + "accept or drop.", valueName: "verdict"))
+    var policy: Verdict = .accept
+
+    @Option(name: .long, help: ArgumentHelp("Most packets the kernel holds for each queue (1-65536).",
+                                            valueName: "n"))
+    var queueMaxlen: UInt32 = 8192
+
+    @Option(name: .long, help: ArgumentHelp("Bytes of each packet copied to synwall (64-65531); the default "
+        + "covers every header the tracker reads.", valueName: "bytes"))
+    var copyRange: Int = 512
+
+    @Option(name: .long, help: ArgumentHelp("Netlink socket receive buffer per queue, in bytes.",
+                                            valueName: "bytes"))
+    var receiveBuffer: Int = 32 << 20
+
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "Verify checksums the kernel reports as unverified (drop bad ones as bad_checksum).")
+    var verifyChecksums = true
+
+    func validate() throws {
+        if queue != nil, queues != nil {
+            throw ValidationError("use either --queue or --queues, not both")
+        }
+        if rules != nil {
+            throw ValidationError("--rules is not available yet: the rule language arrives with the rules engine; "
+                + "use --policy accept|drop for now")
+        }
+        if !(1 ... 65536).contains(queueMaxlen) {
+            throw ValidationError("--queue-maxlen must be between 1 and 65536 (the kernel holds at most 65536)")
+        }
+        if !(64 ... 65531).contains(copyRange) {
+            throw ValidationError("--copy-range must be between 64 and 65531 bytes")
+        }
+        if receiveBuffer < 65536 {
+            throw ValidationError("--receive-buffer must be at least 65536 bytes")
+        }
+        if attach == .none, !hook.isEmpty {
+            throw ValidationError("--hook has no effect with --attach none; remove it or choose iptables or nft")
+        }
+    }
+
+    func run() throws {
+        try Self.reportingErrors { try runDaemon() }
+    }
+
+    private func runDaemon() throws {
+        guard geteuid() == 0 else {
+            throw CLIError("synwall run needs root (CAP_NET_ADMIN) to bind NFQUEUE queues and attach rules")
+        }
+        let range: ClosedRange<UInt16> = queues?.range ?? {
+            let q = queue ?? 0
+            return q ... q
+        }()
+        let configuration = DaemonConfiguration(
+            queues: range, attach: attach, hooks: hook.isEmpty ? [.input] : hook, failOpen: failOpen, logPath: log,
+            pipeline: PipelineConfiguration(defaultVerdict: policy, verifyChecksums: verifyChecksums),
+            queueMaxLength: queueMaxlen, copyRange: copyRange, receiveBufferBytes: receiveBuffer)
+        let daemon = Daemon(configuration: configuration) { line in writeLine(line) }
+        do {
+            _ = try daemon.run()
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+/// `A-B` on the command line.
+struct QueueRange: ExpressibleByArgument {
+    var range: ClosedRange<UInt16>
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = UInt16(parts[0]), let b = UInt16(parts[1]), a <= b else { return nil }
+        range = a ... b
+    }
+}
+
+extension AttachMode: ExpressibleByArgument {}
+extension Hook: ExpressibleByArgument {}
+extension Verdict: ExpressibleByArgument {}

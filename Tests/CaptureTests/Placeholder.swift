@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderCaptureTests() { #expect(Bool(true)) }

@@ -1,0 +1,147 @@
+@testable import Engine
+import Tracking
+import EventLog
+import Testing
+import Wire
+
+private let v4 = PacketBuilder(from: "192.0.2.1", to: "198.51.100.2")!
+private let v6 = PacketBuilder(from: "2001:db8::1", to: "2001:db8::2")!
+
+private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
+                   checksum: PacketContext.ChecksumState = .verified) -> Decision
+{
+    bytes.withUnsafeBytes { pipeline.process($0, context: PacketContext(timestampNanoseconds: 1, checksum: checksum)) }
+}
+
+@Suite struct PipelineTests {
+    @Test func acceptsAWellFormedSYNAndSummarisesIt() {
+        var pipeline = Pipeline()
+        let syn = v4.tcp(sourcePort: 40000, destinationPort: 22, sequence: 1000, flags: .syn, window: 1024)
+        let decision = judge(syn, &pipeline)
+        #expect(decision.verdict == .accept)
+        #expect(decision.reason == nil)
+        let summary = decision.summary
+        #expect(summary?.source.description == "192.0.2.1")
+        #expect(summary?.destination.description == "198.51.100.2")
+        #expect(summary?.sourcePort == 40000)
+        #expect(summary?.destinationPort == 22)
+        #expect(summary?.flags == .syn)
+        #expect(summary?.sequence == 1000)
+        #expect(summary?.window == 1024)
+        #expect(summary?.protocolName == "TCP")
+        #expect(pipeline.counters.packets == 1)
+        #expect(pipeline.counters.accepted == 1)
+        #expect(pipeline.counters.tcp == 1)
+    }
+
+    @Test func acceptsIPv6UDPAndICMP() {
+        var pipeline = Pipeline()
+        #expect(judge(v6.udp(sourcePort: 5353, destinationPort: 53), &pipeline).verdict == .accept)
+        #expect(judge(v4.icmpEcho(identifier: 7, sequence: 1), &pipeline).verdict == .accept)
+        #expect(pipeline.counters.udp == 1)
+        #expect(pipeline.counters.icmp == 1)
+        #expect(pipeline.counters.ipv6 == 1)
+    }
+
+    @Test func malformedPacketsAreDroppedWithTheDecodersDetail() {
+        var pipeline = Pipeline()
+        var bad = v4.tcp(sourcePort: 1, destinationPort: 2, flags: .syn)
+        bad[20 + 12] = 3 << 4  // TCP data offset 3 (< 5)
+        let decision = judge(bad, &pipeline)
+        #expect(decision.verdict == .drop)
+        #expect(decision.reason == .malformed)
+        #expect(decision.anomaly != nil)
+        #expect(decision.anomaly?.detail.isEmpty == false)
+        #expect(pipeline.counters.drops(.malformed) == 1)
+    }
+
+    @Test func garbageNeverEscapesAVerdict() {
+        var pipeline = Pipeline()
+        for length in 0 ..< 64 {
+            let bytes = [UInt8](repeating: UInt8(truncatingIfNeeded: length &* 37), count: length)
+            let decision = judge(bytes, &pipeline)
+            #expect(decision.verdict == .drop)
+        }
+        #expect(pipeline.counters.packets == 64)
+        #expect(pipeline.counters.dropped == 64)
+    }
+
+    @Test func placeholderPolicyDrop() {
+        var pipeline = Pipeline(configuration: PipelineConfiguration(defaultVerdict: .drop))
+        let decision = judge(v4.tcp(sourcePort: 1000, destinationPort: 80, flags: .syn), &pipeline)
+        #expect(decision.verdict == .drop)
+        #expect(decision.reason == .policy)
+        #expect(pipeline.counters.drops(.policy) == 1)
+    }
+
+    @Test func checksumsAreVerifiedOnlyWhenTheKernelSaysUnverified() {
+        var corrupt = v4.tcp(sourcePort: 1000, destinationPort: 80, flags: .syn)
+        corrupt[20 + 16] ^= 0xFF  // break the TCP checksum
+        var pipeline = Pipeline()
+        #expect(judge(corrupt, &pipeline, checksum: .unverified).reason == .badChecksum)
+        #expect(judge(corrupt, &pipeline, checksum: .partial).verdict == .accept)
+        #expect(judge(corrupt, &pipeline, checksum: .verified).verdict == .accept)
+        let good = v6.tcp(sourcePort: 1000, destinationPort: 80, flags: .syn)
+        #expect(judge(good, &pipeline, checksum: .unverified).verdict == .accept)
+        #expect(pipeline.counters.checksumsVerified == 2)
+
+        var off = Pipeline(configuration: PipelineConfiguration(verifyChecksums: false))
+        #expect(judge(corrupt, &off, checksum: .unverified).verdict == .accept)
+    }
+
+    @Test func badIPv4HeaderChecksumIsCaught() {
+        var bytes = v4.udp(sourcePort: 1, destinationPort: 2)
+        bytes[10] ^= 0x55
+        var pipeline = Pipeline()
+        #expect(judge(bytes, &pipeline, checksum: .unverified).reason == .badChecksum)
+    }
+
+    @Test func aFirstFragmentTooShortForTCPIsAFragmentDrop() {
+        var builder = v4
+        builder.dontFragment = false
+        builder.moreFragments = true
+        // 8 bytes of TCP header only: ports and sequence number, no flags.
+        let bytes = builder.ip(protocolNumber: 6, transport: [0x9C, 0x40, 0, 80, 0, 0, 0, 1])
+        var pipeline = Pipeline()
+        let decision = judge(bytes, &pipeline)
+        #expect(decision.reason == .fragment)
+        #expect(pipeline.counters.drops(.fragment) == 1)
+    }
+
+    @Test func dropReasonsKeepTheirPublicNames() {
+        #expect(DropReason.allCases.map(\.rawValue) == [
+            "malformed", "bad_checksum", "fragment", "no_connection", "handshake_order", "invalid_flags",
+            "bad_seq", "bad_ack", "rst_invalid", "syn_in_established", "icmp_unrelated", "rate_limited",
+            "table_full", "policy",
+        ])
+    }
+}
+
+@Suite struct DecisionEventTests {
+    @Test func aDropBecomesAnEVEStyleLine() {
+        var pipeline = Pipeline(configuration: PipelineConfiguration(defaultVerdict: .drop))
+        let syn = v4.tcp(sourcePort: 51544, destinationPort: 22, sequence: 104, flags: [.fin, .psh, .urg], window: 1024)
+        let decision = judge(syn, &pipeline)
+        let event = Event(decision: decision, timestampNanoseconds: 1_764_018_191_482_113_000, queue: 3)
+        let line = JSONLinesEncoder().line(for: event)
+        #expect(line.hasPrefix("{\"timestamp\":\"2025-11-24T21:03:11.482113+0000\",\"event_type\":\"drop\",\"queue\":3,"))
+        #expect(line.contains("\"proto\":\"TCP\",\"src_ip\":\"192.0.2.1\",\"src_port\":51544,"))
+        #expect(line.contains("\"dest_ip\":\"198.51.100.2\",\"dest_port\":22,\"reason\":\"policy\""))
+        #expect(line.contains("\"tcp\":{\"flags\":\"FPU\",\"seq\":104,\"ack\":0,\"win\":1024}"))
+    }
+
+    @Test func aMalformedDropCarriesItsDetail() {
+        var pipeline = Pipeline()
+        let decision = judge([0x45, 0, 0], &pipeline)
+        let line = JSONLinesEncoder().line(for: Event(decision: decision, timestampNanoseconds: 0, queue: nil))
+        #expect(line.contains("\"reason\":\"malformed\""))
+        #expect(line.contains("\"detail\":\""))
+        #expect(!line.contains("\"queue\""))
+    }
+}
+
+@Suite struct DropReasonOrdinalTests {
+    @Test func ordinalsMatchAllCases() {
+        for (i, reason) in DropReason.allCases.enumerated() { #expect(reason.ordinal == i) }
+    }
+}

@@ -1,0 +1,51 @@
+@testable import Firewall
+import Testing
+
+@Suite struct AttachmentScriptTests {
+    @Test func iptablesScriptForOneQueueFailClosed() {
+        let plan = AttachmentPlan(hooks: [.forward, .input], queues: 3 ... 3, bypass: false, ownerPID: 42)
+        let script = IptablesAttachment(plan: plan).installScript(family: .ipv4)
+        #expect(script == """
+        *mangle
+        :SYNWALL-IN - [0:0]
+        :SYNWALL-FWD - [0:0]
+        -A SYNWALL-IN -i lo -j RETURN
+        -A SYNWALL-IN -j NFQUEUE --queue-num 3
+        -I INPUT 1 -m comment --comment "synwall pid=42" -j SYNWALL-IN
+        -A SYNWALL-FWD -j NFQUEUE --queue-num 3
+        -I FORWARD 1 -m comment --comment "synwall pid=42" -j SYNWALL-FWD
+        COMMIT
+
+        """)
+    }
+
+    @Test func iptablesScriptForAQueueRangeFailOpenSkipsNeighbourDiscovery() {
+        let plan = AttachmentPlan(hooks: [.output], queues: 0 ... 3, bypass: true, ownerPID: 7)
+        let script = IptablesAttachment(plan: plan).installScript(family: .ipv6)
+        #expect(script.contains("-A SYNWALL-OUT -o lo -j RETURN\n"))
+        #expect(script.contains("-A SYNWALL-OUT -p ipv6-icmp -m icmp6 --icmpv6-type neighbour-solicitation -j RETURN\n"))
+        #expect(script.contains("-A SYNWALL-OUT -j NFQUEUE --queue-balance 0:3 --queue-bypass\n"))
+    }
+
+    @Test func nftScriptReplacesTheTableAtomically() {
+        let plan = AttachmentPlan(hooks: [.input], queues: 0 ... 1, bypass: false, ownerPID: 9)
+        let script = NftAttachment(plan: plan).script()
+        #expect(script.hasPrefix("table inet synwall {}\ndelete table inet synwall\ntable inet synwall {\n"))
+        #expect(script.contains("comment \"synwall pid=9\""))
+        #expect(script.contains("type filter hook input priority mangle; policy accept;"))
+        #expect(script.contains("iif \"lo\" accept"))
+        #expect(script.contains("queue to 0-1\n"))
+        #expect(!script.contains("bypass"))
+    }
+
+    @Test func ownerMarkRoundTrips() {
+        #expect(InstanceOwner.pid(in: "-A INPUT -m comment --comment \"synwall pid=1234\" -j SYNWALL-IN") == 1234)
+        #expect(InstanceOwner.pid(in: "-A INPUT -j ACCEPT") == nil)
+        #expect(InstanceOwner.isLiveOtherInstance(getpidForTests()) == false)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+private func getpidForTests() -> Int32 { getpid() }

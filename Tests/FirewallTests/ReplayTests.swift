@@ -1,0 +1,67 @@
+import Capture
+import Engine
+import Tracking
+@testable import Firewall
+import Foundation
+import Testing
+
+/// The capture fixtures live with the Capture tests.
+private func fixture(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("CaptureTests/Fixtures/\(name)").path
+}
+
+private func replay(_ name: String, policy: Verdict = .accept) throws -> (lines: [String], summary: Replay.Summary) {
+    var lines: [String] = []
+    let summary = try Replay(path: fixture(name), pipeline: PipelineConfiguration(defaultVerdict: policy,
+                                                                                  verifyChecksums: false))
+        .run(perPacket: { lines.append($0) })
+    return (lines, summary)
+}
+
+@Suite struct ReplayTests {
+    @Test func rawCaptureGivesOneLinePerPacketAndASummary() throws {
+        let (lines, summary) = try replay("raw.pcap")
+        #expect(lines.count == 6)
+        #expect(summary.counters.packets == 6)
+        #expect(summary.counters.accepted == 6)
+        #expect(summary.counters.ipv6 == 3)
+        let first = try #require(lines.first)
+        #expect(first.hasPrefix("{\"index\":1,\"ts\":\""))
+        #expect(first.contains("\"proto\":\"TCP\",\"src\":\"192.0.2.1\",\"sport\":40000,\"dst\":\"192.0.2.10\",\"dport\":22,\"flags\":\"S\",\"verdict\":\"accept\"}"))
+        #expect(lines[4].contains("\"src\":\"2001:db8::10\",\"sport\":443,\"dst\":\"2001:db8::1\",\"dport\":40001,\"flags\":\"SA\""))
+        // Every line is valid JSON.
+        for line in lines + [summary.json] {
+            #expect(throws: Never.self) { try JSONSerialization.jsonObject(with: Data(line.utf8)) }
+        }
+    }
+
+    @Test func policyDropNamesTheReasonInLinesAndSummary() throws {
+        let (lines, summary) = try replay("ipv4.pcap", policy: .drop)
+        #expect(!lines.isEmpty)
+        #expect(lines.allSatisfy { $0.contains("\"verdict\":\"drop\",\"reason\":\"policy\"") })
+        #expect(summary.json.contains("\"reasons\":{\"policy\":\(lines.count)}"))
+    }
+
+    @Test func everyLinkTypeReplays() throws {
+        for name in ["ethernet.pcap", "sll.pcap", "sll2.pcap", "null.pcap", "sample.pcapng", "ipv6.pcap"] {
+            let (lines, summary) = try replay(name)
+            #expect(lines.count == summary.counters.packets, "\(name)")
+            #expect(summary.counters.packets > 0, "\(name)")
+        }
+    }
+
+    @Test func timeComesFromTheCapture() throws {
+        let (_, summary) = try replay("raw.pcap")
+        let first = try #require(summary.firstTimestamp)
+        let last = try #require(summary.lastTimestamp)
+        #expect(first <= last)
+        #expect(summary.json.contains("\"first_ts\":\""))
+    }
+
+    @Test func missingAndCorruptFilesAreCaptureErrors() {
+        #expect(throws: CaptureError.self) { try replay("does-not-exist.pcap") }
+        #expect(throws: CaptureError.self) { try replay("not-a-capture.txt") }
+        #expect(throws: CaptureError.self) { try replay("truncated.pcap") }
+    }
+}

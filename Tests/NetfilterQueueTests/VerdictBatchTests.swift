@@ -1,0 +1,86 @@
+@testable import NetfilterQueue
+import Testing
+
+/// Reads the messages of an encoded verdict datagram: (type, id, verdict) per message.
+private func decodeVerdicts(_ bytes: UnsafeRawBufferPointer) -> [(type: UInt16, id: UInt32, verdict: UInt32, queue: UInt16)] {
+    var out: [(UInt16, UInt32, UInt32, UInt16)] = []
+    var offset = 0
+    while offset + 16 <= bytes.count {
+        let length = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        let type = bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self)
+        let queue = UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + 18, as: UInt16.self))
+        // attribute NFQA_VERDICT_HDR after nlmsghdr(16) + nfgenmsg(4): len(2) type(2) verdict(4) id(4)
+        let attrType = bytes.loadUnaligned(fromByteOffset: offset + 22, as: UInt16.self)
+        #expect(attrType == 2)
+        let verdict = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + 24, as: UInt32.self))
+        let id = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + 28, as: UInt32.self))
+        out.append((type, id, verdict, queue))
+        offset += (length + 3) & ~3
+    }
+    #expect(offset == bytes.count)
+    return out
+}
+
+@Suite struct VerdictBatchTests {
+    @Test func allAcceptedBecomesOneBatchVerdictForTheHighestID() {
+        var batch = VerdictBatch(capacity: 8, queue: 7)
+        for id: UInt32 in [10, 11, 12] { batch.record(id: id, verdict: .accept) }
+        let messages = decodeVerdicts(batch.finish())
+        #expect(messages.count == 1)
+        #expect(messages[0].type == 0x0303)  // NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_VERDICT_BATCH
+        #expect(messages[0].id == 12)
+        #expect(messages[0].verdict == 1)  // NF_ACCEPT
+        #expect(messages[0].queue == 7)
+    }
+
+    @Test func dropsComeFirstThenTheBatchAccept() {
+        var batch = VerdictBatch(capacity: 8, queue: 0)
+        batch.record(id: 100, verdict: .accept)
+        batch.record(id: 101, verdict: .drop)
+        batch.record(id: 102, verdict: .accept)
+        batch.record(id: 103, verdict: .drop)
+        let messages = decodeVerdicts(batch.finish())
+        #expect(messages.map(\.type) == [0x0301, 0x0301, 0x0303])
+        #expect(messages.map(\.id) == [101, 103, 102])
+        #expect(messages.map(\.verdict) == [0, 0, 1])
+    }
+
+    @Test func onlyDropsSendsNoBatch() {
+        var batch = VerdictBatch(capacity: 8, queue: 0)
+        batch.record(id: 5, verdict: .drop)
+        let messages = decodeVerdicts(batch.finish())
+        #expect(messages.count == 1)
+        #expect(messages[0].type == 0x0301)
+    }
+
+    @Test func highestIDWrapsModulo2To32() {
+        var batch = VerdictBatch(capacity: 8, queue: 0)
+        batch.record(id: 0xFFFF_FFFE, verdict: .accept)
+        batch.record(id: 0xFFFF_FFFF, verdict: .accept)
+        batch.record(id: 1, verdict: .accept)
+        let messages = decodeVerdicts(batch.finish())
+        #expect(messages.map(\.id) == [1])
+    }
+
+    @Test func resetStartsAnEmptyRound() {
+        var batch = VerdictBatch(capacity: 4, queue: 0)
+        batch.record(id: 1, verdict: .accept)
+        _ = batch.finish()
+        batch.reset()
+        #expect(batch.finish().count == 0)
+    }
+
+    @Test func needsFlushBeforeOverflowing() {
+        var batch = VerdictBatch(capacity: 3, queue: 0)
+        var flushed = 0
+        for id: UInt32 in 1 ... 20 {
+            batch.record(id: id, verdict: .drop)
+            if batch.needsFlush {
+                flushed += decodeVerdicts(batch.pendingDrops()).count
+                batch.clearDrops()
+            }
+        }
+        flushed += decodeVerdicts(batch.finish()).count
+        #expect(flushed == 20)
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what synwall needs to build, run and test on Debian (run as root).
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: run as root (it installs Debian packages)" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+    libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libpcap-dev \
+    nftables iptables iproute2 ethtool python3-scapy procps >/dev/null
+if ! command -v swift >/dev/null 2>&1; then
+    echo "setup.sh: the Swift toolchain (6.1 or newer) is not on PATH; install it from swift.org" >&2
+    exit 1
+fi

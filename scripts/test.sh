@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs the whole test suite: unit tests and the real-kernel integration
+# tests (network namespaces, iptables/nft, the real daemon). Needs root. Integration tests fail,
+# never skip, when they cannot run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+swift build
+export SYNWALL_BINARY="$PWD/.build/debug/synwall"
+swift test
