@@ -353,7 +353,7 @@ commit=${SYNWALL_COMMIT:-$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/nul
 if [[ -n ${SYNWALL_BINARY-} && -z ${SYNWALL_COMMIT-} ]]; then
 	commit="$commit (checkout; the binary comes from \$SYNWALL_BINARY, set \$SYNWALL_COMMIT to name its commit)"
 fi
-echo "NFQUEUE benchmark: synwall commit $commit, kernel $(uname -r), $(nproc) CPUs"
+echo "NFQUEUE benchmark: synwall commit $commit, kernel $(uname -r), $(nproc --all) CPUs"
 echo "  ${RUN_SECONDS} s UDP flood of 64-byte payloads, $RUNS runs; generator on CPU $GEN_CPU, consumer on CPU $CONSUMER_CPU"
 echo "  copy-range $COPY_RANGE, maxlen $MAXLEN, rcvbuf $RCVBUF, backlog $BACKLOG"
 ((SKIP_SYNWALL == 0)) && echo "  synwall: $SYNWALL"
