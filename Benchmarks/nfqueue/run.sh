@@ -357,11 +357,23 @@ echo "NFQUEUE benchmark: synwall commit $commit, kernel $(uname -r), $(nproc --a
 echo "  ${RUN_SECONDS} s UDP flood of 64-byte payloads, $RUNS runs; generator on CPU $GEN_CPU, consumer on CPU $CONSUMER_CPU"
 echo "  copy-range $COPY_RANGE, maxlen $MAXLEN, rcvbuf $RCVBUF, backlog $BACKLOG"
 ((SKIP_SYNWALL == 0)) && echo "  synwall: $SYNWALL"
-# Other work on this machine skews every figure: show the load before and after.
-read -r load1 _ </proc/loadavg
-echo "  load average at start: $load1"
-awk -v l="$load1" 'BEGIN { exit !(l > 0.5) }' &&
-	echo "run.sh: warning: the machine is busy (load $load1); figures will be low and noisy" >&2
+# Other work on this machine skews every figure: sample how busy the CPUs are for one
+# second before starting (the load average would also count this script's own earlier runs).
+cpu_busy_percent() {
+	local label user nice system idle iowait irq softirq steal rest total0 idle0
+	read -r label user nice system idle iowait irq softirq steal rest </proc/stat
+	total0=$((user + nice + system + idle + iowait + irq + softirq + steal))
+	idle0=$((idle + iowait))
+	sleep 1
+	read -r label user nice system idle iowait irq softirq steal rest </proc/stat
+	local total=$((user + nice + system + idle + iowait + irq + softirq + steal - total0))
+	local idle_delta=$((idle + iowait - idle0))
+	echo $(((total - idle_delta) * 100 / (total > 0 ? total : 1)))
+}
+busy=$(cpu_busy_percent)
+echo "  CPUs busy with other work before the start: $busy %"
+((busy < 10)) ||
+	echo "run.sh: warning: the machine is busy ($busy % of all CPUs); figures will be low and noisy" >&2
 
 # Warm-up (not counted): the first flood after creating the namespaces runs slower.
 set_mangle_rule ACCEPT
@@ -375,9 +387,8 @@ for run in $(seq "$RUNS"); do
 	for kind in "${consumers[@]}"; do drain "$kind"; done
 done
 
-read -r load1 _ </proc/loadavg
 echo
-echo "synwall commit $commit (load average at end: $load1)"
+echo "synwall commit $commit"
 printf '%-28s %12s %25s %18s\n' "case" "mean pkt/s" "min - max" "consumer ns/pkt"
 row() { # row LABEL CPU-ARRAY-NAME VALUES...
 	local label=$1 cpu_array=$2
