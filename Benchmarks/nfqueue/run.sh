@@ -417,6 +417,21 @@ if ((SKIP_SYNWALL == 0)); then
 		printf "%-28s %12.3f   (target >= 0.9)\n", "ratio synwall / C reader", s / c
 		printf "%-28s %12.3f\n", "drain ratio synwall / C", ds / dc
 	}'
+	# The C and synwall runs of one round are back to back, so their ratio is less exposed to
+	# load that comes and goes than the ratio of means; the CPU ratio (C ns / synwall ns per
+	# packet) is the least exposed.
+	paired() { # paired SYNWALL-ARRAY C-ARRAY -> "r1 r2 ..."
+		eval "local -a num=(\"\${$1[@]}\") den=(\"\${$2[@]}\")"
+		local i out=""
+		for i in "${!num[@]}"; do
+			out+=$(awk -v a="${num[$i]}" -v b="${den[$i]}" 'BEGIN { printf " %.3f", (b > 0 ? a / b : 0) }')
+		done
+		echo "${out# }"
+	}
+	printf '%-28s %s\n' "  per run, throughput" "$(paired results_synwall results_c)"
+	printf '%-28s %s\n' "  per run, drain" "$(paired drain_synwall drain_c)"
+	printf '%-28s %s\n' "  CPU ratio, throughput" "$(paired cpu_c cpu_synwall)"
+	printf '%-28s %s\n' "  CPU ratio, drain" "$(paired dcpu_c dcpu_synwall)"
 else
 	echo "(synwall skipped: --skip-synwall)"
 fi
