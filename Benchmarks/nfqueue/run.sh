@@ -380,11 +380,14 @@ set_mangle_rule ACCEPT
 flood -t 1 >/dev/null
 
 for run in $(seq "$RUNS"); do
+	# Alternate which consumer goes first, so an order effect does not favour either.
+	order=("${consumers[@]}")
+	if ((run % 2 == 0 && ${#consumers[@]} == 2)); then order=("${consumers[1]}" "${consumers[0]}"); fi
 	echo "run $run/$RUNS: throughput"
 	throughput kernel
-	for kind in "${consumers[@]}"; do throughput "$kind"; done
+	for kind in "${order[@]}"; do throughput "$kind"; done
 	echo "run $run/$RUNS: drain of a $BACKLOG-packet backlog"
-	for kind in "${consumers[@]}"; do drain "$kind"; done
+	for kind in "${order[@]}"; do drain "$kind"; done
 done
 
 echo
