@@ -1,7 +1,13 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+/// Swift 6 language mode everywhere. Release builds drop the run-time exclusivity checks: the
+/// packet path touches class-owned state per packet, and the checks cost more than the work
+/// (the static checks and debug builds keep them).
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
 
 let package = Package(
     name: "synwall",

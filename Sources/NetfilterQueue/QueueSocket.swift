@@ -22,7 +22,13 @@ public enum ReceiveRound: Sendable, Equatable {
 public final class QueueSocket: @unchecked Sendable {
     public let configuration: QueueConfiguration
     /// Counters, updated by the owning thread.
-    public private(set) var statistics = QueueStatistics()
+    public var statistics: QueueStatistics {
+        var total = counters
+        total.sendErrors = sendErrors
+        return total
+    }
+    private var counters = QueueStatistics()
+    private var sendErrors = 0
     /// The receive buffer size the kernel granted.
     public let receiveBufferBytes: Int
     /// Packets that arrived before the bind was acknowledged (dropped: the pipeline was not ready).
@@ -120,7 +126,7 @@ public final class QueueSocket: @unchecked Sendable {
             case .failure(let e) where e.code == Syscalls.errnoAgain || e.code == Syscalls.errnoWouldBlock:
                 continue
             case .failure(let e) where e.code == Syscalls.errnoNoBuffers:
-                statistics.enobufs += 1
+                counters.enobufs += 1
                 continue
             case .failure(let e):
                 throw .systemCall(operation: "waiting for the NFQUEUE acknowledgement for queue \(queue)", errno: e.code)
@@ -178,13 +184,15 @@ public final class QueueSocket: @unchecked Sendable {
             let code = failure.code
             if code == Syscalls.errnoAgain || code == Syscalls.errnoWouldBlock { return .idle }
             if code == Syscalls.errnoNoBuffers {
-                statistics.enobufs += 1
+                counters.enobufs += 1
                 return .overrun
             }
-            statistics.receiveErrors += 1
+            counters.receiveErrors += 1
             return .failed(code)
         }
         guard count > 0, let base = slots.baseAddress else { return .idle }
+        // Counters in a local for the round (one exclusive access instead of several per packet).
+        var statistics = counters
         let before = statistics.received
         for i in 0 ..< count {
             if headers[i].msg_hdr.msg_flags & Syscalls.messageTruncated != 0 {
@@ -216,9 +224,11 @@ public final class QueueSocket: @unchecked Sendable {
                 }
             }
         }
-        flushVerdicts()
         statistics.rounds += 1
-        return .packets(statistics.received - before)
+        let handled = statistics.received - before
+        counters = statistics
+        flushVerdicts()
+        return .packets(handled)
     }
 
     /// Handles rounds until one comes back empty (or `maxRounds` pass): used at shutdown, after
@@ -250,6 +260,6 @@ public final class QueueSocket: @unchecked Sendable {
         for _ in 0 ..< 3 {
             if Syscalls.send(socket, base, count: bytes.count) == nil { return }
         }
-        statistics.sendErrors += 1
+        sendErrors += 1
     }
 }
