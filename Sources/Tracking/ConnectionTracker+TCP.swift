@@ -97,6 +97,9 @@ extension ConnectionTracker {
             }
             entry.pointee.responder = Self.direction(fromSYN: segment)
             Self.settleScale(entry)
+            // The SYN's (unscaled) window already lets the responder send past its SYN-ACK.
+            let edge = segment.seq &+ 1 &+ entry.pointee.initiator.maxWindow
+            if SequenceNumber.after(edge, entry.pointee.responder.maxEnd) { entry.pointee.responder.maxEnd = edge }
             TCPWindow.update(sender: &entry.pointee.responder, receiver: &entry.pointee.initiator, segment)
             entry.pointee.initiatorTimestamp = 0
             entry.pointee.responderTimestamp = 0
