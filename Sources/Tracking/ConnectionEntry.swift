@@ -5,8 +5,8 @@
 struct ConnectionEntry {
     /// The flow's direction-normalised key.
     var key: FlowKey
-    /// `ConnectionState.rawValue`; 0 for a free entry.
-    var state: UInt8
+    /// The state; nil for a free entry (one byte: nil is a spare bit pattern).
+    var state: ConnectionState?
     /// The timer list the entry is linked into (`TimerClass`).
     var listClass: UInt8
     /// `Flags` bits.
@@ -74,5 +74,5 @@ struct ConnectionEntry {
 
     /// The state, or nil for a free entry.
     @inline(__always)
-    var connectionState: ConnectionState? { ConnectionState(rawValue: state) }
+    var connectionState: ConnectionState? { state }
 }

@@ -130,7 +130,7 @@ struct ConnectionTable {
             return nil
         }
         (entries + index).initialize(to: ConnectionEntry(
-            key: key, state: 0, listClass: 0, flags: 0, deadline: 0, previous: Self.none, next: Self.none,
+            key: key, state: nil, listClass: 0, flags: 0, deadline: 0, previous: Self.none, next: Self.none,
             initiator: DirectionState(), responder: DirectionState(), lastSegment: 0, repeats: 0, moreFlags: 0,
             timerClass: 0, initiatorTimestamp: 0, responderTimestamp: 0))
         var position = Int(truncatingIfNeeded: hash) & slotMask
@@ -166,7 +166,7 @@ struct ConnectionTable {
             }
             slots[hole] = 0
         }
-        entries[index].state = 0
+        entries[index].state = nil
         entries[index].next = freeHead
         freeHead = UInt32(index)
         count -= 1
@@ -201,8 +201,15 @@ struct ConnectionTable {
         if next == Self.none { tails[list] = previous } else { entries[Int(next)].previous = previous }
         if previous == Self.none {
             heads[list] = next
-            headDeadlines[list] = next == Self.none ? .max : entries[Int(next)].deadline
-            recomputeNextDue()
+            let removed = headDeadlines[list]
+            let deadline = next == Self.none ? UInt32.max : entries[Int(next)].deadline
+            headDeadlines[list] = deadline
+            // Only the list that held the earliest deadline can raise the minimum.
+            if deadline < nextDue {
+                nextDue = deadline
+            } else if removed <= nextDue {
+                recomputeNextDue()
+            }
         } else {
             entries[Int(previous)].next = next
         }

@@ -220,7 +220,7 @@ extension ConnectionTracker {
         direction.scale = 14
         direction.set(DirectionState.Flags.sackPermitted)
         direction.end = segment.end
-        direction.maxWindow = max(UInt32(segment.header.window) << 14, 1)
+        direction.maxWindow = max(UInt32(segment.window) << 14, 1)
         direction.maxEnd = segment.end &+ direction.maxWindow
     }
 
@@ -248,8 +248,8 @@ extension ConnectionTracker {
         direction.isn = segment.seq
         direction.end = segment.end
         direction.maxEnd = segment.end
-        direction.maxWindow = max(UInt32(segment.header.window), 1)
-        let options = segment.header.options
+        direction.maxWindow = max(UInt32(segment.window), 1)
+        let options = segment.options
         if let shift = options.windowScale {
             direction.scale = min(shift, 14)
             direction.set(DirectionState.Flags.windowScaleSeen)
@@ -262,7 +262,7 @@ extension ConnectionTracker {
     /// `wscale_clamped` when the segment's window-scale shift is above 14.
     @inline(__always)
     static func clampEvent(_ segment: TCPSegment) -> TrackerEvent? {
-        if let shift = segment.header.options.windowScale, shift > 14 { return .wscaleClamped }
+        if let shift = segment.options.windowScale, shift > 14 { return .wscaleClamped }
         return nil
     }
 }

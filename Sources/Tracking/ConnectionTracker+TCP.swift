@@ -8,6 +8,7 @@ extension ConnectionTracker {
     typealias DirectionFlags = DirectionState.Flags
     typealias EntryFlags = ConnectionEntry.Flags
 
+    @inline(__always)
     mutating func trackTCP(_ packet: Packet, _ header: TCPHeader) -> TrackResult {
         let classified = TCPFlagCheck.classify(header.flags)
         guard let kind = classified.kind else { return .drop(.invalidFlags, classified.event) }
@@ -117,7 +118,7 @@ extension ConnectionTracker {
                     return .drop(.rstInvalid, .rstOutOfWindow, state: .synSent)
                 }
             } else {
-                guard segment.header.flags.contains(.ack) else {
+                guard segment.ackFlag else {
                     return .drop(.rstInvalid, .rstNoAckInSynSent, state: .synSent)
                 }
                 guard Self.matchSYN(entry, ack: segment.ack) else {
@@ -299,6 +300,7 @@ extension ConnectionTracker {
 
     /// ESTABLISHED, FIN_WAIT, CLOSE_WAIT, LAST_ACK, TIME_WAIT (a TIME_WAIT SYN goes to
     /// `timeWaitSYN`).
+    @inline(__always)
     private mutating func synchronized(_ index: Int, _ segment: TCPSegment, _ fromInitiator: Bool) -> TrackResult {
         let entry = table.entries + index
         let state = entry.pointee.connectionState ?? .established
@@ -342,9 +344,12 @@ extension ConnectionTracker {
                 Self.pickUp(&entry.pointee.responder, segment)
             }
         }
-        let checked = checkWindow(entry, segment, fromInitiator: fromInitiator, checkAck: checkAck)
+        let checked = fromInitiator
+            ? TCPWindow.apply(sender: &entry.pointee.initiator, receiver: &entry.pointee.responder, segment,
+                              checkAck: checkAck)
+            : TCPWindow.apply(sender: &entry.pointee.responder, receiver: &entry.pointee.initiator, segment,
+                              checkAck: checkAck)
         if let reason = checked.reason { return .drop(reason, checked.event, state: state) }
-        updateWindow(entry, segment, fromInitiator)
         var event = checked.event
         if fromInitiator {
             if segment.kind == .fin { entry.pointee.initiator.set(DirectionFlags.finSent) }
@@ -380,7 +385,7 @@ extension ConnectionTracker {
         let sender = fromInitiator ? entry.pointee.initiator : entry.pointee.responder
         let lastTimestamp = fromInitiator ? entry.pointee.initiatorTimestamp : entry.pointee.responderTimestamp
         var newer = SequenceNumber.after(segment.seq, sender.end)
-        if !newer, let timestamp = segment.header.options.timestamp, sender.has(DirectionFlags.timestampSeen),
+        if !newer, let timestamp = segment.options.timestamp, sender.has(DirectionFlags.timestampSeen),
            SequenceNumber.after(timestamp.value, lastTimestamp) {
             newer = true
         }
@@ -488,7 +493,7 @@ extension ConnectionTracker {
         var mixed = segment.seq &* 0x9E37_79B1
         mixed ^= segment.ack &* 0x85EB_CA77
         mixed ^= segment.end &* 0xC2B2_AE3D
-        mixed ^= UInt32(segment.header.window) &* 0x27D4_EB2F
+        mixed ^= UInt32(segment.window) &* 0x27D4_EB2F
         mixed ^= fromInitiator ? 0x1656_67B1 : 0
         let digest = UInt16(truncatingIfNeeded: mixed ^ (mixed >> 16))
         if entry.pointee.repeats > 0 && entry.pointee.lastSegment == digest {
@@ -503,7 +508,7 @@ extension ConnectionTracker {
     /// Keeps the highest TSval per side (for TIME_WAIT reuse).
     @inline(__always)
     func recordTimestamp(_ entry: Entry, _ segment: TCPSegment, _ fromInitiator: Bool) {
-        guard let timestamp = segment.header.options.timestamp else { return }
+        guard let timestamp = segment.options.timestamp else { return }
         if fromInitiator {
             if !entry.pointee.initiator.has(DirectionFlags.timestampSeen)
                 || SequenceNumber.after(timestamp.value, entry.pointee.initiatorTimestamp) {

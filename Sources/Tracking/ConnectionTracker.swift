@@ -242,7 +242,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         } else if !wasHalfOpen && state.isHalfOpen {
             halfOpenCount += 1
         }
-        entry.pointee.state = state.rawValue
+        entry.pointee.state = state
     }
 
     private mutating func releaseHalfOpen(_ index: Int) {

@@ -1,5 +1,16 @@
 import Wire
 
+/// TCP flag bits as plain constants: `TCPFlags.syn` and friends are `static let`s of another
+/// module, reached through a lazy-initialisation accessor on every use.
+enum FlagBits {
+    static let fin: UInt16 = 0x001
+    static let syn: UInt16 = 0x002
+    static let rst: UInt16 = 0x004
+    static let psh: UInt16 = 0x008
+    static let ack: UInt16 = 0x010
+    static let urg: UInt16 = 0x020
+}
+
 /// Linux's packet classes, in its priority: RST, SYN-ACK, SYN, FIN, ACK.
 enum TCPSegmentKind: UInt8 {
     case rst
@@ -9,9 +20,9 @@ enum TCPSegmentKind: UInt8 {
     case ack
 }
 
-/// The facts about one TCP segment the state machine reads, computed once per packet.
+/// The facts about one TCP segment the state machine reads, computed once per packet (the
+/// header's fields it needs, not the whole 96-byte header).
 struct TCPSegment {
-    let header: TCPHeader
     let kind: TCPSegmentKind
     let seq: UInt32
     let ack: UInt32
@@ -19,30 +30,43 @@ struct TCPSegment {
     let length: UInt32
     /// `seq + length + SYN + FIN`, modulo 2^32.
     let end: UInt32
+    /// The raw (unscaled) window.
+    let window: UInt16
+    /// The flag bits (`TCPFlags.rawValue`).
+    let flagBits: UInt16
     /// The ACK flag is set and the ack is meaningful (a RST+ACK with ack 0, sent by broken
     /// stacks, counts as no ACK, as in Linux).
     let hasAck: Bool
+    let options: TCPOptions
 
     @inline(__always)
     init(_ header: TCPHeader, kind: TCPSegmentKind) {
-        self.header = header
         self.kind = kind
         seq = header.sequenceNumber
         ack = header.acknowledgmentNumber
         length = UInt32(clamping: header.payloadLength)
-        let flags = header.flags
-        end = seq &+ length &+ (flags.contains(.syn) ? 1 : 0) &+ (flags.contains(.fin) ? 1 : 0)
-        hasAck = flags.contains(.ack) && !(kind == .rst && ack == 0)
+        window = header.window
+        let flags = header.flags.rawValue
+        flagBits = flags
+        let synAndFin = ((flags & FlagBits.syn) >> 1) + (flags & FlagBits.fin)
+        end = seq &+ length &+ UInt32(truncatingIfNeeded: synAndFin)
+        hasAck = flags & FlagBits.ack != 0 && !(kind == .rst && ack == 0)
+        options = header.options
     }
 
     @inline(__always)
     var isSyn: Bool { kind == .syn || kind == .synAck }
 
+    /// The ACK flag is set.
+    @inline(__always)
+    var ackFlag: Bool { flagBits & FlagBits.ack != 0 }
+
     /// An anomaly of an accepted packet worth logging (tcp-tracking.md §4.2), or nil.
+    @inline(__always)
     var anomaly: TrackerEvent? {
-        if header.options.hasDuplicates { return .tcpOptDuplicate }
+        if options.hasDuplicates { return .tcpOptDuplicate }
         if kind == .rst && length > 0 { return .rstWithData }
-        if !header.flags.contains(.ack) && ack != 0 { return .brokenAck }
+        if !ackFlag && ack != 0 { return .brokenAck }
         return nil
     }
 }
@@ -53,8 +77,9 @@ enum TCPFlagCheck {
     /// PSH are ignored; of U A R S F the valid sets are exactly S, SA, A, AU, FA, FAU, R, RA.
     @inline(__always)
     static func classify(_ flags: TCPFlags) -> (kind: TCPSegmentKind?, event: TrackerEvent?) {
-        let syn = flags.contains(.syn), ack = flags.contains(.ack), rst = flags.contains(.rst)
-        let fin = flags.contains(.fin), urg = flags.contains(.urg)
+        let bits = flags.rawValue
+        let syn = bits & FlagBits.syn != 0, ack = bits & FlagBits.ack != 0, rst = bits & FlagBits.rst != 0
+        let fin = bits & FlagBits.fin != 0, urg = bits & FlagBits.urg != 0
         if syn {
             if fin { return (nil, .flagsSynFin) }
             if rst { return (nil, .flagsSynRst) }
@@ -68,7 +93,7 @@ enum TCPFlagCheck {
         }
         if fin {
             if ack { return (.fin, nil) }
-            return (nil, urg && flags.contains(.psh) ? .flagsXmas : .flagsFinNoAck)
+            return (nil, urg && bits & FlagBits.psh != 0 ? .flagsXmas : .flagsFinNoAck)
         }
         if ack { return (.ack, nil) }
         return (nil, urg ? .flagsUrgNoAck : .flagsNull)

@@ -27,7 +27,7 @@ enum TCPWindow {
             // S3 and S4 on the ack.
             if SequenceNumber.after(segment.ack, receiver.end) { return (.badAck, .ackAboveSent) }
             if SequenceNumber.before(segment.ack, lowest) { return (.badAck, .ackBelowWindow) }
-            let options = segment.header.options
+            let options = segment.options
             if options.hasSACK {
                 if receiver.has(DirectionState.Flags.sackPermitted) {
                     for index in 0..<options.sackBlockCount {
@@ -48,14 +48,14 @@ enum TCPWindow {
     /// Linux's update after a segment passed (§5.1 "On success").
     @inline(__always)
     static func update(sender: inout DirectionState, receiver: inout DirectionState, _ segment: TCPSegment) {
-        let window = segment.isSyn ? UInt32(segment.header.window)
-            : UInt32(segment.header.window) << UInt32(sender.scale)
+        let window = segment.isSyn ? UInt32(segment.window)
+            : UInt32(segment.window) << UInt32(sender.scale)
         var ack = receiver.end
         var sack = receiver.end
         if segment.hasAck {
             ack = segment.ack
             sack = ack
-            let options = segment.header.options
+            let options = segment.options
             if options.hasSACK && receiver.has(DirectionState.Flags.sackPermitted) {
                 for index in 0..<options.sackBlockCount {
                     let right = options.sackBlock(index).right
@@ -83,6 +83,77 @@ enum TCPWindow {
             if window == 0 { receiver.maxEnd &+= 1 }
         }
         if segment.hasAck && ack == receiver.end { receiver.set(DirectionState.Flags.dataUnacked, false) }
+    }
+
+    /// `check` then, when it passes, `update`, in one pass over the two directions (the data
+    /// path's version: the ack, SACK edge and scaled window are derived once).
+    @inline(__always)
+    static func apply(sender: inout DirectionState, receiver: inout DirectionState, _ segment: TCPSegment,
+                      checkAck: Bool) -> (reason: DropReason?, event: TrackerEvent?) {
+        // S1, S2, S5 on the sequence numbers.
+        if SequenceNumber.after(segment.seq, sender.maxEnd) { return (.badSeq, .seqAboveWindow) }
+        let receiverWindow = receiver.maxWindow
+        if receiverWindow != 0, SequenceNumber.before(segment.end, sender.end &- receiverWindow) {
+            return (.badSeq, .seqBelowWindow)
+        }
+        if sender.flags & DirectionState.Flags.finSent != 0, SequenceNumber.after(segment.end, sender.end) {
+            return (.badSeq, .dataAfterFin)
+        }
+        var event: TrackerEvent?
+        var ack = receiver.end
+        var sack = ack
+        if segment.hasAck {
+            ack = segment.ack
+            sack = ack
+            if checkAck {
+                // S3 and S4.
+                let lowest = receiver.end &- max(sender.maxWindow, minimumAckWindow)
+                if SequenceNumber.after(ack, receiver.end) { return (.badAck, .ackAboveSent) }
+                if SequenceNumber.before(ack, lowest) { return (.badAck, .ackBelowWindow) }
+            }
+            let options = segment.options
+            if options.hasSACK {
+                if receiver.flags & DirectionState.Flags.sackPermitted != 0 {
+                    let lowest = receiver.end &- max(sender.maxWindow, minimumAckWindow)
+                    for index in 0..<options.sackBlockCount {
+                        let block = options.sackBlock(index)
+                        if checkAck {
+                            if !SequenceNumber.before(block.left, block.right) { return (.badAck, .sackInvalidBlock) }
+                            if SequenceNumber.after(block.right, receiver.end) { return (.badAck, .sackAboveSent) }
+                            if SequenceNumber.before(block.left, lowest) { return (.badAck, .ackBelowWindow) }
+                        }
+                        if SequenceNumber.after(block.right, sack) { sack = block.right }
+                    }
+                } else if checkAck {
+                    event = .sackNotPermitted
+                }
+            }
+        }
+        // Passed: Linux's update.
+        let senderMaxEnd = sender.maxEnd
+        if SequenceNumber.after(segment.end, senderMaxEnd) { event = .windowOverrun }
+        let window = segment.isSyn ? UInt32(segment.window) : UInt32(segment.window) << UInt32(sender.scale)
+        let advertised = window &+ (sack &- ack)
+        if advertised > sender.maxWindow { sender.maxWindow = advertised }
+        if SequenceNumber.after(segment.end, sender.end) {
+            sender.end = segment.end
+            sender.flags |= DirectionState.Flags.dataUnacked
+        }
+        if segment.hasAck {
+            if sender.flags & DirectionState.Flags.maxAckSet == 0 || SequenceNumber.after(ack, sender.maxAck) {
+                sender.maxAck = ack
+                sender.flags |= DirectionState.Flags.maxAckSet
+            }
+            if ack == receiver.end { receiver.flags &= ~DirectionState.Flags.dataUnacked }
+        }
+        if receiverWindow != 0 && SequenceNumber.after(segment.end, senderMaxEnd) {
+            receiver.maxWindow = receiverWindow &+ (segment.end &- senderMaxEnd)
+        }
+        let edge = sack &+ window
+        if SequenceNumber.after(edge, receiver.maxEnd &- 1) {
+            receiver.maxEnd = window == 0 ? edge &+ 1 : edge
+        }
+        return (nil, event)
     }
 
     /// How a RST fares (§6.1).

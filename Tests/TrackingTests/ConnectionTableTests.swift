@@ -31,7 +31,7 @@ struct ConnectionTableTests {
                 table.remove(index)
                 model[candidate] = nil
             } else if let index = table.insert(candidate, hash: table.hash(candidate)) {
-                table.entries[index].state = ConnectionState.established.rawValue
+                table.entries[index].state = .established
                 table.link(index, TimerClass.established.rawValue)
                 model[candidate] = index
             } else {
