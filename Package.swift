@@ -40,6 +40,10 @@ let package = Package(
             .product(name: "Atomics", package: "swift-atomics"),
         ], swiftSettings: strict),
 
+        // `swift run -c release TrackerBenchmark`: the tracker's throughput and memory figures.
+        .executableTarget(name: "TrackerBenchmark", dependencies: ["Tracking", "Wire"],
+                          path: "Benchmarks/TrackerBenchmark", swiftSettings: strict),
+
         // Network-namespace test bed, shared by `synwall demo`, the benchmark and the integration tests.
         .target(name: "Sandbox", swiftSettings: strict),
 
@@ -49,6 +53,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
+        .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Wire"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking"], swiftSettings: strict),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking"], swiftSettings: strict),
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),

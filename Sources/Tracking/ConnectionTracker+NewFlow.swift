@@ -1,0 +1,268 @@
+import Wire
+
+/// What kind of flow a packet awaiting admission would create.
+enum PendingKind: UInt8 {
+    case none
+    case tcpSyn
+    case tcpPickup
+    case udp
+    case icmpEcho
+}
+
+/// The packet awaiting admission, between the two phases of `track`.
+struct PendingFlow {
+    var kind = PendingKind.none
+    var hash: UInt64 = 0
+    /// The packet runs from the key's high endpoint to its low one (its sender is high).
+    var reversed = false
+    /// An entry the new connection replaces (TIME_WAIT or CLOSE reuse), or -1.
+    var reuseIndex = -1
+    /// The event to report when the flow is created.
+    var event: TrackerEvent?
+}
+
+extension ConnectionTracker {
+    /// Ends phase one: the packet would create a flow, the admission must be asked.
+    @inline(__always)
+    mutating func requestAdmission(_ kind: PendingKind, key: FlowKey, hash: UInt64, reversed: Bool,
+                                   reuseIndex: Int = -1, event: TrackerEvent? = nil) -> TrackResult {
+        awaitingAdmission = true
+        pendingKey = key
+        pending = PendingFlow(kind: kind, hash: hash, reversed: reversed, reuseIndex: reuseIndex, event: event)
+        return TrackResult(verdict: .drop, reason: .policy)
+    }
+
+    /// Phase two of `track`: the admission said `admitted`; apply the flood limits, find room
+    /// and create the flow.
+    @usableFromInline
+    mutating func completeAdmission(_ packet: Packet, admitted: Bool) -> TrackResult {
+        awaitingAdmission = false
+        let request = pending
+        pending = PendingFlow()
+        let oldState = request.reuseIndex >= 0 ? table.entries[request.reuseIndex].connectionState : nil
+        guard admitted else {
+            statistics.rejectedPolicy += 1
+            return .drop(.policy, nil, state: oldState)
+        }
+        switch request.kind {
+        case .tcpSyn:
+            guard case .tcp(let header) = packet.transport else { break }
+            return createConnection(packet, TCPSegment(header, kind: .syn), request, oldState: oldState)
+        case .tcpPickup:
+            guard case .tcp(let header) = packet.transport else { break }
+            return pickUpConnection(TCPSegment(header, kind: .ack), request)
+        case .udp:
+            return createDatagramFlow(request, state: .udpUnreplied)
+        case .icmpEcho:
+            return createDatagramFlow(request, state: .icmpUnreplied)
+        case .none:
+            break
+        }
+        return .drop(.noConnection, nil)
+    }
+
+    // MARK: Flood limits and room
+
+    /// Checks the half-open caps and the SYN rate for a new connection from `source`; returns
+    /// the refusal, or nil and the source slot to count the connection against (-1: none).
+    mutating func checkSYNLimits(from source: IPAddress) -> (refusal: TrackResult?, slot: Int) {
+        if halfOpenCount >= configuration.maxHalfOpen {
+            statistics.rejectedHalfOpenCap += 1
+            return (.drop(.tableFull, .halfOpenCap), -1)
+        }
+        guard let slot = sources.findOrInsert(source, now: nowNanoseconds) else { return (nil, -1) }
+        if configuration.maxHalfOpenPerSource > 0
+            && Int(sources.slots[slot].halfOpen) >= configuration.maxHalfOpenPerSource {
+            statistics.rejectedHalfOpenCap += 1
+            return (.drop(.rateLimited, .halfOpenCap), -1)
+        }
+        if !sources.takeToken(slot, now: nowNanoseconds) {
+            statistics.rejectedRateLimited += 1
+            return (.drop(.rateLimited, .synRate), -1)
+        }
+        return (nil, slot)
+    }
+
+    /// A free entry for `key`: expiring due entries, then evicting one that may be evicted
+    /// (CLOSE, TIME_WAIT, other closing states, the oldest half-open, unreplied UDP/ICMP;
+    /// never an established connection or a flow with replies). Nil when there is none.
+    mutating func allocate(_ key: FlowKey, hash: UInt64) -> Int? {
+        if table.isFull { expireSome(budget: 16) }
+        if table.isFull && !evictOne() { return nil }
+        return table.insert(key, hash: hash)
+    }
+
+    private mutating func evictOne() -> Bool {
+        // CLOSE, then TIME_WAIT, then the other closing states (no array: nothing allocates).
+        for step in 0..<5 {
+            let list: TimerClass
+            switch step {
+            case 0: list = .close
+            case 1: list = .timeWait
+            case 2: list = .lastAck
+            case 3: list = .closeWait
+            default: list = .finWait
+            }
+            guard let index = table.head(list) else { continue }
+            switch list {
+            case .close: statistics.evictedClose += 1
+            case .timeWait: statistics.evictedTimeWait += 1
+            default: statistics.evictedClosing += 1
+            }
+            removeEntry(index)
+            return true
+        }
+        // The oldest half-open: the list head refreshed longest ago.
+        let synSent = table.head(.synSent)
+        let synRecv = table.head(.synRecv)
+        var victim: Int?
+        switch (synSent, synRecv) {
+        case (let a?, let b?):
+            let sinceA = table.entries[a].deadline &- timeout(.synSent)
+            let sinceB = table.entries[b].deadline &- timeout(.synRecv)
+            victim = sinceA <= sinceB ? a : b
+        case (let a?, nil): victim = a
+        case (nil, let b?): victim = b
+        case (nil, nil): victim = nil
+        }
+        if let victim {
+            statistics.evictedHalfOpen += 1
+            removeEntry(victim)
+            return true
+        }
+        if let index = table.head(.udpUnreplied) ?? table.head(.icmpUnreplied) {
+            statistics.evictedUnreplied += 1
+            removeEntry(index)
+            return true
+        }
+        return false
+    }
+
+    // MARK: Creation
+
+    /// A new TCP connection from a SYN (or one replacing a TIME_WAIT or CLOSE entry).
+    private mutating func createConnection(_ packet: Packet, _ segment: TCPSegment, _ request: PendingFlow,
+                                           oldState: ConnectionState?) -> TrackResult {
+        let limits = checkSYNLimits(from: packet.source)
+        if let refusal = limits.refusal {
+            var result = refusal
+            result.state = oldState
+            return result
+        }
+        let index: Int
+        if request.reuseIndex >= 0 {
+            index = request.reuseIndex
+            statistics.closed += 1
+            let entry = table.entries + index
+            entry.pointee.flags = 0
+            entry.pointee.moreFlags = 0
+            entry.pointee.repeats = 0
+            entry.pointee.lastSegment = 0
+            entry.pointee.initiatorTimestamp = 0
+            entry.pointee.responderTimestamp = 0
+        } else {
+            guard let fresh = allocate(pendingKey, hash: request.hash) else {
+                statistics.rejectedTableFull += 1
+                return .drop(.tableFull, .tableFull)
+            }
+            index = fresh
+        }
+        let entry = table.entries + index
+        if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
+        entry.pointee.initiator = Self.direction(fromSYN: segment)
+        entry.pointee.responder = DirectionState()
+        setState(index, .synSent)
+        if limits.slot >= 0 {
+            sources.slots[limits.slot].halfOpen += 1
+            entry.pointee.set(ConnectionEntry.Flags.sourceCounted)
+        }
+        if request.reuseIndex < 0 {
+            entry.pointee.deadline = deadline(after: timeout(.synSent))
+            entry.pointee.timerClass = TimerClass.synSent.rawValue
+            table.link(index, TimerClass.synSent.rawValue)
+        } else {
+            refresh(index)
+        }
+        statistics.created += 1
+        let event = request.event ?? Self.clampEvent(segment) ?? segment.anomaly
+        return .accept(.synSent, event, created: true)
+    }
+
+    /// A connection picked up mid-stream from an ACK (`pickup`): windows learned as Linux does,
+    /// shift 14 assumed, ACK checks skipped until the other side speaks, 300 s until then.
+    private mutating func pickUpConnection(_ segment: TCPSegment, _ request: PendingFlow) -> TrackResult {
+        guard let index = allocate(pendingKey, hash: request.hash) else {
+            statistics.rejectedTableFull += 1
+            return .drop(.tableFull, .tableFull)
+        }
+        let entry = table.entries + index
+        entry.pointee.flags = ConnectionEntry.Flags.liberal | ConnectionEntry.Flags.assured
+        if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
+        var sender = DirectionState()
+        Self.pickUp(&sender, segment)
+        var receiver = DirectionState()
+        receiver.scale = 14
+        receiver.set(DirectionState.Flags.sackPermitted)
+        receiver.end = segment.ack
+        receiver.maxEnd = segment.ack
+        entry.pointee.initiator = sender
+        entry.pointee.responder = receiver
+        setState(index, .established)
+        entry.pointee.timerClass = wantedTimerClass(entry).rawValue
+        entry.pointee.deadline = deadline(after: timeouts[Int(entry.pointee.timerClass)])
+        table.link(index, entry.pointee.timerClass)
+        statistics.created += 1
+        return .accept(.established, .midstreamPickup, created: true)
+    }
+
+    /// Learns a picked-up direction from its first segment (Linux: end, window << scale, right edge).
+    static func pickUp(_ direction: inout DirectionState, _ segment: TCPSegment) {
+        direction.scale = 14
+        direction.set(DirectionState.Flags.sackPermitted)
+        direction.end = segment.end
+        direction.maxWindow = max(UInt32(segment.window) << 14, 1)
+        direction.maxEnd = segment.end &+ direction.maxWindow
+    }
+
+    /// A new UDP or ICMP echo flow.
+    private mutating func createDatagramFlow(_ request: PendingFlow, state: ConnectionState) -> TrackResult {
+        guard let index = allocate(pendingKey, hash: request.hash) else {
+            statistics.rejectedTableFull += 1
+            return .drop(.tableFull, .tableFull)
+        }
+        let entry = table.entries + index
+        if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
+        setState(index, state)
+        let timerClass = TimerClass.of(state)
+        entry.pointee.timerClass = timerClass.rawValue
+        entry.pointee.deadline = deadline(after: timeout(timerClass))
+        table.link(index, timerClass.rawValue)
+        statistics.created += 1
+        return .accept(state, created: true)
+    }
+
+    /// A direction initialised from its SYN or SYN-ACK (Linux: end and right edge at the
+    /// segment's end, the unscaled window, the options).
+    static func direction(fromSYN segment: TCPSegment) -> DirectionState {
+        var direction = DirectionState()
+        direction.isn = segment.seq
+        direction.end = segment.end
+        direction.maxEnd = segment.end
+        direction.maxWindow = max(UInt32(segment.window), 1)
+        let options = segment.options
+        if let shift = options.windowScale {
+            direction.scale = min(shift, 14)
+            direction.set(DirectionState.Flags.windowScaleSeen)
+        }
+        if options.sackPermitted { direction.set(DirectionState.Flags.sackPermitted) }
+        if options.fastOpen { direction.set(DirectionState.Flags.fastOpen) }
+        return direction
+    }
+
+    /// `wscale_clamped` when the segment's window-scale shift is above 14.
+    @inline(__always)
+    static func clampEvent(_ segment: TCPSegment) -> TrackerEvent? {
+        if let shift = segment.options.windowScale, shift > 14 { return .wscaleClamped }
+        return nil
+    }
+}

@@ -1,0 +1,306 @@
+import Wire
+
+/// The connection tracker: one entry per flow in a table of fixed capacity, the TCP state
+/// machine with window tracking, UDP and ICMP echo flows, ICMP errors, timeouts and the flood
+/// limits. Pure: no I/O, time comes in as nanoseconds (`now`), results are values; the same
+/// packets at the same times always give the same results.
+///
+/// Not thread-safe: each NFQUEUE worker owns its own tracker (its shard of the flows).
+/// Nothing is allocated per packet: the entries live in storage sized at `init`.
+public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
+    /// The settings the tracker was made with.
+    public let configuration: TrackerConfiguration
+    var table: ConnectionTable
+    var sources: SourceTable
+    /// Timeout in seconds per `TimerClass`.
+    let timeouts: UnsafeMutablePointer<UInt32>
+    /// Counters since the tracker was made.
+    public internal(set) var statistics = TrackerStatistics()
+    /// Half-open TCP connections (SYN_SENT, SYN_SENT2, SYN_RECV) in the table.
+    public internal(set) var halfOpenCount = 0
+
+    // The current packet's clock, set once per `track`.
+    var lastNow: UInt64 = 0
+    var nowNanoseconds: UInt64 = 0
+    /// Whole seconds, rounded down: an entry is expired when this reaches its deadline.
+    var nowFloor: UInt32 = 0
+    /// Whole seconds, rounded up: deadlines count from here, so expiry is never early.
+    var nowCeiling: UInt32 = 0
+
+    /// Set by `evaluate` when the packet would create a flow and the admission must be asked.
+    @usableFromInline var awaitingAdmission = false
+    /// The key of that flow.
+    @usableFromInline var pendingKey = FlowKey(lowAddress: IPAddress(high: 0, low: 0),
+                                               highAddress: IPAddress(high: 0, low: 0), lowPort: 0, highPort: 0,
+                                               proto: 0)
+    var pending = PendingFlow()
+
+    /// Expiry steps (list heads looked at) spent per packet.
+    static let sweepBudgetPerPacket = 4
+
+    /// A tracker with the table and source storage for `configuration` reserved (memory is
+    /// touched only as flows arrive).
+    public init(configuration: TrackerConfiguration) {
+        self.configuration = configuration
+        table = ConnectionTable(capacity: configuration.maxStates, seed: configuration.hashSeed)
+        sources = SourceTable(capacity: configuration.sourceTableCapacity,
+                              seed: ConnectionTable.fold(configuration.hashSeed, 0x5851_F42D_4C95_7F2D),
+                              rate: configuration.synRatePerSource)
+        timeouts = .allocate(capacity: TimerClass.count)
+        let t = configuration.timeouts
+        for timerClass in TimerClass.allCases {
+            let duration: Duration
+            switch timerClass {
+            case .synSent: duration = t.tcpSynSent
+            case .synRecv: duration = t.tcpSynRecv
+            case .established: duration = t.tcpEstablished
+            case .finWait: duration = t.tcpFinWait
+            case .closeWait: duration = t.tcpCloseWait
+            case .lastAck: duration = t.tcpLastAck
+            case .timeWait: duration = t.tcpTimeWait
+            case .close, .resetPending: duration = t.tcpClose
+            case .tcpCapped: duration = t.tcpUnacknowledged
+            case .udpUnreplied, .udpReplied: duration = t.udp
+            case .udpStream: duration = t.udpStream
+            case .icmpUnreplied, .icmpReplied: duration = t.icmp
+            }
+            (timeouts + Int(timerClass.rawValue)).initialize(to: TrackerTimeouts.seconds(duration))
+        }
+    }
+
+    deinit {
+        table.deallocate()
+        sources.deallocate()
+        timeouts.deallocate()
+    }
+
+    /// Flows in the table (some may have expired and not yet been swept).
+    public var count: Int { table.count }
+
+    /// The table's fixed capacity (`maxStates`, clamped).
+    public var capacity: Int { table.capacity }
+
+    // MARK: Tracking
+
+    /// Judges one packet at time `now` (nanoseconds of the injected clock) and updates the
+    /// flow's state. `admission` is asked only when the packet would create a flow.
+    ///
+    /// - Parameters:
+    ///   - packet: the decoded packet.
+    ///   - bytes: the buffer `packet` was decoded from; read only for an ICMP error's quote (an
+    ///     ICMP error without it is `icmp_unrelated`).
+    ///   - now: time of the packet; a time before the previous packet's counts as that time.
+    ///   - admission: the rules' say on new flows.
+    @inlinable
+    public mutating func track<A: Admission>(_ packet: Packet, bytes: UnsafeRawBufferPointer? = nil, now: UInt64,
+                                             admission: inout A) -> TrackResult {
+        let result = evaluate(packet, bytes: bytes, now: now)
+        guard awaitingAdmission else { return result }
+        let admitted = admission.admit(packet, key: pendingKey)
+        return completeAdmission(packet, admitted: admitted)
+    }
+
+    /// `track` admitting every new flow (no rules).
+    @inlinable
+    public mutating func track(_ packet: Packet, bytes: UnsafeRawBufferPointer? = nil, now: UInt64) -> TrackResult {
+        var admission = AdmitAll()
+        return track(packet, bytes: bytes, now: now, admission: &admission)
+    }
+
+    /// Removes flows whose timeout has passed, looking at most at `budget` list heads; for
+    /// idle moments (the packet path already does a few per packet). Returns how many expired.
+    @discardableResult
+    public mutating func expire(now: UInt64, budget: Int = 1_024) -> Int {
+        setClock(now)
+        return expireSome(budget: budget)
+    }
+
+    /// The first phase of `track`: everything but asking the admission.
+    @usableFromInline
+    mutating func evaluate(_ packet: Packet, bytes: UnsafeRawBufferPointer?, now: UInt64) -> TrackResult {
+        awaitingAdmission = false
+        setClock(now)
+        if nowFloor >= table.nextDue { expireSome(budget: Self.sweepBudgetPerPacket) }
+        switch packet.transport {
+        case .tcp(let header):
+            return trackTCP(packet, header)
+        case .udp(let header):
+            return trackUDP(packet, header)
+        case .icmp(let header), .icmpv6(let header):
+            return trackICMP(packet, header, bytes: bytes)
+        case .fragment, .other:
+            return TrackResult(verdict: .accept)
+        }
+    }
+
+    // MARK: Clock and timers
+
+    @inline(__always)
+    mutating func setClock(_ now: UInt64) {
+        let time = max(now, lastNow)
+        lastNow = time
+        nowNanoseconds = time
+        let seconds = time / 1_000_000_000
+        let fraction = time - seconds * 1_000_000_000
+        nowFloor = UInt32(clamping: seconds)
+        nowCeiling = UInt32(clamping: seconds + (fraction == 0 ? 0 : 1))
+    }
+
+    @inline(__always)
+    func timeout(_ timerClass: TimerClass) -> UInt32 { timeouts[Int(timerClass.rawValue)] }
+
+    @inline(__always)
+    func deadline(after seconds: UInt32) -> UInt32 {
+        let (sum, overflow) = nowCeiling.addingReportingOverflow(seconds)
+        return overflow ? .max - 1 : min(sum, .max - 1)
+    }
+
+    /// The timer class an entry's state and flags call for (Linux's 300 s cap while data is
+    /// unacknowledged, after repeated retransmissions, or before a picked-up flow's reply).
+    @inline(__always)
+    func wantedTimerClass(_ entry: UnsafeMutablePointer<ConnectionEntry>) -> TimerClass {
+        guard let state = entry.pointee.connectionState else { return .close }
+        let base = TimerClass.of(state)
+        if state.isTCP && timeout(base) > timeout(.tcpCapped) {
+            let capped = entry.pointee.initiator.has(DirectionState.Flags.dataUnacked)
+                || entry.pointee.responder.has(DirectionState.Flags.dataUnacked)
+                || entry.pointee.repeats >= 3
+                || (entry.pointee.has(ConnectionEntry.Flags.liberal) && !entry.pointee.has(ConnectionEntry.Flags.seenReply))
+            if capped { return .tcpCapped }
+        }
+        return base
+    }
+
+    /// Restarts the entry's timeout for its state. It changes timer list only when the new
+    /// timeout is shorter or its kind differs; a longer timeout of the same kind is left for
+    /// the sweep to re-file, so a busy flow costs no list work per packet.
+    @inline(__always)
+    mutating func refresh(_ index: Int) {
+        let entry = table.entries + index
+        let wanted = wantedTimerClass(entry)
+        entry.pointee.timerClass = wanted.rawValue
+        entry.pointee.deadline = deadline(after: timeout(wanted))
+        let current = entry.pointee.listClass
+        if current != wanted.rawValue {
+            let lazy = Self.isEstablishedFamily(current) && Self.isEstablishedFamily(wanted.rawValue)
+                && timeout(wanted) >= timeouts[Int(current)]
+            if !lazy { table.move(index, to: wanted.rawValue) }
+        }
+    }
+
+    @inline(__always)
+    static func isEstablishedFamily(_ timerClass: UInt8) -> Bool {
+        timerClass == TimerClass.established.rawValue || timerClass == TimerClass.tcpCapped.rawValue
+            || timerClass == TimerClass.resetPending.rawValue
+    }
+
+    /// Cuts the entry's timeout to the close timeout without changing its state (a RST in
+    /// the window but not exact); the next valid packet restores it.
+    mutating func cutTimeout(_ index: Int) {
+        let entry = table.entries + index
+        entry.pointee.timerClass = TimerClass.resetPending.rawValue
+        entry.pointee.deadline = deadline(after: timeout(.resetPending))
+        if entry.pointee.listClass != TimerClass.resetPending.rawValue {
+            table.move(index, to: TimerClass.resetPending.rawValue)
+        }
+    }
+
+    /// Expires up to `budget` steps' worth of due entries.
+    @discardableResult
+    mutating func expireSome(budget: Int) -> Int {
+        var remaining = budget
+        var expired = 0
+        while let index = table.nextExpired(now: nowFloor, budget: &remaining) {
+            removeEntry(index)
+            statistics.expired += 1
+            expired += 1
+        }
+        return expired
+    }
+
+    // MARK: Entries
+
+    /// The live entry for `key`, or nil; an entry found past its deadline is removed first.
+    @inline(__always)
+    mutating func lookup(_ key: FlowKey, hash: UInt64) -> Int? {
+        guard let index = table.find(key, hash: hash) else { return nil }
+        if nowFloor >= table.entries[index].deadline {
+            removeEntry(index)
+            statistics.expired += 1
+            return nil
+        }
+        return index
+    }
+
+    /// The one place an entry's state changes: keeps the half-open counts right.
+    @inline(__always)
+    mutating func setState(_ index: Int, _ state: ConnectionState) {
+        let entry = table.entries + index
+        let wasHalfOpen = entry.pointee.connectionState?.isHalfOpen ?? false
+        if wasHalfOpen && !state.isHalfOpen {
+            releaseHalfOpen(index)
+        } else if !wasHalfOpen && state.isHalfOpen {
+            halfOpenCount += 1
+        }
+        entry.pointee.state = state
+    }
+
+    private mutating func releaseHalfOpen(_ index: Int) {
+        let entry = table.entries + index
+        halfOpenCount -= 1
+        if entry.pointee.has(ConnectionEntry.Flags.sourceCounted) {
+            entry.pointee.set(ConnectionEntry.Flags.sourceCounted, false)
+            sources.releaseHalfOpen(initiatorAddress(entry))
+        }
+    }
+
+    /// Removes entry `index` from the table, releasing what it counted against.
+    mutating func removeEntry(_ index: Int) {
+        let entry = table.entries + index
+        if entry.pointee.connectionState?.isHalfOpen ?? false { releaseHalfOpen(index) }
+        table.remove(index)
+    }
+
+    @inline(__always)
+    func initiatorAddress(_ entry: UnsafeMutablePointer<ConnectionEntry>) -> IPAddress {
+        entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) ? entry.pointee.key.highAddress
+            : entry.pointee.key.lowAddress
+    }
+
+    // MARK: Snapshots
+
+    /// Calls `body` with a copy of every flow, in table order; with `now`, flows already
+    /// expired at that time are left out. Not for the packet path.
+    public func forEachConnection(now: UInt64? = nil, _ body: (ConnectionSnapshot) throws -> Void) rethrows {
+        let nowSeconds = now.map { UInt32(clamping: $0 / 1_000_000_000) }
+        for index in 0..<table.highWater {
+            let entry = table.entries[index]
+            guard let state = entry.connectionState else { continue }
+            if let nowSeconds, nowSeconds >= entry.deadline { continue }
+            let high = entry.has(ConnectionEntry.Flags.initiatorIsHigh)
+            let key = entry.key
+            func window(_ direction: DirectionState) -> WindowSnapshot? {
+                state.isTCP ? WindowSnapshot(end: direction.end, maxEnd: direction.maxEnd,
+                                             maxWindow: direction.maxWindow, maxAck: direction.maxAck,
+                                             scale: direction.scale) : nil
+            }
+            try body(ConnectionSnapshot(
+                key: key, state: state,
+                initiatorAddress: high ? key.highAddress : key.lowAddress,
+                initiatorPort: high ? key.highPort : key.lowPort,
+                responderAddress: high ? key.lowAddress : key.highAddress,
+                responderPort: high ? key.lowPort : key.highPort,
+                proto: key.proto, expiresAtSeconds: UInt64(entry.deadline),
+                initiatorWindow: window(entry.initiator), responderWindow: window(entry.responder)))
+        }
+    }
+
+    /// Copies of up to `limit` flows (see `forEachConnection`).
+    public func snapshot(now: UInt64? = nil, limit: Int = .max) -> [ConnectionSnapshot] {
+        var result: [ConnectionSnapshot] = []
+        forEachConnection(now: now) { snapshot in
+            if result.count < limit { result.append(snapshot) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,33 @@
+/// Counters of the tracker's table (cumulative since it was made).
+public struct TrackerStatistics: Sendable, Equatable {
+    /// Entries created: new connections and flows, TIME_WAIT and CLOSE reuse included.
+    public var created: UInt64 = 0
+    /// Entries removed because their timeout passed.
+    public var expired: UInt64 = 0
+    /// Entries removed by the state machine: a handshake refused or aborted by RST, or an old
+    /// connection replaced by a new one on reuse.
+    public var closed: UInt64 = 0
+    /// Entries evicted to make room, by kind: CLOSE, TIME_WAIT, other closing states
+    /// (FIN_WAIT, CLOSE_WAIT, LAST_ACK), half-open TCP, unreplied UDP or ICMP flows.
+    public var evictedClose: UInt64 = 0
+    public var evictedTimeWait: UInt64 = 0
+    public var evictedClosing: UInt64 = 0
+    public var evictedHalfOpen: UInt64 = 0
+    public var evictedUnreplied: UInt64 = 0
+    /// New flows refused: table full of entries that may not be evicted (`table_full`).
+    public var rejectedTableFull: UInt64 = 0
+    /// New connections refused by a half-open cap, overall or per source.
+    public var rejectedHalfOpenCap: UInt64 = 0
+    /// New connections refused by the per-source SYN rate.
+    public var rejectedRateLimited: UInt64 = 0
+    /// New flows the admission (rules) refused.
+    public var rejectedPolicy: UInt64 = 0
+
+    /// No counts.
+    public init() {}
+
+    /// All evictions.
+    public var evicted: UInt64 {
+        evictedClose + evictedTimeWait + evictedClosing + evictedHalfOpen + evictedUnreplied
+    }
+}
