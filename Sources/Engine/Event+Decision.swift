@@ -19,8 +19,8 @@ extension Event {
                   destinationIP: summary?.destination.description ?? "",
                   destinationPort: summary.flatMap { $0.hasPorts ? $0.destinationPort : nil },
                   reason: decision.reason?.rawValue ?? "none",
-                  detail: decision.anomaly?.detail,
-                  state: decision.state,
+                  detail: decision.anomaly?.detail ?? decision.trackerEvent?.rawValue,
+                  state: decision.state?.name,
                   tcp: tcp)
     }
 }

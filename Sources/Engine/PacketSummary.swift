@@ -71,18 +71,21 @@ public struct Decision: Sendable {
     public var summary: PacketSummary?
     /// The decoder's complaint when `reason` is `.malformed` or `.fragment`.
     public var anomaly: DecodeAnomaly?
-    /// Connection state name once a tracker judged the packet (nil until then).
-    public var state: String?
+    /// The flow's state after the packet, when the tracker found or made one.
+    public var state: ConnectionState?
+    /// The tracker's finer event (why it dropped, or an anomaly on an accepted packet).
+    public var trackerEvent: TrackerEvent?
 
     @inlinable
     public init(verdict: Verdict, reason: DropReason? = nil, summary: PacketSummary? = nil,
-                anomaly: DecodeAnomaly? = nil, state: String? = nil)
+                anomaly: DecodeAnomaly? = nil, state: ConnectionState? = nil, trackerEvent: TrackerEvent? = nil)
     {
         self.verdict = verdict
         self.reason = reason
         self.summary = summary
         self.anomaly = anomaly
         self.state = state
+        self.trackerEvent = trackerEvent
     }
 
     /// Whether this decision is worth an event in the log.

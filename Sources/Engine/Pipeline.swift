@@ -3,46 +3,75 @@ import Wire
 
 /// Settings of the pure pipeline.
 public struct PipelineConfiguration: Sendable, Equatable {
-    /// The verdict for packets that decode, until the rule engine decides (placeholder policy).
+    /// Whether new flows may start when no rule file decides: `.accept` admits every new
+    /// connection (the tracker still enforces everything else); `.drop` refuses them all
+    /// (reason `policy`).
     public var defaultVerdict: Verdict
     /// Verify checksums the source reports as unverified.
     public var verifyChecksums: Bool
+    /// The connection tracker's limits, timeouts and modes.
+    public var tracker: TrackerConfiguration
 
-    public init(defaultVerdict: Verdict = .accept, verifyChecksums: Bool = true) {
+    public init(defaultVerdict: Verdict = .accept, verifyChecksums: Bool = true,
+                tracker: TrackerConfiguration = TrackerConfiguration())
+    {
         self.defaultVerdict = defaultVerdict
         self.verifyChecksums = verifyChecksums
+        self.tracker = tracker
     }
 }
 
 /// Decode → track → decide, for one packet at a time. The same code runs live (one pipeline
-/// per NFQUEUE worker) and offline (`synwall replay`): a packet gets the same verdict either way.
+/// per NFQUEUE worker, which owns that worker's share of the connection table) and offline
+/// (`synwall replay`): a packet gets the same verdict either way.
 ///
 /// Pure: no I/O, time comes in through `PacketContext`, nothing allocates per packet.
-public struct Pipeline: Sendable {
-    public var configuration: PipelineConfiguration
+public struct Pipeline: ~Copyable {
+    public let configuration: PipelineConfiguration
     public private(set) var counters = PipelineCounters()
+    private var tracker: ConnectionTracker
 
     public init(configuration: PipelineConfiguration = PipelineConfiguration()) {
         self.configuration = configuration
+        tracker = ConnectionTracker(configuration: configuration.tracker)
     }
 
     /// Judges one packet; `bytes` start at the IP header.
     public mutating func process(_ bytes: UnsafeRawBufferPointer, context: PacketContext) -> Decision {
-        let decision = decide(bytes, context: context)
+        var admission = PolicyAdmission(verdict: configuration.defaultVerdict)
+        return process(bytes, context: context, admission: &admission)
+    }
+
+    /// Judges one packet, asking `admission` (the rules) whether a new flow may start.
+    public mutating func process<A: Admission>(_ bytes: UnsafeRawBufferPointer, context: PacketContext,
+                                               admission: inout A) -> Decision
+    {
+        let decision = decide(bytes, context: context, admission: &admission)
         count(decision)
         return decision
     }
 
+    /// Lets time pass without a packet (expires idle flows a bounded amount at a time).
+    public mutating func idle(now: UInt64) {
+        tracker.expire(now: now)
+    }
+
+    /// Live flows in this pipeline's table.
+    public var trackedFlows: Int { tracker.count }
+    /// The tracker's counters (created, expired, evicted, rejected…).
+    public var trackerStatistics: TrackerStatistics { tracker.statistics }
+
     @inline(__always)
-    private mutating func decide(_ bytes: UnsafeRawBufferPointer, context: PacketContext) -> Decision {
+    private mutating func decide<A: Admission>(_ bytes: UnsafeRawBufferPointer, context: PacketContext,
+                                               admission: inout A) -> Decision
+    {
         // Decode.
         let packet: Packet
         switch PacketDecoder.decode(bytes, originalLength: context.originalLength) {
         case .packet(let decoded):
             packet = decoded
         case .malformed(let anomaly):
-            return Decision(verdict: .drop, reason: anomaly.dropReason,
-                            anomaly: anomaly)
+            return Decision(verdict: .drop, reason: anomaly.dropReason, anomaly: anomaly)
         }
         let summary = PacketSummary(packet)
         if context.checksum == .unverified, configuration.verifyChecksums {
@@ -54,10 +83,10 @@ public struct Pipeline: Sendable {
                 return Decision(verdict: .drop, reason: .badChecksum, summary: summary)
             }
         }
-        // Track: the connection tracker slots in here (issue 3).
-        // Decide: the rule engine slots in here (issue 4); until then the configured default.
-        let verdict = configuration.defaultVerdict
-        return Decision(verdict: verdict, reason: verdict == .drop ? .policy : nil, summary: summary)
+        // Track, asking the admission (rules or policy) for packets that would start a flow.
+        let result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission)
+        return Decision(verdict: result.verdict, reason: result.reason, summary: summary, state: result.state,
+                        trackerEvent: result.event)
     }
 
     @inline(__always)
@@ -78,4 +107,15 @@ public struct Pipeline: Sendable {
         default: counters.otherProtocols += 1
         }
     }
+}
+
+/// Admission without a rule file: every new flow, or none.
+public struct PolicyAdmission: Admission, Sendable {
+    public var verdict: Verdict
+
+    @inlinable
+    public init(verdict: Verdict) { self.verdict = verdict }
+
+    @inlinable
+    public mutating func admit(_ packet: Packet, key: FlowKey) -> Bool { verdict == .accept }
 }

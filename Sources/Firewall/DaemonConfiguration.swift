@@ -15,7 +15,7 @@ public struct DaemonConfiguration: Sendable {
     public var copyRange: Int
     public var receiveBufferBytes: Int
 
-    public init(queues: ClosedRange<UInt16> = 0 ... 0, attach: AttachMode = .iptables, hooks: [Hook] = [.input],
+    public init(queues: ClosedRange<UInt16> = 0 ... 0, attach: AttachMode = .iptables, hooks: [Hook] = [.input, .output],
                 failOpen: Bool = false, logPath: String? = nil, pipeline: PipelineConfiguration = .init(),
                 queueMaxLength: UInt32 = 8192, copyRange: Int = 512, receiveBufferBytes: Int = 32 << 20)
     {

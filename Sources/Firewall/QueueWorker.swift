@@ -25,7 +25,7 @@ final class QueueWorker: @unchecked Sendable {
     private(set) var suppressedEvents = 0
     static let maxEventsPerRound = 256
 
-    init(socket: QueueSocket, pipeline: Pipeline, log: JSONLinesWriter?, stop: ManagedAtomic<Bool>,
+    init(socket: QueueSocket, pipeline: consuming Pipeline, log: JSONLinesWriter?, stop: ManagedAtomic<Bool>,
          reopenLog: ManagedAtomic<Int>)
     {
         queue = socket.configuration.queue
@@ -39,6 +39,7 @@ final class QueueWorker: @unchecked Sendable {
 
     var queueStatistics: QueueStatistics { socket.statistics }
     var pipelineCounters: PipelineCounters { pipeline.counters }
+    var trackedFlows: Int { pipeline.trackedFlows }
     var eventWriteFailures: Int { log?.failedWrites ?? 0 }
 
     /// The worker loop: receive rounds until asked to stop, then drain what is still queued.
@@ -48,6 +49,10 @@ final class QueueWorker: @unchecked Sendable {
             roundTimestamp = Self.now()
             let round = socket.receiveRound { packet in self.handle(packet) }
             writeEvents()
+            if case .idle = round {
+                // No traffic: let time pass for the connection table (bounded expiry).
+                pipeline.idle(now: roundTimestamp)
+            }
             if case .failed = round {
                 // A persistent socket error must not spin a core: back off, bounded.
                 consecutiveFailures += 1

@@ -76,7 +76,8 @@ public struct Replay {
         fields.append("\"verdict\":\"\(decision.verdict.rawValue)\"")
         if let reason = decision.reason { fields.append("\"reason\":\"\(reason.rawValue)\"") }
         if let anomaly = decision.anomaly { fields.append("\"detail\":" + Self.quoted(anomaly.detail)) }
-        if let state = decision.state { fields.append("\"state\":\"\(state)\"") }
+        if let event = decision.trackerEvent { fields.append("\"event\":\"\(event.rawValue)\"") }
+        if let state = decision.state { fields.append("\"state\":\"\(state.name)\"") }
         return "{" + fields.joined(separator: ",") + "}"
     }
 

@@ -119,14 +119,14 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
 
 @Suite struct DecisionEventTests {
     @Test func aDropBecomesAnEVEStyleLine() {
-        var pipeline = Pipeline(configuration: PipelineConfiguration(defaultVerdict: .drop))
+        var pipeline = Pipeline()
         let syn = v4.tcp(sourcePort: 51544, destinationPort: 22, sequence: 104, flags: [.fin, .psh, .urg], window: 1024)
         let decision = judge(syn, &pipeline)
         let event = Event(decision: decision, timestampNanoseconds: 1_764_018_191_482_113_000, queue: 3)
         let line = JSONLinesEncoder().line(for: event)
         #expect(line.hasPrefix("{\"timestamp\":\"2025-11-24T21:03:11.482113+0000\",\"event_type\":\"drop\",\"queue\":3,"))
         #expect(line.contains("\"proto\":\"TCP\",\"src_ip\":\"192.0.2.1\",\"src_port\":51544,"))
-        #expect(line.contains("\"dest_ip\":\"198.51.100.2\",\"dest_port\":22,\"reason\":\"policy\""))
+        #expect(line.contains("\"dest_ip\":\"198.51.100.2\",\"dest_port\":22,\"reason\":\"invalid_flags\",\"detail\":\"flags_xmas\""))
         #expect(line.contains("\"tcp\":{\"flags\":\"FPU\",\"seq\":104,\"ack\":0,\"win\":1024}"))
     }
 
@@ -143,5 +143,49 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
 @Suite struct DropReasonOrdinalTests {
     @Test func ordinalsMatchAllCases() {
         for (i, reason) in DropReason.allCases.enumerated() { #expect(reason.ordinal == i) }
+    }
+}
+
+@Suite struct PipelineTrackingTests {
+    @Test func aHandshakeIsFollowedAndAStrayACKHasNoConnection() {
+        var pipeline = Pipeline()
+        let client = v4
+        let server = PacketBuilder(from: "198.51.100.2", to: "192.0.2.1")!
+        let syn = judge(client.tcp(sourcePort: 40000, destinationPort: 22, sequence: 1000, flags: .syn), &pipeline)
+        #expect(syn.verdict == .accept)
+        #expect(syn.state == .synSent)
+        let synAck = judge(server.tcp(sourcePort: 22, destinationPort: 40000, sequence: 5000, acknowledgment: 1001,
+                                      flags: [.syn, .ack]), &pipeline)
+        #expect(synAck.state == .synRecv)
+        let ack = judge(client.tcp(sourcePort: 40000, destinationPort: 22, sequence: 1001, acknowledgment: 5001,
+                                   flags: .ack), &pipeline)
+        #expect(ack.verdict == .accept)
+        #expect(ack.state == .established)
+        #expect(pipeline.trackedFlows == 1)
+
+        let stray = judge(client.tcp(sourcePort: 40001, destinationPort: 22, sequence: 1, acknowledgment: 1,
+                                     flags: .ack), &pipeline)
+        #expect(stray.verdict == .drop)
+        #expect(stray.reason == .noConnection)
+        #expect(pipeline.counters.drops(.noConnection) == 1)
+    }
+
+    @Test func aWrongSYNACKIsABadAck() {
+        var pipeline = Pipeline()
+        let server = PacketBuilder(from: "198.51.100.2", to: "192.0.2.1")!
+        _ = judge(v4.tcp(sourcePort: 40000, destinationPort: 22, sequence: 1000, flags: .syn), &pipeline)
+        let wrong = judge(server.tcp(sourcePort: 22, destinationPort: 40000, sequence: 5000, acknowledgment: 77,
+                                     flags: [.syn, .ack]), &pipeline)
+        #expect(wrong.verdict == .drop)
+        #expect(wrong.reason == .badAck)
+        #expect(wrong.trackerEvent != nil)
+    }
+
+    @Test func idleTimeExpiresFlows() {
+        var pipeline = Pipeline()
+        _ = judge(v4.udp(sourcePort: 5000, destinationPort: 53), &pipeline)
+        #expect(pipeline.trackedFlows == 1)
+        pipeline.idle(now: 1 + 3_600 * 1_000_000_000)
+        #expect(pipeline.trackedFlows == 0)
     }
 }

@@ -41,9 +41,10 @@ enum Harness {
         try Sandbox.create(topology: topology, prefix: "swt", synwall: synwallBinary())
     }
 
-    /// The `--hook` a firewall in this sandbox uses: forward on the router, input on the server.
-    static func hook(for sandbox: Sandbox) -> String {
-        sandbox.router == nil ? "input" : "forward"
+    /// The `--hook` options a firewall in this sandbox uses: forward on the router (both
+    /// directions cross it), input and output on the server (both halves of its connections).
+    static func hookArguments(for sandbox: Sandbox) -> [String] {
+        sandbox.router == nil ? ["--hook", "input", "--hook", "output"] : ["--hook", "forward"]
     }
 
     /// The malformed-packet flood script, from the test bundle or the source tree.

@@ -37,7 +37,7 @@ extension IntegrationTests {
             // Real checksums on the wire: veth would otherwise mark frames as already verified.
             try sandbox.disableOffloads()
             try sandbox.startEchoServer(port: Harness.port)
-            let daemon = try Daemon.start(sandbox, ["--hook", Harness.hook(for: sandbox)])
+            let daemon = try Daemon.start(sandbox, Harness.hookArguments(for: sandbox))
 
             let link = sandbox.client.interfaces[0]
             let result = try sandbox.runPython(in: sandbox.client, script: Harness.script("malformed_flood"), arguments: [

@@ -20,7 +20,7 @@ extension IntegrationTests {
             defer { sandbox.teardown() }
             try sandbox.startEchoServer(port: Harness.port)
 
-            let daemon = try Daemon.start(sandbox, ["--hook", Harness.hook(for: sandbox)])
+            let daemon = try Daemon.start(sandbox, Harness.hookArguments(for: sandbox))
             #expect(daemon.process.firstLine(prefix: "synwall: fail-closed:") != nil,
                     "the default is fail-closed, and says so first: \(daemon.process.output)")
             let installed = try sandbox.synwallTraces()

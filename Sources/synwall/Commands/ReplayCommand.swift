@@ -25,9 +25,12 @@ struct ReplayCommand: ParsableCommand {
     @Flag(name: .long, help: "Print only the closing summary.")
     var summary = false
 
-    @Option(name: .long, help: ArgumentHelp("Verdict for packets that decode, until the rules engine decides: "
+    @Option(name: .long, help: ArgumentHelp("Whether new connections may start when no rule file decides: "
         + "accept or drop.", valueName: "verdict"))
     var policy: Verdict = .accept
+
+    @Option(name: .long, help: ArgumentHelp("Capacity of the connection table.", valueName: "n"))
+    var maxStates: Int = 1_000_000
 
     @Flag(name: .long, help: ArgumentHelp("Verify checksums (captures taken on a sending host often hold "
         + "offloaded, not-yet-computed checksums, so this is off by default)."))
@@ -35,8 +38,9 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         try Self.reportingErrors {
-            let replay = Replay(path: file, pipeline: PipelineConfiguration(defaultVerdict: policy,
-                                                                            verifyChecksums: verifyChecksums))
+            let replay = Replay(path: file, pipeline: PipelineConfiguration(
+                defaultVerdict: policy, verifyChecksums: verifyChecksums,
+                tracker: TrackerConfiguration(maxStates: max(16, maxStates))))
             let result: Replay.Summary
             do {
                 result = try replay.run(perPacket: summary ? nil : { print($0) })

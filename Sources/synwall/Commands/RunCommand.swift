@@ -40,7 +40,8 @@ struct RunCommand: ParsableCommand {
     var attach: AttachMode = .iptables
 
     @Option(name: .long, parsing: .singleValue,
-            help: ArgumentHelp("Hook to attach to: input, forward or output (repeat for several).", valueName: "hook"))
+            help: ArgumentHelp("Hook to attach to: input, forward or output (repeat for several). Default: "
+                + "input and output, so synwall sees both halves of the host's connections.", valueName: "hook"))
     var hook: [Hook] = []
 
     @Flag(name: .long, help: "Let packets pass unfiltered while synwall is down or overloaded.")
@@ -49,8 +50,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Append events (drops) as JSON Lines to this file.", valueName: "file"))
     var log: String?
 
-    @Option(name: .long, help: ArgumentHelp("Verdict for packets that decode, until the rules engine decides: "
-        + "accept or drop.", valueName: "verdict"))
+    @Option(name: .long, help: ArgumentHelp("Whether new connections may start when no rule file decides: "
+        + "accept (the tracker still enforces handshake, flags and windows) or drop.", valueName: "verdict"))
     var policy: Verdict = .accept
 
     @Option(name: .long, help: ArgumentHelp("Most packets the kernel holds for each queue (1-65536).",
@@ -64,6 +65,10 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Netlink socket receive buffer per queue, in bytes.",
                                             valueName: "bytes"))
     var receiveBuffer: Int = 32 << 20
+
+    @Option(name: .long, help: ArgumentHelp("Capacity of the connection table, fixed at start (per queue).",
+                                            valueName: "n"))
+    var maxStates: Int = 1_000_000
 
     @Flag(name: .long, inversion: .prefixedNo,
           help: "Verify checksums the kernel reports as unverified (drop bad ones as bad_checksum).")
@@ -82,6 +87,9 @@ struct RunCommand: ParsableCommand {
         }
         if !(64 ... 65531).contains(copyRange) {
             throw ValidationError("--copy-range must be between 64 and 65531 bytes")
+        }
+        if !(16 ... 100_000_000).contains(maxStates) {
+            throw ValidationError("--max-states must be between 16 and 100000000")
         }
         if receiveBuffer < 65536 {
             throw ValidationError("--receive-buffer must be at least 65536 bytes")
@@ -104,9 +112,16 @@ struct RunCommand: ParsableCommand {
             return q ... q
         }()
         let configuration = DaemonConfiguration(
-            queues: range, attach: attach, hooks: hook.isEmpty ? [.input] : hook, failOpen: failOpen, logPath: log,
-            pipeline: PipelineConfiguration(defaultVerdict: policy, verifyChecksums: verifyChecksums),
+            queues: range, attach: attach, hooks: hook.isEmpty ? [.input, .output] : hook, failOpen: failOpen, logPath: log,
+            pipeline: PipelineConfiguration(defaultVerdict: policy, verifyChecksums: verifyChecksums,
+                                            tracker: TrackerConfiguration(maxStates: maxStates)),
             queueMaxLength: queueMaxlen, copyRange: copyRange, receiveBufferBytes: receiveBuffer)
+        let hooks = Set(configuration.hooks)
+        if attach != .none, !hooks.contains(.forward), hooks.count == 1 {
+            writeLine("synwall: warning: with only --hook \(hooks.first?.rawValue ?? "") synwall sees one direction of "
+                + "the host's connections and drops the rest as out of order; add --hook "
+                + "\(hooks.contains(.input) ? "output" : "input")", to: 2)
+        }
         let daemon = Daemon(configuration: configuration) { line in writeLine(line) }
         do {
             _ = try daemon.run()
