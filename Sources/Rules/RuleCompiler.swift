@@ -199,6 +199,15 @@ final class Compilation {
         return text
     }
 
+    /// One line of rule text in the form `Rule.text` uses (tokens joined by single spaces,
+    /// comments dropped), or nil when it does not lex cleanly or is empty.
+    static func normalized(_ line: String) -> String? {
+        var lexer = Lexer(file: SourceFile(path: "<text>", text: line))
+        let tokens = lexer.tokenize().filter { $0.kind != .newline }
+        guard lexer.diagnostics.isEmpty, !tokens.isEmpty else { return nil }
+        return text(of: tokens)
+    }
+
     // MARK: - Macros
 
     private func defineMacro(_ raw: [Token]) {
