@@ -58,7 +58,15 @@ public struct Explanation: Sendable {
                 + "connection the tracker drops this packet first (no_connection)"
                 + (packet.flags == .ack ? " unless 'set tcp pickup' is on" : ""))
         }
-        let dynamic = ruleset.tables.filter(\.isDynamic).map { "<\($0.name)>" }
+        // Tables filled at run time could change the answer only through a rule before the decider.
+        let end = decision.ruleIndex ?? ruleset.rules.count
+        var dynamic: [String] = []
+        for index in 0..<end {
+            for table in ruleset.matchers[index].source.dynamicTables + ruleset.matchers[index].destination.dynamicTables {
+                let name = "<\(ruleset.tables[table].name)>"
+                if !dynamic.contains(name) { dynamic.append(name) }
+            }
+        }
         if !dynamic.isEmpty {
             lines.append("tables:  " + dynamic.joined(separator: ", ")
                 + " may hold addresses added while running; only their written entries are considered here")
