@@ -142,7 +142,8 @@ public struct RuleFileEditor: Sendable {
         return try delete(number: first.index + 1)
     }
 
-    /// Moves rule `from` so that it becomes rule `to` (both 1-based), within one file.
+    /// Moves rule `from` so that it becomes rule `to` (both 1-based), within one file. The
+    /// rule's lines move as they are, indentation and comments included.
     @discardableResult
     public mutating func move(from: Int, to: Int) throws(RuleEditError) -> Change {
         let moving = try rule(from)
@@ -160,14 +161,10 @@ public struct RuleFileEditor: Sendable {
         }
         var lines = try lines(of: file)
         let block = Array(lines[(moving.location.line - 1)..<moving.lastLine])
-        let indent = Self.indentation(of: lines[anchor.location.line - 1])
-        let reindented = block.enumerated().map { offset, line in
-            offset == 0 ? indent + line.drop(while: { $0 == " " || $0 == "\t" }) : line
-        }
         var insertAt = before ? anchor.location.line - 1 : anchor.lastLine
         lines.removeSubrange((moving.location.line - 1)..<moving.lastLine)
         if insertAt > moving.location.line - 1 { insertAt -= block.count }
-        lines.insert(contentsOf: reindented, at: insertAt)
+        lines.insert(contentsOf: block, at: insertAt)
         return try commit(file: file, lines: lines, expectedRuleCount: ruleset.rules.count, newRuleLine: insertAt + 1) {
             "moved rule \(from) to \($0): \($1)"
         }
@@ -219,6 +216,7 @@ public struct RuleFileEditor: Sendable {
             }
         }
         let text = contents[file] ?? ""
+        guard !text.isEmpty else { return [] }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if text.hasSuffix("\n") { lines.removeLast() }
         return lines
