@@ -57,8 +57,9 @@ public struct PacketDescription: Sendable {
     }
 
     /// True when the tracker would hand this packet to the rules: a TCP SYN without ACK, RST
-    /// or FIN (or, with `set tcp pickup`, a bare ACK); any UDP datagram, ICMP query or other
-    /// protocol packet with no flow yet.
+    /// or FIN (or, with `set tcp pickup`, a bare ACK); any UDP datagram, ICMP message other
+    /// than an error or echo reply, or other protocol packet with no flow yet. (ICMP errors
+    /// travel with the connection they quote; the rules never see them.)
     public func startsConnection(pickup: Bool) -> Bool {
         guard packet.tcp != nil else {
             if let icmp = packet.icmp { return !icmp.isError && !icmp.isEchoReply }
@@ -182,8 +183,13 @@ public struct PacketDescription: Sendable {
             bytes = builder.udp(sourcePort: sourcePort, destinationPort: destinationPort)
         case 1 where source.isIPv4, 58 where !source.isIPv4:
             let type = icmpType ?? (source.isIPv4 ? 8 : 128)
-            bytes = builder.icmp(type: type, restOfHeader: 0x0001_0001,
-                                 body: [UInt8](repeating: 0, count: type == 8 || type == 128 ? 8 : 28))
+            let isError = source.isIPv4 ? [3, 4, 5, 11, 12].contains(type) : (1...4).contains(type)
+            // An error quotes the packet it answers: here a UDP datagram going the other way.
+            let quoted = isError
+                ? Array(PacketBuilder(source: destination, destination: source).udp(sourcePort: 40000, destinationPort: 53)
+                    .prefix(source.isIPv4 ? 28 : 48))
+                : [UInt8](repeating: 0, count: 8)
+            bytes = builder.icmp(type: type, restOfHeader: isError ? 1280 : 0x0001_0001, body: quoted)
         case 1, 58:
             throw ParseError(description: protocolNumber == 1 ? "icmp is for IPv4 addresses; use icmp6 for IPv6"
                                                               : "icmp6 is for IPv6 addresses; use icmp for IPv4")
