@@ -21,6 +21,13 @@ public final class CompiledRuleset: Sendable {
     public let warnings: [Diagnostic]
 
     let matchers: ContiguousArray<RuleMatch>
+    /// The same matchers as objects, kept alive here and scanned through `unretained`.
+    let frozen: [FrozenRuleMatch]
+    let unretained: ContiguousArray<Unmanaged<FrozenRuleMatch>>
+    /// Candidate rules by direction, protocol and destination port; nil for small rulesets.
+    let index: RuleIndex?
+    /// Per direction, the policy's verdict and log flag as plain values.
+    let policyOutcomes: ContiguousArray<(verdict: Verdict, log: Bool)>
     /// Per rule, plain values for the decision (no strings to retain per packet).
     let outcomes: ContiguousArray<RuleOutcome>
 
@@ -30,6 +37,10 @@ public final class CompiledRuleset: Sendable {
         self.files = files
         self.rules = rules
         self.matchers = ContiguousArray(matchers)
+        self.frozen = matchers.map(FrozenRuleMatch.init)
+        self.unretained = ContiguousArray(frozen.map { Unmanaged.passUnretained($0) })
+        self.index = RuleIndex(self.matchers)
+        self.policyOutcomes = ContiguousArray(policies.map { ($0.verdict, $0.log) })
         self.outcomes = ContiguousArray(rules.map(RuleOutcome.init))
         self.policies = policies
         self.tables = tables
@@ -60,16 +71,23 @@ public final class CompiledRuleset: Sendable {
         if let index = firstMatch(packet, context, StaticMembership()) {
             return RuleDecision(verdict: outcomes[index].verdict, origin: .rule(index), log: outcomes[index].log)
         }
-        let policy = policies[context.direction.index]
+        let policy = policyOutcomes[context.direction.index]
         return RuleDecision(verdict: policy.verdict, origin: .policy(context.direction), log: policy.log)
     }
 
-    /// The index of the first rule matching `packet`, or nil.
+    /// The index of the first rule matching `packet`, or nil. Rules are read in place
+    /// (never copied), through the index when there is one.
     @inline(__always)
     func firstMatch<M: TableMembership>(_ packet: Packet, _ context: RuleContext, _ dynamic: M) -> Int? {
-        matchers.withUnsafeBufferPointer { buffer in
-            for index in buffer.indices where buffer[index].matches(packet, context, dynamic) {
-                return index
+        unretained.withUnsafeBufferPointer { rules -> Int? in
+            if let index {
+                return index.first(packet, context.direction) { rule in
+                    rules[rule]._withUnsafeGuaranteedRef { $0.rule.matchesRest(packet, context, dynamic) }
+                }
+            }
+            for rule in 0..<rules.count
+            where rules[rule]._withUnsafeGuaranteedRef({ $0.rule.matches(packet, context, dynamic) }) {
+                return rule
             }
             return nil
         }

@@ -1,6 +1,9 @@
 import Wire
 
 /// The matching form of one rule: plain values and sorted arrays, checked cheapest first.
+///
+/// Built once (a value while compiling), then frozen into a `FrozenRuleMatch` object that
+/// the scan reads without copying it or touching reference counts.
 struct RuleMatch: Sendable {
     var directions: UInt8 = 0b111
     /// 0 any, 4 IPv4 only, 6 IPv6 only.
@@ -22,12 +25,23 @@ struct RuleMatch: Sendable {
     @inline(__always)
     func matches<M: TableMembership>(_ packet: Packet, _ context: RuleContext, _ dynamic: M) -> Bool {
         guard directions & context.direction.bit != 0 else { return false }
-        if family != 0, family != (packet.version == .v4 ? 4 : 6) { return false }
         guard protocols.contains(packet.protocolNumber) else { return false }
-        if let ports = destinationPorts, !ports.contains(packet.destinationPort) || !packet.hasPorts { return false }
-        if let ports = sourcePorts, !ports.contains(packet.sourcePort) || !packet.hasPorts { return false }
-        if let types = icmpTypes {
-            guard let icmp = packet.icmp, types.contains(icmp.type) else { return false }
+        if destinationPorts != nil {
+            guard packet.hasPorts, destinationPorts?.contains(packet.destinationPort) == true else { return false }
+        }
+        return matchesRest(packet, context, dynamic)
+    }
+
+    /// The checks the `RuleIndex` does not make: family, source ports, ICMP type,
+    /// interfaces, addresses. (Direction, protocol and destination port are the index's.)
+    @inline(__always)
+    func matchesRest<M: TableMembership>(_ packet: Packet, _ context: RuleContext, _ dynamic: M) -> Bool {
+        if family != 0, family != (packet.version == .v4 ? 4 : 6) { return false }
+        if sourcePorts != nil {
+            guard packet.hasPorts, sourcePorts?.contains(packet.sourcePort) == true else { return false }
+        }
+        if icmpTypes != nil {
+            guard let icmp = packet.icmp, icmpTypes?.contains(icmp.type) == true else { return false }
         }
         if interface != nil || inInterface != nil || outInterface != nil {
             guard matchesInterfaces(context) else { return false }
@@ -47,6 +61,17 @@ struct RuleMatch: Sendable {
         if let spec = inInterface, !spec.matches(context.inInterface) { return false }
         if let spec = outInterface, !spec.matches(context.outInterface) { return false }
         return true
+    }
+}
+
+/// An immutable rule matcher, read in place: `CompiledRuleset` keeps these alive and scans
+/// them through unretained references, so a decision copies no rule and changes no
+/// reference count (shared by all workers, the rules' cache lines stay read-only).
+final class FrozenRuleMatch: Sendable {
+    let rule: RuleMatch
+
+    init(_ rule: RuleMatch) {
+        self.rule = rule
     }
 }
 

@@ -76,7 +76,7 @@ public struct RuleMatcher: Sendable {
         guard let index = found else {
             let direction = context.direction
             policyHits[direction.index] &+= 1
-            let policy = ruleset.policies[direction.index]
+            let policy = ruleset.policyOutcomes[direction.index]
             return RuleDecision(verdict: policy.verdict, origin: .policy(direction), log: policy.log)
         }
         ruleHits[index] &+= 1
