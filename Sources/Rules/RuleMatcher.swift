@@ -231,8 +231,6 @@ public struct RuleMatcher: Sendable {
         for (index, table) in newRuleset.tables.enumerated() where table.isDynamic {
             if let old = ruleset.tableIndex(named: table.name) { carried[index] = added[old] }
         }
-        let oldRuleset = ruleset
-        _ = oldRuleset
         self = RuleMatcher(ruleset: newRuleset)
         added = carried
         addedCount = carried.reduce(0) { $0 + $1.count }

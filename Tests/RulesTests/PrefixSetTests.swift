@@ -117,6 +117,47 @@ import Wire
         }
     }
 
+    /// Large IPv4 sets use a /16 bucket index; it must agree with a plain binary search,
+    /// including ranges that span bucket edges and the last bucket.
+    @Test func bucketIndexAgreesWithTheFullSearch() {
+        var state: UInt64 = 99
+        func random() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var prefixes = (0..<6000).compactMap { _ in
+            IPPrefix(address: IPAddress(ipv4: UInt32(truncatingIfNeeded: random())), length: 12 + Int(random() % 21))
+        }
+        prefixes.append(prefix("255.255.255.0/24"))
+        prefixes.append(prefix("0.0.0.0/24"))
+        let set = PrefixSet(prefixes)
+        #expect(!set.v4Buckets.isEmpty)
+        #expect(set.contains(address("255.255.255.255")))
+        #expect(set.contains(address("0.0.0.0")))
+        var hits = 0
+        for round in 0..<200_000 {
+            let value = round % 4 == 0
+                ? UInt32(truncatingIfNeeded: random()) & 0xFFFF_0000 | (round % 8 == 0 ? 0 : 0xFFFF)
+                : UInt32(truncatingIfNeeded: random())
+            let full = set.v4Starts.withUnsafeBufferPointer { starts in
+                set.v4Ends.withUnsafeBufferPointer { ends in PrefixSet.search(starts, ends, value) }
+            }
+            let fast = set.contains(IPAddress(ipv4: value))
+            if full { hits += 1 }
+            if fast != full {
+                Issue.record("disagree at \(IPAddress(ipv4: value))")
+                break
+            }
+        }
+        #expect(hits > 10_000, "the probes must hit often enough to mean something")
+        let union = set.union(PrefixSet([prefix("198.51.100.0/24")]))
+        #expect(!union.v4Buckets.isEmpty)
+        #expect(union.contains(address("198.51.100.7")))
+    }
+
     @Test func portSets() {
         let set = PortSet(included: [80...80, 8000...8080, 81...81], excluded: [8008...8008])
         #expect(set.ranges == [80...81, 8000...8007, 8009...8080])
