@@ -284,12 +284,21 @@ public enum RuleEditError: Error, Sendable, CustomStringConvertible {
     /// Writing failed.
     case cannotWrite(path: String, reason: String)
 
-    public var description: String {
+    /// The diagnostics behind the refusal, for `fileInvalid` and `editInvalid`.
+    public var diagnostics: Diagnostics? {
+        switch self {
+        case .fileInvalid(_, let diagnostics), .editInvalid(let diagnostics): return diagnostics
+        default: return nil
+        }
+    }
+
+    /// One line saying what happened and what to do (the diagnostics, if any, apart).
+    public var message: String {
         switch self {
         case .cannotRead(let path, let reason):
             return "cannot read '\(path)': \(reason)"
-        case .fileInvalid(let path, let diagnostics):
-            return "\(diagnostics)\n\(path) has errors; fix them first (synwall check \(path)), then edit"
+        case .fileInvalid(let path, _):
+            return "\(path) has errors; fix them first (synwall check \(path)), then edit"
         case .noSuchRule(let number, let count):
             return "there is no rule \(number): the file has \(count) rule\(count == 1 ? "" : "s") (see synwall rules list)"
         case .notARule(let text):
@@ -303,10 +312,15 @@ public enum RuleEditError: Error, Sendable, CustomStringConvertible {
         case .moveAcrossFiles(let from, let fromFile, let to, let toFile):
             return "rule \(from) is in \(fromFile) but position \(to) is in \(toFile); move rules within one file, "
                 + "or delete and insert"
-        case .editInvalid(let diagnostics):
-            return "\(diagnostics)\nthe edit would make the rules invalid; nothing was changed"
+        case .editInvalid:
+            return "the edit would make the rules invalid; nothing was changed"
         case .cannotWrite(let path, let reason):
             return "cannot write '\(path)': \(reason); the file is unchanged"
         }
+    }
+
+    /// The diagnostics (if any), then the message.
+    public var description: String {
+        diagnostics.map { "\($0)\n\(message)" } ?? message
     }
 }

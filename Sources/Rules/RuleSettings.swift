@@ -3,13 +3,21 @@
 public struct RuleSettings: Sendable, Hashable {
     /// A named timeout of `set timeout NAME DURATION`. Raw values are the names in the file.
     public enum TimeoutName: String, Sendable, Hashable, CaseIterable {
+        /// SYN seen, waiting for the SYN-ACK.
         case tcpSynSent = "tcp.syn_sent"
+        /// SYN-ACK seen, waiting for the final ACK.
         case tcpSynReceived = "tcp.syn_recv"
+        /// Handshake done.
         case tcpEstablished = "tcp.established"
+        /// One side has sent FIN.
         case tcpFinWait = "tcp.fin_wait"
+        /// The FIN was acknowledged; the other side may still send.
         case tcpCloseWait = "tcp.close_wait"
+        /// Both sides have sent FIN; the last ACK is awaited.
         case tcpLastAck = "tcp.last_ack"
+        /// Closed in order; stragglers are still accepted.
         case tcpTimeWait = "tcp.time_wait"
+        /// Closed by a RST.
         case tcpClose = "tcp.close"
         /// Cap after repeated retransmissions or a zero window.
         case tcpRetransmit = "tcp.retrans"

@@ -85,7 +85,8 @@ extension RulesCommand {
                 change = try edit(&editor)
                 try editor.save()
             } catch {
-                throw CLIError(error.description)
+                if let diagnostics = error.diagnostics { writeLine(diagnostics.description, to: 2) }
+                throw CLIError(error.message)
             }
             for warning in change.ruleset.warnings { writeLine(warning.description, to: 2) }
             writeLine("\(change.summary)  (\(change.file); previous version in \(change.file).bak)")
@@ -105,7 +106,8 @@ extension RulesCommand {
                     let editor = try RuleFileEditor(path: options.path)
                     writeLine(editor.listing())
                 } catch {
-                    throw CLIError(error.description)
+                    if let diagnostics = error.diagnostics { writeLine(diagnostics.description, to: 2) }
+                    throw CLIError(error.message)
                 }
             }
         }
