@@ -28,6 +28,7 @@ let package = Package(
         // Pure core: no I/O, deterministic.
         .target(name: "Wire", swiftSettings: strict),
         .target(name: "Tracking", dependencies: ["Wire"], swiftSettings: strict),
+        .target(name: "Rules", dependencies: ["Wire", "Tracking"], swiftSettings: strict),
         .target(name: "EventLog", swiftSettings: strict),
         .target(name: "Engine", dependencies: ["Wire", "Tracking", "EventLog"], swiftSettings: strict),
 
@@ -48,12 +49,16 @@ let package = Package(
         .target(name: "Sandbox", swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall", "Engine", "Tracking", "Sandbox",
+            "Firewall", "Engine", "Tracking", "Rules", "Sandbox",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
+        .executableTarget(name: "RulesBenchmark", dependencies: ["Rules", "Wire"], path: "Benchmarks/RulesBenchmark",
+                          swiftSettings: strict),
+
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Wire"], swiftSettings: strict),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "Wire"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking"], swiftSettings: strict),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking"], swiftSettings: strict),
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),

@@ -1,0 +1,77 @@
+import Tracking
+
+/// A statement as parsed, before tables are resolved and matchers built.
+enum Statement {
+    case include(path: String, token: Token)
+    case table(TableSyntax)
+    case setting(SettingSyntax, token: Token)
+    case policy(PolicySyntax)
+    case rule(RuleSyntax)
+}
+
+struct AddressSyntax {
+    var negated = false
+    var any = false
+    var entries: [(prefix: IPPrefix, included: Bool, span: SourceSpan)] = []
+    var tables: [(name: String, span: SourceSpan)] = []
+}
+
+struct RuleSyntax {
+    var action: RuleAction
+    var direction: Direction?
+    var quick = false
+    var log = false
+    var interface: InterfaceSpec?
+    var inInterface: InterfaceSpec?
+    var outInterface: InterfaceSpec?
+    var family: AddressFamily?
+    var protocols: [UInt8]?
+    var from: AddressSyntax?
+    var to: AddressSyntax?
+    var fromPorts: PortSet?
+    var toPorts: PortSet?
+    var icmpTypes: [UInt8]?
+    var label: String?
+    var maxConnections: Int?
+    var rate: (count: Int, seconds: Int)?
+    var overload: (name: String, span: SourceSpan)?
+    var flush = false
+    /// The statement's first token (`pass` or `block`).
+    var first: Token
+}
+
+struct TableSyntax {
+    var name: String
+    var nameToken: Token
+    var persist = false
+    var isConst = false
+    var expire: Duration?
+    var entries: [(prefix: IPPrefix, included: Bool)] = []
+    var files: [(path: String, token: Token)] = []
+}
+
+struct PolicySyntax {
+    var direction: Direction
+    var verdict: Verdict
+    var log: Bool
+    var first: Token
+    var directionToken: Token
+}
+
+enum SettingSyntax {
+    case limit(LimitName, Int)
+    case timeout(RuleSettings.TimeoutName, Duration)
+    case tcpPickup
+    case tcpRST(RuleSettings.RSTCheck)
+    case synRate(RuleSettings.Rate)
+    case log(String)
+    case reload(RuleSettings.ReloadStates)
+
+    enum LimitName: String, CaseIterable {
+        case states
+        case sourceNodes = "src-nodes"
+        case tableEntries = "table-entries"
+        case halfOpen = "half-open"
+        case halfOpenPerSource = "half-open-per-source"
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Rules
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check a rule file without applying it.",
+        discussion: """
+        Parses and compiles the file and every file it includes, touching nothing else. Each \
+        problem is printed as FILE:LINE:COLUMN: error: message (the form editors jump to), with \
+        the line, a caret under the spot and a hint; all errors are reported, not just the \
+        first. Warnings name rules that can never match because an earlier rule catches \
+        everything they would, and tables that no rule uses.
+
+        Without FILE: /etc/synwall/synwall.rules when it exists, else rules/default.rules.
+        Exit status: 0 when the file is valid (warnings allowed unless --strict), 1 when not.
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The rule file.", valueName: "file"))
+    var file: String?
+
+    @Flag(name: .long, help: "Fail (exit status 1) on warnings too.")
+    var strict = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing when the file is valid.")
+    var quiet = false
+
+    func run() throws {
+        let path = file ?? DefaultRuleFile.path
+        switch RuleCompiler.compile(file: path) {
+        case .failure(let diagnostics):
+            writeLine(diagnostics.description, to: 2)
+            throw ExitCode(1)
+        case .success(let ruleset):
+            for warning in ruleset.warnings { writeLine(warning.description, to: 2) }
+            let counts = "\(ruleset.rules.count) rule\(ruleset.rules.count == 1 ? "" : "s"), "
+                + "\(ruleset.tables.count) table\(ruleset.tables.count == 1 ? "" : "s"), "
+                + "\(ruleset.files.count) file\(ruleset.files.count == 1 ? "" : "s")"
+            let warnings = ruleset.warnings.count
+            if strict, warnings > 0 {
+                writeLine("\(path): \(warnings) warning\(warnings == 1 ? "" : "s") (--strict)", to: 2)
+                throw ExitCode(1)
+            }
+            if !quiet {
+                writeLine("\(path): ok (\(counts)" + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "") + ")")
+            }
+        }
+    }
+}

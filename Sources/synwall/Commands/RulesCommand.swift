@@ -1,0 +1,191 @@
+import ArgumentParser
+import Rules
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "List and edit the rules of a rule file.",
+        discussion: """
+        Rules are numbered from 1 in the order they are evaluated (first match wins), across \
+        included files. Every edit changes only the lines of the rule concerned (comments, blank \
+        lines and layout elsewhere stay as written), checks the whole resulting ruleset first \
+        (an invalid edit changes nothing and says why), writes atomically keeping the file's \
+        owner and mode, keeps the previous version as FILE.bak, and then asks a running daemon \
+        to reload (SIGHUP to the pid in --pid-file) unless --no-reload.
+        """,
+        subcommands: [List.self, Add.self, Insert.self, Delete.self, Move.self]
+    )
+}
+
+/// The rule file to work on.
+struct RuleFileOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The rule file (default: /etc/synwall/synwall.rules if it exists, "
+        + "else rules/default.rules).", valueName: "file"))
+    var file: String?
+
+    var path: String { file ?? DefaultRuleFile.path }
+}
+
+/// Whether and how to tell the daemon.
+struct ReloadOptions: ParsableArguments {
+    @Flag(name: .long, help: "Do not ask a running daemon to reload.")
+    var noReload = false
+
+    @Option(name: .long, help: ArgumentHelp("The running daemon's pid file.", valueName: "file"))
+    var pidFile = "/run/synwall.pid"
+
+    /// Sends SIGHUP to the daemon named in the pid file, and says what happened.
+    func requestReload() throws {
+        if noReload {
+            writeLine("not reloading (--no-reload): a running daemon keeps its current rules until it reloads")
+            return
+        }
+        guard let text = readSmallFile(pidFile) else {
+            writeLine("no daemon is running (no \(pidFile)); the rules apply when synwall starts")
+            return
+        }
+        let digits = text.filter { !$0.isWhitespace }
+        guard let pid = Int32(digits), pid > 1 else {
+            throw CLIError("\(pidFile) does not hold a process id ('\(digits)'); the file was saved but no daemon was told")
+        }
+        if kill(pid, SIGHUP) == 0 {
+            writeLine("asked synwall (pid \(pid)) to reload")
+        } else if errno == ESRCH {
+            writeLine("no daemon is running (pid \(pid) in \(pidFile) is gone); the rules apply when synwall starts")
+        } else {
+            throw CLIError("cannot signal pid \(pid): \(String(cString: strerror(errno))); "
+                + "the file was saved but the daemon was not told (run as root, or synwall reload)")
+        }
+    }
+}
+
+/// Reads a small text file (a pid file) without Foundation.
+private func readSmallFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    guard count >= 0 else { return nil }
+    return String(decoding: buffer[0..<count], as: UTF8.self)
+}
+
+extension RulesCommand {
+    /// Opens the editor, applies `edit`, saves, and asks for a reload.
+    static func edit(_ options: RuleFileOptions, _ reload: ReloadOptions,
+                     _ edit: (inout RuleFileEditor) throws(RuleEditError) -> RuleFileEditor.Change) throws {
+        try reportingErrors {
+            var editor: RuleFileEditor
+            let change: RuleFileEditor.Change
+            do throws(RuleEditError) {
+                editor = try RuleFileEditor(path: options.path)
+                change = try edit(&editor)
+                try editor.save()
+            } catch {
+                if let diagnostics = error.diagnostics { writeLine(diagnostics.description, to: 2) }
+                throw CLIError(error.message)
+            }
+            for warning in change.ruleset.warnings { writeLine(warning.description, to: 2) }
+            writeLine("\(change.summary)  (\(change.file); previous version in \(change.file).bak)")
+            try reload.requestReload()
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the rules, numbered, with where each is written, then the policies.")
+
+        @OptionGroup var options: RuleFileOptions
+
+        func run() throws {
+            try Self.reportingErrors {
+                do throws(RuleEditError) {
+                    let editor = try RuleFileEditor(path: options.path)
+                    writeLine(editor.listing())
+                } catch {
+                    if let diagnostics = error.diagnostics { writeLine(diagnostics.description, to: 2) }
+                    throw CLIError(error.message)
+                }
+            }
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Append a rule after the last rule of the file.",
+            discussion: "Example: synwall rules add 'pass in proto tcp to port 8080'")
+
+        @Argument(help: ArgumentHelp("The rule (quote it, or give it as words).", valueName: "rule"))
+        var rule: [String]
+        @OptionGroup var options: RuleFileOptions
+        @OptionGroup var reload: ReloadOptions
+
+        func run() throws {
+            let text = rule.joined(separator: " ")
+            try RulesCommand.edit(options, reload) { (editor: inout RuleFileEditor) throws(RuleEditError) in try editor.add(text) }
+        }
+    }
+
+    struct Insert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Insert a rule before rule N (it becomes rule N).",
+            discussion: "Example: synwall rules insert 3 'block in from 203.0.113.0/24 log'")
+
+        @Argument(help: ArgumentHelp("The position, from 1.", valueName: "n"))
+        var number: Int
+        @Argument(help: ArgumentHelp("The rule.", valueName: "rule"))
+        var rule: [String]
+        @OptionGroup var options: RuleFileOptions
+        @OptionGroup var reload: ReloadOptions
+
+        func run() throws {
+            let text = rule.joined(separator: " ")
+            let number = number
+            try RulesCommand.edit(options, reload) { (editor: inout RuleFileEditor) throws(RuleEditError) in
+                try editor.insert(text, at: number)
+            }
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete rule N, or the rule written exactly so.",
+            discussion: "Examples: synwall rules delete 4; synwall rules delete 'pass in proto tcp to port 8080'")
+
+        @Argument(help: ArgumentHelp("A rule number, or the rule's text.", valueName: "n|rule"))
+        var rule: [String]
+        @OptionGroup var options: RuleFileOptions
+        @OptionGroup var reload: ReloadOptions
+
+        func run() throws {
+            let text = rule.joined(separator: " ")
+            try RulesCommand.edit(options, reload) { (editor: inout RuleFileEditor) throws(RuleEditError) in
+                if let number = Int(text) { return try editor.delete(number: number) }
+                return try editor.delete(text: text)
+            }
+        }
+    }
+
+    struct Move: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move rule N so that it becomes rule M.",
+            discussion: "Example: synwall rules move 7 2")
+
+        @Argument(help: ArgumentHelp("The rule to move.", valueName: "n"))
+        var from: Int
+        @Argument(help: ArgumentHelp("Its new position.", valueName: "m"))
+        var to: Int
+        @OptionGroup var options: RuleFileOptions
+        @OptionGroup var reload: ReloadOptions
+
+        func run() throws {
+            let (from, to) = (from, to)
+            try RulesCommand.edit(options, reload) { (editor: inout RuleFileEditor) throws(RuleEditError) in
+                try editor.move(from: from, to: to)
+            }
+        }
+    }
+}
