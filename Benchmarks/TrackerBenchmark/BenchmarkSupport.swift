@@ -40,6 +40,15 @@ func allocationCount() -> UInt64? {
     return unsafeBitCast(symbol, to: Counter.self)()
 }
 
+/// glibc's `mallopt(M_MMAP_THRESHOLD, bytes)` (not in Swift's Glibc module): fixes the
+/// threshold, which glibc otherwise raises after large frees.
+func setMmapThreshold(_ bytes: Int32) {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    let mMmapThreshold: Int32 = -3
+    _ = unsafeBitCast(symbol, to: Mallopt.self)(mMmapThreshold, bytes)
+}
+
 /// Makes TCP packets as the decoder would: one template per flag set is built as bytes and
 /// decoded once; variants change addresses, ports, numbers and payload length.
 struct PacketFactory {

@@ -31,7 +31,7 @@ struct ConnectionTable {
     /// Entries `0..<highWater` have been used at least once; the rest were never touched.
     private(set) var highWater = 0
     private var freeHead: UInt32 = ConnectionTable.none
-    /// The earliest head deadline over all lists: nothing can be due before it.
+    /// A lower bound of the earliest head deadline over all lists: nothing is due before it.
     private(set) var nextDue: UInt32 = .max
 
     init(capacity requested: Int, seed: UInt64) {
@@ -201,15 +201,11 @@ struct ConnectionTable {
         if next == Self.none { tails[list] = previous } else { entries[Int(next)].previous = previous }
         if previous == Self.none {
             heads[list] = next
-            let removed = headDeadlines[list]
             let deadline = next == Self.none ? UInt32.max : entries[Int(next)].deadline
             headDeadlines[list] = deadline
-            // Only the list that held the earliest deadline can raise the minimum.
-            if deadline < nextDue {
-                nextDue = deadline
-            } else if removed <= nextDue {
-                recomputeNextDue()
-            }
+            // `nextDue` stays a lower bound (removing a head can only raise the minimum); the
+            // sweep recomputes it when it finds nothing due.
+            if deadline < nextDue { nextDue = deadline }
         } else {
             entries[Int(previous)].next = next
         }
