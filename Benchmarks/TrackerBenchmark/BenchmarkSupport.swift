@@ -32,6 +32,20 @@ func residentBytes() -> Int {
     return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
+/// Anonymous memory backed by transparent huge pages (kB), from /proc/self/smaps_rollup.
+func anonymousHugePagesKilobytes() -> Int {
+    guard let file = fopen("/proc/self/smaps_rollup", "r") else { return 0 }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let text = String(cString: line)
+        if text.hasPrefix("AnonHugePages:") {
+            return Int(text.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+    }
+    return 0
+}
+
 /// Heap allocations so far, when the process runs with the counting shim preloaded
 /// (`count-allocations.sh`); nil otherwise.
 func allocationCount() -> UInt64? {

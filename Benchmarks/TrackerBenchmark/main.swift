@@ -108,7 +108,8 @@ if runs("million") {
     print("memory: resident \(format(Double(before) / 1_048_576)) MiB before the tracker, "
           + "\(format(Double(afterInit) / 1_048_576)) MiB after init, \(format(Double(afterFill) / 1_048_576)) MiB "
           + "with 1,000,000 connections = \(format(perConnection)) bytes per connection "
-          + "(\(format(perConnectionExcludingInit)) without the index and source table made at init)")
+          + "(\(format(perConnectionExcludingInit)) without the index and source table made at init); "
+          + "\(anonymousHugePagesKilobytes() / 1024) MiB of it in transparent huge pages")
 
     var generator = SplitMix(seed: 2_026)
     var flows: [Flow] = []
