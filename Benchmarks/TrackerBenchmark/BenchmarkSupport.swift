@@ -32,12 +32,35 @@ func residentBytes() -> Int {
     return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
+/// Anonymous memory backed by transparent huge pages (kB), from /proc/self/smaps_rollup.
+func anonymousHugePagesKilobytes() -> Int {
+    guard let file = fopen("/proc/self/smaps_rollup", "r") else { return 0 }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let text = String(cString: line)
+        if text.hasPrefix("AnonHugePages:") {
+            return Int(text.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+    }
+    return 0
+}
+
 /// Heap allocations so far, when the process runs with the counting shim preloaded
 /// (`count-allocations.sh`); nil otherwise.
 func allocationCount() -> UInt64? {
     guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "synwall_allocation_count") else { return nil }
     typealias Counter = @convention(c) () -> UInt64
     return unsafeBitCast(symbol, to: Counter.self)()
+}
+
+/// glibc's `mallopt(M_MMAP_THRESHOLD, bytes)` (not in Swift's Glibc module): fixes the
+/// threshold, which glibc otherwise raises after large frees.
+func setMmapThreshold(_ bytes: Int32) {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    let mMmapThreshold: Int32 = -3
+    _ = unsafeBitCast(symbol, to: Mallopt.self)(mMmapThreshold, bytes)
 }
 
 /// Makes TCP packets as the decoder would: one template per flag set is built as bytes and

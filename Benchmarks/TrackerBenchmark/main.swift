@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Tracking
 import Wire
 
@@ -67,10 +70,71 @@ let selected = Set(CommandLine.arguments.dropFirst()).subtracting(["quick"])
 func runs(_ part: String) -> Bool { selected.isEmpty || selected.contains(part) }
 
 print("synwall connection tracker benchmark (release build, one thread)")
+// Large blocks always come from mmap and go back on free: a freed block of an earlier part
+// must not be reused silently by the tracker under measurement (resident-size figures).
+setMmapThreshold(256 * 1024)
 print("Packet value: \(MemoryLayout<Packet>.stride) bytes; allocation counting: "
-      + (allocationCount() == nil ? "off (run count-allocations.sh)" : "on"))
+      + (allocationCount().map { "on (\($0) allocations before the first part)" } ?? "off (run count-allocations.sh)"))
 
-// 1. Established flows, hot table: 1,024 connections, data + ACK rounds.
+// 1. 1,000,000 live connections: memory first (before other parts have grown the heap), then
+// established traffic over random flows of the full table.
+if runs("million") {
+    let before = residentBytes()
+    var tracker = ConnectionTracker(configuration: TrackerConfiguration(maxStates: 1_000_000))
+    let afterInit = residentBytes()
+    var now = 1_700_000_000 * second
+    var admission = AdmitAll()
+    var accepted = 0
+    let began = monotonicNanoseconds()
+    for number in 0..<1_000_000 {
+        let flow = Flow.number(number)
+        let syn = factory.tcp(.syn, from: flow.client, flow.clientPort, to: flow.server, flow.serverPort,
+                              seq: flow.clientSeq &- 1, ack: 0)
+        let synAck = factory.tcp([.syn, .ack], from: flow.server, flow.serverPort, to: flow.client, flow.clientPort,
+                                 seq: flow.serverSeq &- 1, ack: flow.clientSeq)
+        let ack = factory.tcp(.ack, from: flow.client, flow.clientPort, to: flow.server, flow.serverPort,
+                              seq: flow.clientSeq, ack: flow.serverSeq)
+        for packet in [syn, synAck, ack] {
+            now += 1_000
+            if tracker.track(packet, now: now, admission: &admission).verdict == .accept { accepted += 1 }
+        }
+    }
+    let fillNanoseconds = monotonicNanoseconds() - began
+    let afterFill = residentBytes()
+    print("fill: 1,000,000 handshakes (packets built on the fly) in \(format(Double(fillNanoseconds) / 1e9, 3)) s, "
+          + "\(tracker.count) connections, \(3_000_000 - accepted) dropped")
+    let perConnection = Double(afterFill - before) / 1e6
+    let perConnectionExcludingInit = Double(afterFill - afterInit) / 1e6
+    print("memory: resident \(format(Double(before) / 1_048_576)) MiB before the tracker, "
+          + "\(format(Double(afterInit) / 1_048_576)) MiB after init, \(format(Double(afterFill) / 1_048_576)) MiB "
+          + "with 1,000,000 connections = \(format(perConnection)) bytes per connection "
+          + "(\(format(perConnectionExcludingInit)) without the index and source table made at init); "
+          + "\(anonymousHugePagesKilobytes() / 1024) MiB of it in transparent huge pages")
+
+    var generator = SplitMix(seed: 2_026)
+    var flows: [Flow] = []
+    var chosen: [Int] = []
+    for _ in 0..<262_144 {
+        let number = Int(generator.next() % 1_000_000)
+        chosen.append(number)
+        flows.append(Flow.number(number))
+    }
+    var parts: [Measurement] = []
+    for _ in 0..<20 {
+        var ring: [Packet] = []
+        ring.reserveCapacity(flows.count * 2)
+        for index in flows.indices {
+            let (data, ack) = exchange(&flows[index])
+            ring.append(data)
+            ring.append(ack)
+        }
+        parts.append(measure(&tracker, ring, start: &now, step: 100))
+    }
+    report("established flows, 1,000,000 live connections (random 262,144)", total(parts))
+    _ = chosen
+}
+
+// 2. Established flows, hot table: 1,024 connections, data + ACK rounds.
 /// The run with the least CPU time.
 func best(_ runs: [Measurement]) -> Measurement {
     runs.min { $0.nanoseconds < $1.nanoseconds } ?? runs[0]
@@ -105,7 +169,7 @@ if runs("established") {
   report("established flows (1,024 connections), best of \(repetitions)", best(runs))
 }
 
-// 2. New connections: handshake and FIN close, 65,536 4-tuples reused every 121 s.
+// 3. New connections: handshake and FIN close, 65,536 4-tuples reused every 121 s.
 if runs("new") {
   var runs: [Measurement] = []
   for repetition in 0..<(CommandLine.arguments.contains("quick") ? 1 : repetitions) {
@@ -131,62 +195,6 @@ if runs("new") {
   }
   report("new connections (SYN, SYN-ACK, ACK, FIN, ACK, FIN, ACK), best of \(repetitions)", best(runs),
          unit: "connections", perUnit: 7)
-}
-
-// 3. 1,000,000 live connections: memory, then established traffic over random flows.
-if runs("million") {
-    let before = residentBytes()
-    var tracker = ConnectionTracker(configuration: TrackerConfiguration(maxStates: 1_000_000))
-    let afterInit = residentBytes()
-    var now = 1_700_000_000 * second
-    var admission = AdmitAll()
-    var accepted = 0
-    let began = monotonicNanoseconds()
-    for number in 0..<1_000_000 {
-        let flow = Flow.number(number)
-        let syn = factory.tcp(.syn, from: flow.client, flow.clientPort, to: flow.server, flow.serverPort,
-                              seq: flow.clientSeq &- 1, ack: 0)
-        let synAck = factory.tcp([.syn, .ack], from: flow.server, flow.serverPort, to: flow.client, flow.clientPort,
-                                 seq: flow.serverSeq &- 1, ack: flow.clientSeq)
-        let ack = factory.tcp(.ack, from: flow.client, flow.clientPort, to: flow.server, flow.serverPort,
-                              seq: flow.clientSeq, ack: flow.serverSeq)
-        for packet in [syn, synAck, ack] {
-            now += 1_000
-            if tracker.track(packet, now: now, admission: &admission).verdict == .accept { accepted += 1 }
-        }
-    }
-    let fillNanoseconds = monotonicNanoseconds() - began
-    let afterFill = residentBytes()
-    print("fill: 1,000,000 handshakes (packets built on the fly) in \(format(Double(fillNanoseconds) / 1e9, 3)) s, "
-          + "\(tracker.count) connections, \(3_000_000 - accepted) dropped")
-    let perConnection = Double(afterFill - before) / 1e6
-    let perConnectionExcludingInit = Double(afterFill - afterInit) / 1e6
-    print("memory: resident \(format(Double(before) / 1_048_576)) MiB before the tracker, "
-          + "\(format(Double(afterInit) / 1_048_576)) MiB after init, \(format(Double(afterFill) / 1_048_576)) MiB "
-          + "with 1,000,000 connections = \(format(perConnection)) bytes per connection "
-          + "(\(format(perConnectionExcludingInit)) without the index and source table made at init)")
-
-    var generator = SplitMix(seed: 2_026)
-    var flows: [Flow] = []
-    var chosen: [Int] = []
-    for _ in 0..<262_144 {
-        let number = Int(generator.next() % 1_000_000)
-        chosen.append(number)
-        flows.append(Flow.number(number))
-    }
-    var parts: [Measurement] = []
-    for _ in 0..<20 {
-        var ring: [Packet] = []
-        ring.reserveCapacity(flows.count * 2)
-        for index in flows.indices {
-            let (data, ack) = exchange(&flows[index])
-            ring.append(data)
-            ring.append(ack)
-        }
-        parts.append(measure(&tracker, ring, start: &now, step: 100))
-    }
-    report("established flows, 1,000,000 live connections (random 262,144)", total(parts))
-    _ = chosen
 }
 
 /// SplitMix64, for a reproducible choice of flows.

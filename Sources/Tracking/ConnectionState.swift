@@ -56,5 +56,5 @@ public enum ConnectionState: UInt8, Sendable, CaseIterable, Hashable {
     /// True while a TCP handshake is incomplete (SYN_SENT, SYN_SENT2, SYN_RECV): these count
     /// against the half-open caps.
     @inlinable
-    public var isHalfOpen: Bool { self == .synSent || self == .synSent2 || self == .synRecv }
+    public var isHalfOpen: Bool { rawValue &- 1 < 3 }
 }

@@ -36,9 +36,9 @@ struct FlagTests {
         Combination(letters: "RAU", event: .flagsRstUrg),
     ]
 
-    @Test("dropped without an entry", arguments: invalid)
-    func withoutEntry(_ combination: Combination) {
-        let harness = Harness()
+    @Test("dropped without an entry (IPv4 and IPv6)", arguments: invalid, [false, true])
+    func withoutEntry(_ combination: Combination, _ ipv6: Bool) {
+        let harness = Harness(ipv6: ipv6)
         harness.run([c(combination.letters, seq: 1).drop(.invalidFlags, combination.event)])
         #expect(harness.tracker.count == 0)
     }

@@ -158,8 +158,9 @@ final class Harness {
     }
 
     /// Sends raw packet bytes through the decoder and the tracker.
-    func send(bytes: [UInt8], admission: inout some Admission) -> TrackResult? {
-        guard let packet = bytes.withUnsafeBytes({ PacketDecoder.decode($0) }).packet else {
+    func send(bytes: [UInt8], originalLength: Int? = nil, admission: inout some Admission) -> TrackResult? {
+        guard let packet = bytes.withUnsafeBytes({ PacketDecoder.decode($0, originalLength: originalLength) }).packet
+        else {
             Issue.record("test packet does not decode")
             return nil
         }
@@ -167,9 +168,9 @@ final class Harness {
         return bytes.withUnsafeBytes { tracker.track(packet, bytes: $0, now: time, admission: &admission) }
     }
 
-    func send(bytes: [UInt8]) -> TrackResult? {
+    func send(bytes: [UInt8], originalLength: Int? = nil) -> TrackResult? {
         var admission = AdmitAll()
-        return send(bytes: bytes, admission: &admission)
+        return send(bytes: bytes, originalLength: originalLength, admission: &admission)
     }
 
     func send(_ step: Step) -> TrackResult? {

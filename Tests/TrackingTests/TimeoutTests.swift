@@ -114,6 +114,24 @@ struct TimeoutTests {
         #expect(removed.tracker.count == 0)
     }
 
+    @Test("a picked-up connection keeps 300 s until the other side speaks, then the full timeout")
+    func pickupTimeout() {
+        let configuration = testConfiguration(pickup: true)
+        let silent = Harness(configuration)
+        silent.run([c("A", seq: 1, ack: 1).ok(.established, .midstreamPickup)])
+        silent.advance(299)
+        #expect(silent.tracker.expire(now: silent.now) == 0)
+        silent.advance(1)
+        #expect(silent.tracker.expire(now: silent.now) == 1)
+        // With pickup on, the next ACK picks the flow up again.
+        silent.run([c("A", seq: 1, ack: 1).ok(.established, .midstreamPickup)])
+        Harness(configuration).run([
+            c("A", seq: 1, ack: 1).ok(.established, .midstreamPickup),
+            s("A", seq: 1, ack: 1).ok(.established),
+            c("A", seq: 1, ack: 1).at(3_000).ok(.established),
+        ])
+    }
+
     @Test("timeouts are settable")
     func settable() {
         var configuration = testConfiguration()

@@ -177,6 +177,19 @@ struct WindowTests {
         #expect(connection.initiatorWindow?.maxEnd == UInt32(1001 + 256_000))
     }
 
+    @Test("a GSO super-packet or truncated copy counts the length from the IP header")
+    func superPacket() {
+        let harness = Harness()
+        harness.run(h)
+        let full = harness.bytes(c("PA", seq: 1001, ack: 5001, len: 60_000))
+        let result = harness.send(bytes: Array(full.prefix(128)), originalLength: full.count)
+        #expect(result == .accept(.established))
+        harness.run([
+            s("A", seq: 5001, ack: 61_001).ok(.established),
+            s("A", seq: 5001, ack: 61_002).drop(.badAck, .ackAboveSent),
+        ])
+    }
+
     @Test("sequence comparisons wrap modulo 2^32")
     func sequenceNumbers() {
         #expect(SequenceNumber.before(4_294_967_000, 704))
