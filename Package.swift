@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Tracking", dependencies: ["Wire"], swiftSettings: strict),
         .target(name: "Rules", dependencies: ["Wire", "Tracking"], swiftSettings: strict),
         .target(name: "EventLog", swiftSettings: strict),
-        .target(name: "Engine", dependencies: ["Wire", "Tracking", "EventLog"], swiftSettings: strict),
+        .target(name: "Engine", dependencies: ["Wire", "Tracking", "Rules", "EventLog"], swiftSettings: strict),
 
         // Edges to the OS.
         .target(name: "NetfilterQueue", dependencies: ["CNetfilterQueue"], swiftSettings: strict),

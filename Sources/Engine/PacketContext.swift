@@ -1,3 +1,5 @@
+import Rules
+
 /// What the source (NFQUEUE or a capture file) knows about a packet besides its bytes.
 public struct PacketContext: Sendable {
     /// What is known about the transport checksum.
@@ -15,10 +17,20 @@ public struct PacketContext: Sendable {
     public var checksum: ChecksumState
     /// The packet's real length when the bytes are a truncated copy.
     public var originalLength: Int?
+    /// Which way the packet goes through this host (from the netfilter hook).
+    public var direction: Direction
+    /// Input and output interface indexes (0 when none).
+    public var inInterface: UInt32
+    public var outInterface: UInt32
 
-    public init(timestampNanoseconds: UInt64, checksum: ChecksumState = .verified, originalLength: Int? = nil) {
+    public init(timestampNanoseconds: UInt64, checksum: ChecksumState = .verified, originalLength: Int? = nil,
+                direction: Direction = .in, inInterface: UInt32 = 0, outInterface: UInt32 = 0)
+    {
         self.timestampNanoseconds = timestampNanoseconds
         self.checksum = checksum
         self.originalLength = originalLength
+        self.direction = direction
+        self.inInterface = inInterface
+        self.outInterface = outInterface
     }
 }

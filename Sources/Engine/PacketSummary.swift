@@ -1,3 +1,4 @@
+import Rules
 import EventLog
 import Tracking
 import Wire
@@ -75,6 +76,8 @@ public struct Decision: Sendable {
     public var state: ConnectionState?
     /// The tracker's finer event (why it dropped, or an anomaly on an accepted packet).
     public var trackerEvent: TrackerEvent?
+    /// What the rules decided, when this packet asked them (a new flow).
+    public var rule: RuleDecision?
 
     @inlinable
     public init(verdict: Verdict, reason: DropReason? = nil, summary: PacketSummary? = nil,
@@ -88,6 +91,7 @@ public struct Decision: Sendable {
         self.trackerEvent = trackerEvent
     }
 
-    /// Whether this decision is worth an event in the log.
-    public var isEvent: Bool { verdict == .drop }
+    /// Whether this decision is worth an event in the log: every drop, and a new connection
+    /// whose rule says `log`.
+    public var isEvent: Bool { verdict == .drop || rule?.log == true }
 }

@@ -1,3 +1,4 @@
+import Rules
 import Tracking
 import Wire
 
@@ -30,16 +31,54 @@ public struct Pipeline: ~Copyable {
     public let configuration: PipelineConfiguration
     public private(set) var counters = PipelineCounters()
     private var tracker: ConnectionTracker
+    /// The rules (nil: `configuration.defaultVerdict` decides new flows).
+    private var matcher: RuleMatcher?
+    private var interfaceNames: InterfaceNames
 
-    public init(configuration: PipelineConfiguration = PipelineConfiguration()) {
+    /// A pipeline; with `rules`, new flows are admitted by the rule file, else by the default verdict.
+    public init(configuration: PipelineConfiguration = PipelineConfiguration(), rules: CompiledRuleset? = nil,
+                interfaceNames: InterfaceNames = InterfaceNames())
+    {
         self.configuration = configuration
         tracker = ConnectionTracker(configuration: configuration.tracker)
+        matcher = rules.map { RuleMatcher(ruleset: $0) }
+        self.interfaceNames = interfaceNames
+    }
+
+    /// The rules in force, if any.
+    public var ruleset: CompiledRuleset? { matcher?.ruleset }
+    /// Hits per rule (index as in `ruleset.rules`), when rules are in force.
+    public var ruleHits: [UInt64] { matcher?.ruleHits ?? [] }
+
+    /// Puts a newly compiled rule file in force. Live connections keep their state; per-source
+    /// tables filled at run time are kept by name.
+    public mutating func replaceRules(_ rules: CompiledRuleset) {
+        if matcher == nil {
+            matcher = RuleMatcher(ruleset: rules)
+        } else {
+            matcher?.replaceRuleset(rules)
+        }
     }
 
     /// Judges one packet; `bytes` start at the IP header.
     public mutating func process(_ bytes: UnsafeRawBufferPointer, context: PacketContext) -> Decision {
-        var admission = PolicyAdmission(verdict: configuration.defaultVerdict)
-        return process(bytes, context: context, admission: &admission)
+        guard let rules = matcher.take() else {
+            var admission = PolicyAdmission(verdict: configuration.defaultVerdict)
+            return process(bytes, context: context, admission: &admission)
+        }
+        // The matcher moves into the admission and back, so it stays uniquely owned (no copy).
+        var admission = RulesAdmission(matcher: rules, names: interfaceNames, direction: context.direction,
+                                       inInterface: context.inInterface, outInterface: context.outInterface,
+                                       now: context.timestampNanoseconds)
+        var decision = decide(bytes, context: context, admission: &admission)
+        matcher = admission.matcher
+        interfaceNames = admission.names
+        if let rule = admission.decision {
+            decision.rule = rule
+            if decision.reason == .policy, let reason = rule.dropReason { decision.reason = reason }
+        }
+        count(decision)
+        return decision
     }
 
     /// Judges one packet, asking `admission` (the rules) whether a new flow may start.

@@ -3,6 +3,8 @@ import Engine
 import EventLog
 import Foundation
 import NetfilterQueue
+import Rules
+import Tracking
 
 /// Totals printed when the daemon stops.
 public struct DaemonSummary: Sendable {
@@ -44,14 +46,51 @@ public final class Daemon {
         }
     }
 
-    /// Runs until SIGINT or SIGTERM. SIGHUP reopens the event log.
+    /// Compiles the rule file aside and, only if it is valid, hands it to every worker; the
+    /// running rules stay in force otherwise. Connections keep their state either way.
+    private func reload(control: WorkerControl) {
+        guard let path = configuration.rulesPath else {
+            say("synwall: reload: no rule file in use (start with --rules FILE); nothing to reload")
+            return
+        }
+        switch RuleCompiler.compile(file: path) {
+        case .success(let compiled):
+            control.publish(compiled)
+            say("synwall: reloaded: \(path) (\(compiled.rules.count) rules); live connections keep their state")
+        case .failure(let diagnostics):
+            say("synwall: reload failed, the running rules stay in force: "
+                + diagnostics.description.replacingOccurrences(of: "\n", with: " | "))
+        }
+    }
+
+    /// Runs until SIGINT or SIGTERM. SIGHUP reloads the rules; SIGUSR1 reopens the event log.
     public func run() throws(DaemonError) -> DaemonSummary {
         // Signals are taken synchronously by this thread; workers inherit the blocked mask.
         var signals = sigset_t()
         sigemptyset(&signals)
-        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGUSR1] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
+
+        // 0. The rule file, if any: a broken one stops the start, with every diagnostic.
+        var rules: CompiledRuleset?
+        if let path = configuration.rulesPath {
+            switch RuleCompiler.compile(file: path) {
+            case .success(let compiled):
+                rules = compiled
+                for warning in compiled.warnings { say(warning.description) }
+            case .failure(let diagnostics):
+                throw .rules(report: diagnostics.description)
+            }
+        }
+
+        // The rule file's `set` lines tune the tracker (the command line's --max-states wins).
+        var pipelineConfiguration = configuration.pipeline
+        if let rules {
+            pipelineConfiguration.tracker = TrackerConfiguration(rules.settings, base: configuration.pipeline.tracker,
+                                                                 maxStatesOverride: configuration.maxStatesOverride)
+        }
+        let logPath = configuration.logPath ?? rules?.settings.logPath
 
         // 1. Bind every queue before touching the host's rules: a busy queue fails cleanly.
         var sockets: [QueueSocket] = []
@@ -69,7 +108,7 @@ public final class Daemon {
 
         // 2. One event writer per worker (appends of whole lines; O_APPEND keeps them apart).
         var writers: [JSONLinesWriter?] = []
-        if let path = configuration.logPath {
+        if let path = logPath {
             for _ in sockets {
                 do {
                     writers.append(try JSONLinesWriter(path: path))
@@ -91,13 +130,13 @@ public final class Daemon {
         }
 
         // 3. Workers.
-        let stop = ManagedAtomic(false)
-        let reopen = ManagedAtomic(0)
+        let control = WorkerControl()
         let finished = DispatchSemaphore(value: 0)
         var workers: [QueueWorker] = []
         for (socket, writer) in zip(sockets, writers) {
-            let worker = QueueWorker(socket: socket, pipeline: Pipeline(configuration: configuration.pipeline),
-                                     log: writer, stop: stop, reopenLog: reopen)
+            let pipeline = Pipeline(configuration: pipelineConfiguration, rules: rules,
+                                    interfaceNames: InterfaceNames(resolver: QueueWorker.interfaceName))
+            let worker = QueueWorker(socket: socket, pipeline: pipeline, log: writer, control: control)
             workers.append(worker)
             let thread = Thread {
                 worker.run()
@@ -107,7 +146,7 @@ public final class Daemon {
             thread.start()
         }
         func stopWorkers() {
-            stop.store(true, ordering: .relaxed)
+            control.stop.store(true, ordering: .relaxed)
             for _ in workers { finished.wait() }
         }
 
@@ -122,14 +161,21 @@ public final class Daemon {
         }
         let queueText = "\(configuration.queues.lowerBound)-\(configuration.queues.upperBound)"
         let hookText = configuration.attach == .none ? "none" : configuration.hooks.map(\.rawValue).joined(separator: ",")
-        say("synwall: ready: queues \(queueText), attach \(attachment.summary), hooks \(hookText), pid \(getpid())")
+        let rulesText = rules.map { "rules \($0.mainFile) (\($0.rules.count) rules)" } ?? "no rules (policy \(configuration.pipeline.defaultVerdict.rawValue))"
+        say("synwall: ready: queues \(queueText), attach \(attachment.summary), hooks \(hookText), \(rulesText), pid \(getpid())")
+        PidFile.write(configuration.pidFile)
+        defer { PidFile.remove(configuration.pidFile) }
 
-        // 5. Wait for a signal.
+        // 5. Wait for a signal: SIGHUP reloads the rules, SIGUSR1 reopens the event log.
         while true {
             var received: Int32 = 0
             guard sigwait(&signals, &received) == 0 else { continue }
+            if received == SIGUSR1 {
+                control.logGeneration.wrappingIncrement(ordering: .relaxed)
+                continue
+            }
             if received == SIGHUP {
-                reopen.wrappingIncrement(ordering: .relaxed)
+                reload(control: control)
                 continue
             }
             break

@@ -14,11 +14,20 @@ public struct DaemonConfiguration: Sendable {
     public var queueMaxLength: UInt32
     public var copyRange: Int
     public var receiveBufferBytes: Int
+    /// The rule file, compiled at start and again on SIGHUP; nil: `pipeline.defaultVerdict`.
+    public var rulesPath: String?
+    /// `--max-states` when given on the command line (it wins over `set limit states`).
+    public var maxStatesOverride: Int?
+    /// Where the daemon writes its pid (for `synwall reload` and `synwall rules`), or nil.
+    public var pidFile: String?
 
     public init(queues: ClosedRange<UInt16> = 0 ... 0, attach: AttachMode = .iptables, hooks: [Hook] = [.input, .output],
                 failOpen: Bool = false, logPath: String? = nil, pipeline: PipelineConfiguration = .init(),
-                queueMaxLength: UInt32 = 8192, copyRange: Int = 512, receiveBufferBytes: Int = 32 << 20)
+                queueMaxLength: UInt32 = 8192, copyRange: Int = 512, receiveBufferBytes: Int = 32 << 20,
+                rulesPath: String? = nil, pidFile: String? = nil)
     {
+        self.rulesPath = rulesPath
+        self.pidFile = pidFile
         self.queues = queues
         self.attach = attach
         self.hooks = hooks

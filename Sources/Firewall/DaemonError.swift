@@ -6,12 +6,15 @@ public enum DaemonError: Error, CustomStringConvertible {
     case queue(NetfilterQueueError)
     case attach(AttachError)
     case log(path: String, reason: String)
+    /// The rule file does not compile; `report` holds every diagnostic, one per line.
+    case rules(report: String)
 
     public var description: String {
         switch self {
         case .queue(let error): return error.description
         case .attach(let error): return error.description
         case let .log(path, reason): return "cannot open the event log \(path): \(reason)"
+        case let .rules(report): return report
         }
     }
 }

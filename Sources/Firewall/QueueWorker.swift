@@ -3,6 +3,7 @@ import Engine
 import Tracking
 import EventLog
 import NetfilterQueue
+import Rules
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,9 +16,10 @@ final class QueueWorker: @unchecked Sendable {
     private let socket: QueueSocket
     private var pipeline: Pipeline
     private let log: JSONLinesWriter?
-    private let stop: ManagedAtomic<Bool>
-    private let reopenLog: ManagedAtomic<Int>
+    private let control: WorkerControl
     private var logGeneration = 0
+    private var rulesGeneration = 0
+    private var names = InterfaceNames(resolver: QueueWorker.interfaceName)
     /// Decisions worth an event, kept until the round's verdicts are sent.
     private var pendingEvents: [Decision] = []
     private var roundTimestamp: UInt64 = 0
@@ -25,15 +27,13 @@ final class QueueWorker: @unchecked Sendable {
     private(set) var suppressedEvents = 0
     static let maxEventsPerRound = 256
 
-    init(socket: QueueSocket, pipeline: consuming Pipeline, log: JSONLinesWriter?, stop: ManagedAtomic<Bool>,
-         reopenLog: ManagedAtomic<Int>)
-    {
+    init(socket: QueueSocket, pipeline: consuming Pipeline, log: JSONLinesWriter?, control: WorkerControl) {
         queue = socket.configuration.queue
         self.socket = socket
         self.pipeline = pipeline
         self.log = log
-        self.stop = stop
-        self.reopenLog = reopenLog
+        self.control = control
+        rulesGeneration = control.rulesGeneration.load(ordering: .acquiring)
         pendingEvents.reserveCapacity(Self.maxEventsPerRound)
     }
 
@@ -45,7 +45,7 @@ final class QueueWorker: @unchecked Sendable {
     /// The worker loop: receive rounds until asked to stop, then drain what is still queued.
     func run() {
         var consecutiveFailures = 0
-        while !stop.load(ordering: .relaxed) {
+        while !control.stop.load(ordering: .relaxed) {
             roundTimestamp = Self.now()
             let round = socket.receiveRound { packet in self.handle(packet) }
             writeEvents()
@@ -60,10 +60,15 @@ final class QueueWorker: @unchecked Sendable {
             } else {
                 consecutiveFailures = 0
             }
-            let generation = reopenLog.load(ordering: .relaxed)
+            let generation = control.logGeneration.load(ordering: .relaxed)
             if generation != logGeneration {
                 logGeneration = generation
                 try? log?.reopen()
+            }
+            let rules = control.rulesGeneration.load(ordering: .acquiring)
+            if rules != rulesGeneration, let newRules = control.currentRules() {
+                rulesGeneration = rules
+                pipeline.replaceRules(newRules)
             }
         }
         // The queue rules are gone by now: give every packet still queued its verdict.
@@ -84,8 +89,15 @@ final class QueueWorker: @unchecked Sendable {
         } else {
             checksum = .verified
         }
+        let direction: Direction
+        switch packet.hook {
+        case 2: direction = .forward
+        case 3, 4: direction = .out
+        default: direction = .in
+        }
         let context = PacketContext(timestampNanoseconds: roundTimestamp, checksum: checksum,
-                                    originalLength: packet.originalLength)
+                                    originalLength: packet.originalLength, direction: direction,
+                                    inInterface: packet.inInterface, outInterface: packet.outInterface)
         let decision = pipeline.process(packet.payload, context: context)
         if decision.isEvent, log != nil {
             if pendingEvents.count < Self.maxEventsPerRound {
@@ -106,6 +118,13 @@ final class QueueWorker: @unchecked Sendable {
         }
         pendingEvents.removeAll(keepingCapacity: true)
         log.flush()
+    }
+
+    /// `if_indextoname`, for rules that name interfaces (asked only for new flows, then cached).
+    @Sendable static func interfaceName(_ index: UInt32) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
+        guard if_indextoname(index, &buffer) != nil else { return nil }
+        return String(cString: buffer)
     }
 
     /// Wall-clock time in nanoseconds (vDSO, no system call).

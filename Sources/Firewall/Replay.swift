@@ -2,15 +2,22 @@ import Capture
 import Engine
 import Tracking
 import EventLog
+import Rules
 
 /// `synwall replay`: the live pipeline run over a capture file, with time taken from the capture.
 public struct Replay {
     public var path: String
     public var pipeline: PipelineConfiguration
+    /// The rules deciding new flows (nil: `pipeline.defaultVerdict`).
+    public var rules: CompiledRuleset?
+    /// The direction every packet is taken to travel, for the rules (`in` by default).
+    public var direction: Direction
 
-    public init(path: String, pipeline: PipelineConfiguration) {
+    public init(path: String, pipeline: PipelineConfiguration, rules: CompiledRuleset? = nil, direction: Direction = .in) {
         self.path = path
         self.pipeline = pipeline
+        self.rules = rules
+        self.direction = direction
     }
 
     /// Totals of a replay.
@@ -45,7 +52,7 @@ public struct Replay {
     /// Replays the file; `perPacket` gets one JSON line per packet (nil to skip formatting).
     public func run(perPacket: ((String) -> Void)?) throws(CaptureError) -> Summary {
         let reader = try PcapReader(path: path)
-        var engine = Pipeline(configuration: pipeline)
+        var engine = Pipeline(configuration: pipeline, rules: rules)
         var first: UInt64?
         var last: UInt64?
         while let packet = try reader.next() {
@@ -54,16 +61,17 @@ public struct Replay {
             let truncated = packet.originalLength > packet.networkLayer.count ? packet.originalLength : nil
             let context = PacketContext(timestampNanoseconds: packet.timestampNanoseconds,
                                         checksum: pipeline.verifyChecksums ? .unverified : .verified,
-                                        originalLength: truncated)
+                                        originalLength: truncated, direction: direction)
             let decision = engine.process(packet.networkLayer, context: context)
-            perPacket?(Self.line(index: packet.index, timestamp: packet.timestampNanoseconds, decision: decision))
+            perPacket?(Self.line(index: packet.index, timestamp: packet.timestampNanoseconds, decision: decision,
+                                  rules: rules))
         }
         return Summary(counters: engine.counters, skippedFrames: reader.skippedFrames, linkType: reader.linkTypeName,
                        firstTimestamp: first, lastTimestamp: last)
     }
 
     /// `{"index":1,"ts":"…","proto":"TCP","src":"…","sport":…,"dst":"…","dport":…,"flags":"S","verdict":"accept"}`
-    static func line(index: Int, timestamp: UInt64, decision: Decision) -> String {
+    static func line(index: Int, timestamp: UInt64, decision: Decision, rules: CompiledRuleset? = nil) -> String {
         var fields = ["\"index\":\(index)", "\"ts\":\"\(EventTimestamp.string(nanoseconds: timestamp))\""]
         if let s = decision.summary {
             fields.append("\"proto\":\"\(s.protocolName)\"")
@@ -78,6 +86,17 @@ public struct Replay {
         if let anomaly = decision.anomaly { fields.append("\"detail\":" + Self.quoted(anomaly.detail)) }
         if let event = decision.trackerEvent { fields.append("\"event\":\"\(event.rawValue)\"") }
         if let state = decision.state { fields.append("\"state\":\"\(state.name)\"") }
+        if let rule = decision.rule, let rules {
+            var ruleFields: [String] = []
+            if let location = rules.location(of: rule) {
+                ruleFields.append("\"file\":" + Self.quoted(location.file))
+                ruleFields.append("\"line\":\(location.line)")
+            } else if case .policy(let direction) = rule.origin {
+                ruleFields.append("\"policy\":\"\(direction.rawValue)\"")
+            }
+            if let label = rules.label(of: rule) { ruleFields.append("\"label\":" + Self.quoted(label)) }
+            fields.append("\"rule\":{" + ruleFields.joined(separator: ",") + "}")
+        }
         return "{" + fields.joined(separator: ",") + "}"
     }
 

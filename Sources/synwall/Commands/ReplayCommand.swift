@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Tracking
 import Firewall
+import Rules
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,15 @@ struct ReplayCommand: ParsableCommand {
     var policy: Verdict = .accept
 
     @Option(name: .long, help: ArgumentHelp("Capacity of the connection table.", valueName: "n"))
-    var maxStates: Int = 1_000_000
+    var maxStates: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Rule file deciding which new connections may start.",
+                                            valueName: "file"))
+    var rules: String?
+
+    @Option(name: .long, help: ArgumentHelp("Direction of the capture's new connections for the rules: in, out "
+        + "or forward.", valueName: "direction"))
+    var direction: Direction = .in
 
     @Flag(name: .long, help: ArgumentHelp("Verify checksums (captures taken on a sending host often hold "
         + "offloaded, not-yet-computed checksums, so this is off by default)."))
@@ -38,9 +47,21 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         try Self.reportingErrors {
+            var compiled: CompiledRuleset?
+            var tracker = TrackerConfiguration(maxStates: max(16, maxStates ?? 1_000_000))
+            if let rules {
+                switch RuleCompiler.compile(file: rules) {
+                case .success(let ruleset):
+                    compiled = ruleset
+                    tracker = TrackerConfiguration(ruleset.settings, base: tracker, maxStatesOverride: maxStates)
+                case .failure(let diagnostics):
+                    writeLine(diagnostics.description, to: 2)
+                    throw CLIError("\(rules) has errors")
+                }
+            }
             let replay = Replay(path: file, pipeline: PipelineConfiguration(
-                defaultVerdict: policy, verifyChecksums: verifyChecksums,
-                tracker: TrackerConfiguration(maxStates: max(16, maxStates))))
+                defaultVerdict: policy, verifyChecksums: verifyChecksums, tracker: tracker),
+                rules: compiled, direction: direction)
             let result: Replay.Summary
             do {
                 result = try replay.run(perPacket: summary ? nil : { print($0) })
@@ -51,3 +72,5 @@ struct ReplayCommand: ParsableCommand {
         }
     }
 }
+
+extension Direction: ExpressibleByArgument {}

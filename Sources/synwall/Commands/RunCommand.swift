@@ -20,13 +20,18 @@ struct RunCommand: ParsableCommand {
         It fails closed by default: while synwall is down or its queue is full, queued packets \
         are dropped. --fail-open lets them pass instead (queue bypass and kernel fail-open).
 
-        SIGINT or SIGTERM removes exactly what synwall installed and stops it; SIGHUP reopens \
-        the event log (for log rotation). Needs root (CAP_NET_ADMIN).
+        With --rules, the rule file decides which new connections may start; without it, \
+        --policy does. Either way the tracker judges every packet of every connection.
+
+        SIGINT or SIGTERM removes exactly what synwall installed and stops it; SIGHUP (or \
+        synwall reload) re-reads the rule file and swaps it in only if it is valid, keeping \
+        every live connection; SIGUSR1 reopens the event log (for log rotation). Needs root \
+        (CAP_NET_ADMIN).
         """
     )
 
-    @Option(name: .long, help: ArgumentHelp("Rule file (the rule language arrives with the rules engine).",
-                                            valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Rule file deciding which new connections may start "
+        + "(see rules/README.md); checked at start and on every reload.", valueName: "file"))
     var rules: String?
 
     @Option(name: .long, help: ArgumentHelp("NFQUEUE queue number.", valueName: "n"))
@@ -68,7 +73,11 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Capacity of the connection table, fixed at start (per queue).",
                                             valueName: "n"))
-    var maxStates: Int = 1_000_000
+    var maxStates: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Write the daemon's pid here (for synwall reload and synwall rules); "
+        + "'none' for no pid file.", valueName: "file"))
+    var pidFile: String = PidFile.defaultPath
 
     @Flag(name: .long, inversion: .prefixedNo,
           help: "Verify checksums the kernel reports as unverified (drop bad ones as bad_checksum).")
@@ -78,17 +87,13 @@ struct RunCommand: ParsableCommand {
         if queue != nil, queues != nil {
             throw ValidationError("use either --queue or --queues, not both")
         }
-        if rules != nil {
-            throw ValidationError("--rules is not available yet: the rule language arrives with the rules engine; "
-                + "use --policy accept|drop for now")
-        }
         if !(1 ... 65536).contains(queueMaxlen) {
             throw ValidationError("--queue-maxlen must be between 1 and 65536 (the kernel holds at most 65536)")
         }
         if !(64 ... 65531).contains(copyRange) {
             throw ValidationError("--copy-range must be between 64 and 65531 bytes")
         }
-        if !(16 ... 100_000_000).contains(maxStates) {
+        if let maxStates, !(16 ... 100_000_000).contains(maxStates) {
             throw ValidationError("--max-states must be between 16 and 100000000")
         }
         if receiveBuffer < 65536 {
@@ -111,11 +116,13 @@ struct RunCommand: ParsableCommand {
             let q = queue ?? 0
             return q ... q
         }()
-        let configuration = DaemonConfiguration(
+        var configuration = DaemonConfiguration(
             queues: range, attach: attach, hooks: hook.isEmpty ? [.input, .output] : hook, failOpen: failOpen, logPath: log,
             pipeline: PipelineConfiguration(defaultVerdict: policy, verifyChecksums: verifyChecksums,
-                                            tracker: TrackerConfiguration(maxStates: maxStates)),
-            queueMaxLength: queueMaxlen, copyRange: copyRange, receiveBufferBytes: receiveBuffer)
+                                            tracker: TrackerConfiguration(maxStates: maxStates ?? 1_000_000)),
+            queueMaxLength: queueMaxlen, copyRange: copyRange, receiveBufferBytes: receiveBuffer,
+            rulesPath: rules, pidFile: pidFile == "none" ? nil : pidFile)
+        configuration.maxStatesOverride = maxStates
         let hooks = Set(configuration.hooks)
         if attach != .none, !hooks.contains(.forward), hooks.count == 1 {
             writeLine("synwall: warning: with only --hook \(hooks.first?.rawValue ?? "") synwall sees one direction of "

@@ -1,0 +1,45 @@
+import Rules
+import Tracking
+import Wire
+
+/// Names of network interfaces by index, learned on demand and kept: rules match `on eth0`,
+/// the kernel hands out indexes. Only packets that would start a flow need a name.
+public struct InterfaceNames: Sendable {
+    /// Looks an index up (the daemon passes `if_indextoname`; replay passes nothing).
+    public typealias Resolver = @Sendable (UInt32) -> String?
+    private var known: [UInt32: String] = [:]
+    private let resolver: Resolver?
+
+    public init(resolver: Resolver? = nil) { self.resolver = resolver }
+
+    /// The name of interface `index`, or nil for 0 or an unknown index.
+    public mutating func name(of index: UInt32) -> String? {
+        guard index != 0 else { return nil }
+        if let name = known[index] { return name }
+        guard let name = resolver?(index) else { return nil }
+        if known.count > 4096 { known.removeAll(keepingCapacity: true) }
+        known[index] = name
+        return name
+    }
+}
+
+/// The rules' say on new flows, for the tracker: asks the per-worker `RuleMatcher` and keeps
+/// its decision so the event can name the rule.
+struct RulesAdmission: Admission {
+    var matcher: RuleMatcher
+    var names: InterfaceNames
+    let direction: Direction
+    let inInterface: UInt32
+    let outInterface: UInt32
+    let now: UInt64
+    /// The matcher's decision, when it was asked.
+    var decision: RuleDecision?
+
+    mutating func admit(_ packet: Packet, key: FlowKey) -> Bool {
+        let context = RuleContext(direction: direction, inInterface: names.name(of: inInterface),
+                                  outInterface: names.name(of: outInterface), now: now)
+        let decision = matcher.admit(packet, key: key, context: context)
+        self.decision = decision
+        return decision.verdict == .accept
+    }
+}
