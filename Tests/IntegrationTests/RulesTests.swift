@@ -1,0 +1,103 @@
+import Foundation
+import Sandbox
+import Testing
+
+extension IntegrationTests {
+    /// The rule file in the live daemon: a rule blocks a port, `rules add` plus reload opens it
+    /// while a live connection keeps flowing, a broken file changes nothing.
+    @Suite struct LiveRules {
+        /// A client that keeps one connection open for `seconds`, sending a line every 100 ms and
+        /// expecting each echo; prints "ok N" or "failed …".
+        private static let longConnection = """
+        import socket, sys, time
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+        end = time.time() + float(sys.argv[3])
+        n = 0
+        try:
+            while time.time() < end:
+                s.sendall(b"ping %d\\n" % n)
+                got = b""
+                while not got.endswith(b"\\n"):
+                    chunk = s.recv(100)
+                    if not chunk:
+                        raise OSError("closed by peer")
+                    got += chunk
+                n += 1
+                time.sleep(0.1)
+            print("ok", n)
+        except OSError as e:
+            print("failed after", n, e)
+        """
+
+        @Test("a rule blocks a port; rules add + reload opens it, the live connection keeps flowing; a broken file changes nothing")
+        func reloadKeepsConnections() throws {
+            let sandbox = try Harness.sandbox()
+            defer { sandbox.teardown() }
+            let binary = try Harness.synwallBinary()
+            try sandbox.startEchoServer(port: 8080)
+            try sandbox.startEchoServer(port: 8081)
+            let rules = sandbox.workDirectory.appendingPathComponent("test.rules")
+            try """
+            # test rules: only 8080 is open through the router
+            policy forward drop log
+            pass forward proto tcp to port 8080 label "web"
+            """.write(to: rules, atomically: true, encoding: .utf8)
+            let pidFile = sandbox.workDirectory.appendingPathComponent("synwall.pid").path
+            let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--rules", rules.path, "--pid-file", pidFile])
+            #expect(daemon.process.firstLine(prefix: "synwall: ready")?.contains("(1 rules)") == true)
+
+            #expect(sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8080, timeout: .seconds(4)))
+            #expect(!sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8081, timeout: .seconds(2)),
+                    "no rule opens 8081")
+
+            // A connection that lives across the reloads.
+            let script = sandbox.workDirectory.appendingPathComponent("long.py")
+            try Self.longConnection.write(to: script, atomically: true, encoding: .utf8)
+            let long = try sandbox.spawn(in: sandbox.client,
+                                         ["/usr/bin/python3", script.path, sandbox.server.ipv4, "8080", "4"])
+            Thread.sleep(forTimeInterval: 0.5)
+
+            // rules add, validated and written; the daemon reloads on SIGHUP from the pid file.
+            let add = try sandbox.run(in: sandbox.client, [binary, "rules", "add", "--file", rules.path,
+                                                           "--pid-file", pidFile,
+                                                           "pass forward proto tcp to port 8081 label \"api\""])
+            #expect(add.status == 0, "\(add)")
+            #expect(daemon.process.waitForLine(prefix: "synwall: reloaded:", timeout: .seconds(5)) != nil,
+                    "\(daemon.process.output)")
+            #expect(sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8081, timeout: .seconds(4)),
+                    "the reloaded rules open 8081")
+
+            // A broken file: the reload fails, the running rules stay.
+            try "pass forward proto tcp to prot 9000\n".write(to: rules, atomically: true, encoding: .utf8)
+            let reload = try sandbox.run(in: sandbox.client, [binary, "reload", "--rules", rules.path,
+                                                              "--pid-file", pidFile])
+            #expect(reload.status == 1, "synwall reload checks the file first: \(reload)")
+            #expect(reload.stderr.contains("test.rules:1:"), "\(reload)")
+            daemon.process.signal(SIGHUP)
+            #expect(daemon.process.waitForLine(prefix: "synwall: reload failed", timeout: .seconds(5)) != nil,
+                    "\(daemon.process.output)")
+            #expect(sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8081, timeout: .seconds(4)),
+                    "the rules in force before the broken file still apply")
+
+            #expect(long.waitForExit(timeout: .seconds(10)) == .exited(0))
+            #expect(long.standardOutput.hasPrefix("ok "), "the live connection kept flowing: \(long.output)")
+            let counters = try daemon.stop()
+            #expect(counters.dropped > 0, "\(counters)")
+        }
+
+        @Test("a rule file with errors stops the start with FILE:LINE:COLUMN and installs nothing")
+        func brokenFileAtStart() throws {
+            let sandbox = try Harness.sandbox()
+            defer { sandbox.teardown() }
+            let binary = try Harness.synwallBinary()
+            let rules = sandbox.workDirectory.appendingPathComponent("broken.rules")
+            try "policy in drop\npass in proto tcp to port 22\npas in proto tcp to port 80\n"
+                .write(to: rules, atomically: true, encoding: .utf8)
+            let result = try sandbox.run(in: sandbox.router!, [binary, "run", "--hook", "forward", "--rules", rules.path,
+                                                              "--pid-file", "none"], timeout: .seconds(10))
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("broken.rules:3:1: error:"), "\(result)")
+            try sandbox.expectNoSynwallRules("a refused start installs nothing")
+        }
+    }
+}
