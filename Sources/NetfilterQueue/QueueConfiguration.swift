@@ -21,7 +21,7 @@ public struct QueueConfiguration: Sendable, Equatable {
     public var receiveTimeoutMilliseconds: Int
 
     public init(queue: UInt16, copyRange: Int = 512, maxLength: UInt32 = 8192, failOpen: Bool = false,
-                gso: Bool = true, receiveBufferBytes: Int = 32 << 20, batchSize: Int = 64,
+                gso: Bool = true, receiveBufferBytes: Int = 32 << 20, batchSize: Int = 128,
                 receiveTimeoutMilliseconds: Int = 200)
     {
         self.queue = queue

@@ -43,6 +43,8 @@ public final class QueueSocket: @unchecked Sendable {
     private let headers: UnsafeMutablePointer<synwall_mmsghdr>
     private var verdicts: VerdictBatch
     private var closed = false
+    /// Slots the last receive filled (their headers need resetting before the next one).
+    private var slotsToReset = 0
 
     /// Opens a netlink socket, binds `configuration.queue` and configures it in one
     /// acknowledged message.
@@ -67,6 +69,10 @@ public final class QueueSocket: @unchecked Sendable {
             vectors[i] = iovec(iov_base: storage.baseAddress.map { $0 + i * size }, iov_len: size)
             names[i] = sockaddr_nl()
             messages[i] = synwall_mmsghdr()
+            messages[i].msg_hdr.msg_name = UnsafeMutableRawPointer(names + i)
+            messages[i].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
+            messages[i].msg_hdr.msg_iov = vectors + i
+            messages[i].msg_hdr.msg_iovlen = 1
         }
         slotSize = size
         slotCount = count
@@ -166,16 +172,14 @@ public final class QueueSocket: @unchecked Sendable {
     /// batch size): each packet goes to `handler`, which returns its verdict; all verdicts of
     /// the round leave in one `sendmsg` before this returns.
     public func receiveRound(_ handler: (QueuedPacket) -> PacketVerdict) -> ReceiveRound {
-        for i in 0 ..< slotCount {
-            headers[i].msg_hdr.msg_name = UnsafeMutableRawPointer(addresses + i)
+        // The kernel rewrote the name length and flags of the slots it filled last round; the
+        // rest of each header (buffer, name pointer) was set once at init.
+        for i in 0 ..< slotsToReset {
             headers[i].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
-            headers[i].msg_hdr.msg_iov = iovecs + i
-            headers[i].msg_hdr.msg_iovlen = 1
-            headers[i].msg_hdr.msg_control = nil
-            headers[i].msg_hdr.msg_controllen = 0
             headers[i].msg_hdr.msg_flags = 0
             headers[i].msg_len = 0
         }
+        slotsToReset = 0
         let count: Int
         switch Syscalls.receiveMany(fd: socket.fd, headers, count: slotCount) {
         case .success(let n):
@@ -190,6 +194,7 @@ public final class QueueSocket: @unchecked Sendable {
             counters.receiveErrors += 1
             return .failed(code)
         }
+        slotsToReset = count
         guard count > 0, let base = slots.baseAddress else { return .idle }
         // Counters in a local for the round (one exclusive access instead of several per packet).
         var statistics = counters
