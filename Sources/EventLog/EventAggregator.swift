@@ -45,7 +45,7 @@ public struct EventAggregator {
         /// Occurrences left out by the cap (each is in some `suppressed` record's count, or
         /// pending for the next one).
         public var suppressed = 0
-        /// Occurrences reported lost through ``noteLost(_:now:)``.
+        /// Occurrences reported lost through ``noteLost(_:at:)``.
         public var lost = 0
         /// Keys evicted early because all slots were in use.
         public var evictions = 0
@@ -156,12 +156,13 @@ public struct EventAggregator {
         emitCapped(event, into: &output)
     }
 
-    /// Records occurrences that never reached the aggregator (a full queue); they come out in
-    /// a `suppressed` record with `reason` `queue_full` when the current second ends.
-    public mutating func noteLost(_ count: Int, now: UInt64) {
+    /// Records occurrences that never reached the aggregator (a full queue), noticed at
+    /// `timestamp` (wall-clock ns, for the record's `first_seen`/`last_seen`); they come out
+    /// in a `suppressed` record with `reason` `queue_full` when the current second ends.
+    public mutating func noteLost(_ count: Int, at timestamp: UInt64) {
         guard count > 0 else { return }
         statistics.lost += count
-        lostTally.add(count, first: now, last: now)
+        lostTally.add(count, first: timestamp, last: timestamp)
     }
 
     /// Moves time to `now`: ends the cap's second (writing `suppressed` records) and closes

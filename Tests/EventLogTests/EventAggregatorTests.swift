@@ -155,8 +155,8 @@ private func totalCount(_ records: [Event], _ type: EventType? = nil) -> Int {
         aggregator.add(flow, now: base, into: &out)
         aggregator.add(flow, now: base, into: &out)
         #expect(out.count == 2)
-        aggregator.noteLost(7, now: base + 10)
-        aggregator.noteLost(3, now: base + 20)
+        aggregator.noteLost(7, at: base + 10)
+        aggregator.noteLost(3, at: base + 20)
         aggregator.advance(to: base + second, into: &out)
         #expect(out.count == 3)
         #expect(out[2] == Event(timestampNanoseconds: base + 20, eventType: .suppressed, reason: "queue_full",
