@@ -180,3 +180,39 @@ private struct DigitReader {
         return UInt64(seconds) * 1_000_000_000 + UInt64(nanoseconds)
     }
 }
+
+extension EventTimestamp {
+    /// Shorter text for people: `2026-11-24 21:03:11.482` (UTC), with `fractionDigits` (0, 3
+    /// or 6) after the seconds; 0 leaves the fraction out. `seconds: false` stops at minutes.
+    public static func displayText(nanoseconds: UInt64, fractionDigits: Int = 3, seconds: Bool = true,
+                                   time: Bool = true) -> String {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(32)
+        let totalSeconds = nanoseconds / 1_000_000_000
+        let date = civilDate(daysSinceEpoch: Int64(totalSeconds / 86_400))
+        let secondOfDay = totalSeconds % 86_400
+        appendDigits(UInt64(date.year), width: 4, into: &buffer)
+        buffer.append(UInt8(ascii: "-"))
+        appendDigits(UInt64(date.month), width: 2, into: &buffer)
+        buffer.append(UInt8(ascii: "-"))
+        appendDigits(UInt64(date.day), width: 2, into: &buffer)
+        if time {
+            buffer.append(UInt8(ascii: " "))
+            appendDigits(secondOfDay / 3600, width: 2, into: &buffer)
+            buffer.append(UInt8(ascii: ":"))
+            appendDigits(secondOfDay / 60 % 60, width: 2, into: &buffer)
+            if seconds {
+                buffer.append(UInt8(ascii: ":"))
+                appendDigits(secondOfDay % 60, width: 2, into: &buffer)
+                if fractionDigits > 0 {
+                    let digits = min(9, fractionDigits)
+                    var divisor: UInt64 = 1
+                    for _ in 0..<(9 - digits) { divisor *= 10 }
+                    buffer.append(UInt8(ascii: "."))
+                    appendDigits(nanoseconds % 1_000_000_000 / divisor, width: digits, into: &buffer)
+                }
+            }
+        }
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

@@ -12,6 +12,6 @@ struct Synwall: ParsableCommand {
         event as JSON Lines. The same pipeline runs offline on capture files (replay).
         """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, ReplayCommand.self]
+        subcommands: [RunCommand.self, ReplayCommand.self, LogCommand.self]
     )
 }

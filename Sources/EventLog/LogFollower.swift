@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Follows a growing log like `tail -f`, and keeps following across rotation: when the path
+/// names a new file (renamed away and created again, by synwall's rotation or logrotate), the
+/// rest of the old file is read first, then the new one from its start; a truncated file is
+/// read again from its start. Only complete lines are handed out; an unfinished one waits for
+/// its newline. Call ``poll(warning:_:)`` at an interval of your choosing.
+public final class LogFollower {
+    /// The path followed.
+    public let path: String
+    private let keepLines: Bool
+    private var source: LogFileSource?
+    private var identity: (device: UInt64, inode: UInt64) = (0, 0)
+    /// Bytes of the current file taken into the buffer so far.
+    private var offset: Int = 0
+    private let buffer: LogLineBuffer
+    private var parser = LogLineParser()
+    private var lineNumber = 0
+    /// Where the first open starts: the end (only new lines) or the start.
+    private var startAtEnd: Bool
+
+    /// Prepares to follow `path` (it need not exist yet).
+    ///
+    /// - Parameters:
+    ///   - fromStart: read the file's existing lines too; otherwise only lines written from
+    ///     now on (a file that appears later is always read from its start).
+    ///   - keepLines: keep each line's text in ``LogEntry/line``.
+    public init(path: String, fromStart: Bool, keepLines: Bool = false, bufferSize: Int = 1 << 20) {
+        self.path = path
+        self.keepLines = keepLines
+        startAtEnd = !fromStart
+        buffer = LogLineBuffer(capacity: bufferSize)
+        openCurrent()
+        startAtEnd = false
+    }
+
+    /// Reads everything new; hands each record to `body`.
+    ///
+    /// - Returns: how many records were handed out.
+    @discardableResult
+    public func poll(warning: (LogWarning) -> Void, _ body: (LogEntry) -> Void) -> Int {
+        var delivered = 0
+        if source == nil {
+            openCurrent()
+        }
+        // Bounded: at most a few switches per poll (each needs a new file at the path).
+        for _ in 0..<4 {
+            guard let source else { return delivered }
+            delivered += readToEnd(source, warning: warning, body)
+            switch checkPath() {
+            case .same:
+                return delivered
+            case .truncated:
+                warning(LogWarning(file: path, line: nil, message: "file was truncated; reading it again from the start"))
+                _ = lseek(source.plainDescriptor, 0, SEEK_SET)
+                offset = 0
+                lineNumber = 0
+                buffer.reset()
+            case .replaced:
+                // The writer may have added a last batch to the old file before reopening.
+                delivered += readToEnd(source, warning: warning, body)
+                if let partial = buffer.takePartialLine() {
+                    lineNumber += 1
+                    if let entry = entry(for: partial, warning: warning) {
+                        body(entry)
+                        delivered += 1
+                    }
+                }
+                source.close()
+                self.source = nil
+                openCurrent()
+            }
+        }
+        return delivered
+    }
+
+    private enum PathState { case same, truncated, replaced }
+
+    private func checkPath() -> PathState {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .same }  // gone for now: wait for the new file
+        if UInt64(info.st_dev) != identity.device || UInt64(info.st_ino) != identity.inode { return .replaced }
+        if Int(info.st_size) < offset { return .truncated }
+        return .same
+    }
+
+    private func readToEnd(_ source: LogFileSource, warning: (LogWarning) -> Void,
+                           _ body: (LogEntry) -> Void) -> Int {
+        var delivered = 0
+        while true {
+            let n: Int
+            do {
+                n = try buffer.fill(from: source)
+            } catch {
+                warning(LogWarning(file: path, line: nil, message: error.description))
+                return delivered
+            }
+            offset += n
+            if buffer.takeOverlongLines() > 0 {
+                warning(LogWarning(file: path, line: nil,
+                                   message: "skipped a line longer than \(buffer.capacity) bytes (not a synwall record)"))
+            }
+            while let line = buffer.nextLine() {
+                lineNumber += 1
+                if let entry = entry(for: line, warning: warning) {
+                    body(entry)
+                    delivered += 1
+                }
+            }
+            if n == 0 { return delivered }
+        }
+    }
+
+    private func entry(for line: UnsafeBufferPointer<UInt8>, warning: (LogWarning) -> Void) -> LogEntry? {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        do {
+            let event = try parser.parse(line)
+            return LogEntry(event: event, line: keepLines ? String(decoding: line, as: UTF8.self) : nil, file: path,
+                            lineNumber: lineNumber)
+        } catch {
+            warning(LogWarning(file: path, line: lineNumber, message: "skipped a malformed line: \(error)"))
+            return nil
+        }
+    }
+
+    private func openCurrent() {
+        guard let opened = try? LogFileSource(path: path) else { return }
+        var info = stat()
+        guard !opened.isCompressed, fstat(opened.plainDescriptor, &info) == 0 else { return }
+        identity = (UInt64(info.st_dev), UInt64(info.st_ino))
+        buffer.reset()
+        lineNumber = 0
+        offset = 0
+        if startAtEnd {
+            offset = Int(lseek(opened.plainDescriptor, 0, SEEK_END))
+            // Line numbers then count from where following began.
+        }
+        source = opened
+    }
+}
