@@ -7,8 +7,12 @@ import Darwin
 /// Follows a growing log like `tail -f`, and keeps following across rotation: when the path
 /// names a new file (renamed away and created again, by synwall's rotation or logrotate), the
 /// rest of the old file is read first, then the new one from its start; a truncated file is
-/// read again from its start. Only complete lines are handed out; an unfinished one waits for
-/// its newline. Call ``poll(warning:_:)`` at an interval of your choosing.
+/// read again from its start. When the log rotated several times between two polls, the
+/// complete rotations in between (`path.1`, `path.2`… newer than the file being read) are read
+/// too, oldest first; a rotation renamed again while it is being looked for can still be
+/// missed, so poll well within the time the log takes to fill one file. Only complete lines are
+/// handed out; an unfinished one waits for its newline. Call ``poll(warning:_:)`` at an
+/// interval of your choosing.
 public final class LogFollower {
     /// The path followed.
     public let path: String
@@ -70,6 +74,21 @@ public final class LogFollower {
                         delivered += 1
                     }
                 }
+                // Several rotations since the last poll: the files between the old one and the
+                // new one are complete; read them, oldest first.
+                for missed in missedRotations() {
+                    lineNumber = 0
+                    buffer.reset()
+                    delivered += readToEnd(missed, warning: warning, body)
+                    if let partial = buffer.takePartialLine() {
+                        lineNumber += 1
+                        if let entry = entry(for: partial, warning: warning) {
+                            body(entry)
+                            delivered += 1
+                        }
+                    }
+                    missed.close()
+                }
                 source.close()
                 self.source = nil
                 openCurrent()
@@ -79,6 +98,43 @@ public final class LogFollower {
     }
 
     private enum PathState { case same, truncated, replaced }
+
+    /// The rotations newer than the file being read (`path.1` … up to where that file now is),
+    /// opened at once so later renames cannot swap them, oldest first. Empty when the file
+    /// being read is not found among `path.1`…`path.N` (deleted or compressed).
+    private func missedRotations() -> [LogFileSource] {
+        var newer: [LogFileSource] = []
+        var seen: Set<[UInt64]> = []
+        var gaps = 0
+        for number in 1...Self.maximumRotationScan {
+            guard let candidate = try? LogFileSource(path: LogRotation.rotatedPath(path, number)) else {
+                // A name can be missing for an instant while the writer shifts the rotations.
+                gaps += 1
+                if gaps > 2 { break }
+                continue
+            }
+            var info = stat()
+            guard !candidate.isCompressed, fstat(candidate.plainDescriptor, &info) == 0 else {
+                candidate.close()
+                break
+            }
+            if UInt64(info.st_dev) == identity.device && UInt64(info.st_ino) == identity.inode {
+                candidate.close()
+                return newer.reversed()
+            }
+            // The same file seen twice (renamed while we looked) is read once.
+            if seen.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted {
+                newer.append(candidate)
+            } else {
+                candidate.close()
+            }
+        }
+        newer.forEach { $0.close() }
+        return []
+    }
+
+    /// How far ``missedRotations()`` looks.
+    static let maximumRotationScan = 1000
 
     private func checkPath() -> PathState {
         var info = stat()

@@ -42,7 +42,7 @@ final class LogLineBuffer {
         }
         if end == capacity {
             // A full buffer without a newline: the line is too long to be a record.
-            overlongLines += 1
+            if !skipping { overlongLines += 1 }
             skipping = true
             end = 0
         }
