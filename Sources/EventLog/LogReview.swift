@@ -15,6 +15,13 @@ public struct LogReview {
         public var matched = 0
         /// Warnings (malformed lines, unreadable files), shown or not.
         public var warnings = 0
+
+        /// Creates a summary.
+        public init(read: Int = 0, matched: Int = 0, warnings: Int = 0) {
+            self.read = read
+            self.matched = matched
+            self.warnings = warnings
+        }
     }
 
     /// The options in force.

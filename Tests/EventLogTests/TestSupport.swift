@@ -90,7 +90,10 @@ func runProcess(_ executable: String, _ arguments: [String], seconds: Double = 3
     }
     let deadline = Date().addingTimeInterval(seconds)
     while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning { process.terminate() }
+    if process.isRunning {
+        process.terminate()
+        if !waitUntil(seconds: 5, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
+    }
     process.waitUntilExit()
     _ = readers.wait(timeout: .now() + 5)
     return (process.terminationStatus, String(decoding: outData.value, as: UTF8.self),

@@ -80,7 +80,7 @@ struct LogCommand: ParsableCommand {
                                             valueName: "key"))
     var top: String?
 
-    @Option(name: .short, help: ArgumentHelp("How many values --top prints (default 10).", valueName: "n"))
+    @Option(name: .customShort("n"), help: ArgumentHelp("How many values --top prints (default 10).", valueName: "n"))
     var count: Int?
 
     @Flag(name: .long, help: "Draw occurrences over time as a bar chart.")
@@ -97,6 +97,12 @@ struct LogCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A reader must end on Ctrl-C, SIGTERM or a closed pipe even when started with those
+        // signals blocked (a parent's mask is inherited).
+        var endSignals = sigset_t()
+        sigemptyset(&endSignals)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&endSignals, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &endSignals, nil)
         try Self.reportingErrors {
             let terminal = isatty(1) == 1
             let options: LogReviewOptions
