@@ -38,9 +38,15 @@ public struct IPPrefix: Sendable, Equatable, CustomStringConvertible {
     /// Whether the address in `text` (as records write it) falls inside this prefix; false
     /// for text that is not an address.
     public func contains(_ text: String) -> Bool {
+        var copy = text
+        return copy.withUTF8 { contains(bytes: $0) }
+    }
+
+    /// Whether the address written in `bytes` (UTF-8 text) falls inside this prefix.
+    func contains(bytes text: UnsafeBufferPointer<UInt8>) -> Bool {
         var address = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         return withUnsafeMutableBytes(of: &address) { raw -> Bool in
-            guard let count = IPPrefix.parseAddress(text, into: raw) else { return false }
+            guard let count = IPPrefix.parseAddress(bytes: text, into: raw) else { return false }
             var start = 0
             if count == 16 && bytes.count == 4 {
                 // IPv4-mapped IPv6: ::ffff:a.b.c.d
@@ -76,26 +82,33 @@ public struct IPPrefix: Sendable, Equatable, CustomStringConvertible {
         return Array(raw.prefix(count))
     }
 
-    /// Parses into `raw` (16 bytes at least); returns 4 or 16, or nil. IPv4 dotted quads are
-    /// parsed here (the common case, fast); IPv6 by `inet_pton`.
+    /// Parses into `raw` (16 bytes at least); returns 4 or 16, or nil.
     static func parseAddress(_ text: String, into raw: UnsafeMutableRawBufferPointer) -> Int? {
+        var copy = text
+        return copy.withUTF8 { parseAddress(bytes: $0, into: raw) }
+    }
+
+    /// Parses UTF-8 `text` into `raw` (16 bytes at least); returns 4 or 16, or nil. IPv4
+    /// dotted quads are parsed here (the common case, fast); IPv6 by `inet_pton`.
+    static func parseAddress(bytes text: UnsafeBufferPointer<UInt8>, into raw: UnsafeMutableRawBufferPointer) -> Int? {
         var value = 0
         var octets = 0
         var digits = 0
         var isIPv4 = true
-        for byte in text.utf8 {
+        var hasColon = false
+        for byte in text {
             if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
                 value = value * 10 + Int(byte - UInt8(ascii: "0"))
                 digits += 1
-                if value > 255 || digits > 3 { isIPv4 = false; break }
-            } else if byte == UInt8(ascii: ".") && digits > 0 && octets < 3 {
+                if value > 255 || digits > 3 { isIPv4 = false }
+            } else if byte == UInt8(ascii: ".") && digits > 0 && octets < 3 && isIPv4 {
                 raw[octets] = UInt8(value)
                 octets += 1
                 value = 0
                 digits = 0
             } else {
+                if byte == UInt8(ascii: ":") { hasColon = true }
                 isIPv4 = false
-                break
             }
         }
         if isIPv4 {
@@ -103,7 +116,13 @@ public struct IPPrefix: Sendable, Equatable, CustomStringConvertible {
             raw[3] = UInt8(value)
             return 4
         }
-        guard text.utf8.contains(UInt8(ascii: ":")), let base = raw.baseAddress else { return nil }
-        return inet_pton(AF_INET6, text, base) == 1 ? 16 : nil
+        guard hasColon, text.count < 64, let base = raw.baseAddress else { return nil }
+        // inet_pton wants a C string: copy to a small stack buffer with its terminator.
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> Int? in
+            for (index, byte) in text.enumerated() { buffer[index] = CChar(bitPattern: byte) }
+            buffer[text.count] = 0
+            guard let cString = buffer.baseAddress else { return nil }
+            return inet_pton(AF_INET6, cString, base) == 1 ? 16 : nil
+        }
     }
 }

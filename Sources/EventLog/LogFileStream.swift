@@ -11,19 +11,25 @@ final class LogFileStream {
     private var parser = LogLineParser()
     private var lineNumber = 0
     private var atEndOfFile = false
+    private let filter: CompiledLogQuery?
+    /// Records read so far, matching or not (malformed lines not counted).
+    private(set) var recordsRead = 0
 
     /// - Parameters:
     ///   - files: paths in reading order.
     ///   - keepLines: keep each line's text in ``LogEntry/line``.
+    ///   - query: only records that match are handed out (nil: all).
     ///   - warn: told about each skipped line or file.
-    init(files: [String], keepLines: Bool, bufferSize: Int = 1 << 20, warn: @escaping (LogWarning) -> Void) {
+    init(files: [String], keepLines: Bool, query: LogQuery? = nil, bufferSize: Int = 1 << 20,
+         warn: @escaping (LogWarning) -> Void) {
         self.files = files
         self.keepLines = keepLines
+        filter = query.flatMap { $0.isEmpty ? nil : CompiledLogQuery($0) }
         self.warn = warn
         buffer = LogLineBuffer(capacity: bufferSize)
     }
 
-    /// The next record, or nil when every file is done.
+    /// The next (matching) record, or nil when every file is done.
     func next() -> LogEntry? {
         while true {
             guard let source else {
@@ -61,7 +67,12 @@ final class LogFileStream {
     private func entry(for line: UnsafeBufferPointer<UInt8>, file: String, partial: Bool) -> LogEntry? {
         if Self.isBlank(line) { return nil }
         do {
-            let event = try parser.parse(line)
+            let record = try parser.scan(line)
+            recordsRead += 1
+            let decision = filter?.matches(record, in: line)
+            if decision == false { return nil }
+            let event = try parser.event(from: record, in: line)
+            if decision == nil, let filter, !filter.query.matches(event) { return nil }
             return LogEntry(event: event, line: keepLines ? String(decoding: line, as: UTF8.self) : nil,
                             file: file, lineNumber: lineNumber)
         } catch {

@@ -26,6 +26,9 @@ public final class LogFollower {
     private var lineNumber = 0
     /// Where the first open starts: the end (only new lines) or the start.
     private var startAtEnd: Bool
+    private let filter: CompiledLogQuery?
+    /// Records read so far, matching or not.
+    public private(set) var recordsRead = 0
 
     /// Prepares to follow `path` (it need not exist yet).
     ///
@@ -33,31 +36,36 @@ public final class LogFollower {
     ///   - fromStart: read the file's existing lines too; otherwise only lines written from
     ///     now on (a file that appears later is always read from its start).
     ///   - keepLines: keep each line's text in ``LogEntry/line``.
-    public init(path: String, fromStart: Bool, keepLines: Bool = false, bufferSize: Int = 1 << 20) {
+    ///   - query: only records that match are handed out (nil: all).
+    public init(path: String, fromStart: Bool, keepLines: Bool = false, query: LogQuery? = nil,
+                bufferSize: Int = 1 << 20) {
         self.path = path
         self.keepLines = keepLines
+        filter = query.flatMap { $0.isEmpty ? nil : CompiledLogQuery($0) }
         startAtEnd = !fromStart
         buffer = LogLineBuffer(capacity: bufferSize)
         openCurrent()
         startAtEnd = false
     }
 
-    /// Reads everything new; hands each record to `body`.
+    /// Reads everything new; hands each matching record to `body`.
     ///
-    /// - Returns: how many records were handed out.
+    /// - Returns: how many records were read (matching or not), so a caller knows whether to
+    ///   wait before the next poll.
     @discardableResult
     public func poll(warning: (LogWarning) -> Void, _ body: (LogEntry) -> Void) -> Int {
+        let before = recordsRead
         var delivered = 0
         if source == nil {
             openCurrent()
         }
         // Bounded: at most a few switches per poll (each needs a new file at the path).
         for _ in 0..<4 {
-            guard let source else { return delivered }
+            guard let source else { return recordsRead - before }
             delivered += readToEnd(source, warning: warning, body)
             switch checkPath() {
             case .same:
-                return delivered
+                return recordsRead - before
             case .truncated:
                 warning(LogWarning(file: path, line: nil, message: "file was truncated; reading it again from the start"))
                 _ = lseek(source.plainDescriptor, 0, SEEK_SET)
@@ -94,7 +102,8 @@ public final class LogFollower {
                 openCurrent()
             }
         }
-        return delivered
+        _ = delivered
+        return recordsRead - before
     }
 
     private enum PathState { case same, truncated, replaced }
@@ -174,7 +183,12 @@ public final class LogFollower {
     private func entry(for line: UnsafeBufferPointer<UInt8>, warning: (LogWarning) -> Void) -> LogEntry? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
         do {
-            let event = try parser.parse(line)
+            let record = try parser.scan(line)
+            recordsRead += 1
+            let decision = filter?.matches(record, in: line)
+            if decision == false { return nil }
+            let event = try parser.event(from: record, in: line)
+            if decision == nil, let filter, !filter.query.matches(event) { return nil }
             return LogEntry(event: event, line: keepLines ? String(decoding: line, as: UTF8.self) : nil, file: path,
                             lineNumber: lineNumber)
         } catch {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads one JSON Lines record back into an ``Event``: the inverse of ``JSONLinesEncoder``,
 /// written for speed (bytes in, no Foundation, no intermediate dictionary).
 ///
@@ -19,8 +25,8 @@ public struct LogLineParser {
     ///
     /// - Throws: ``LogLineError`` naming the column where the line stops being a record.
     public mutating func parse(_ line: UnsafeBufferPointer<UInt8>) throws(LogLineError) -> Event {
-        var cursor = Cursor(bytes: line)
-        return try parseRecord(&cursor)
+        let raw = try scan(line)
+        return try event(from: raw, in: line)
     }
 
     /// Parses a line given as text; see ``parse(_:)-(UnsafeBufferPointer<UInt8>)``.
@@ -38,8 +44,11 @@ public struct LogLineParser {
 
     // MARK: - Records
 
-    private mutating func parseRecord(_ c: inout Cursor) throws(LogLineError) -> Event {
-        var event = Event(timestampNanoseconds: 0, eventType: .drop)
+    /// Checks the whole line and notes where each field is, building no `String`: the reader
+    /// filters on this and builds an ``Event`` only for the records that match.
+    mutating func scan(_ line: UnsafeBufferPointer<UInt8>) throws(LogLineError) -> LogRawRecord {
+        var c = Cursor(bytes: line)
+        var record = LogRawRecord()
         var haveTimestamp = false
         var haveType = false
         c.skipSpace()
@@ -57,33 +66,34 @@ public struct LogLineParser {
                 } else {
                     switch key {
                     case .timestamp:
-                        event.timestampNanoseconds = try timestamp(&c)
+                        record.timestamp = try timestamp(&c)
                         haveTimestamp = true
                     case .eventType:
                         let start = c.position
-                        let text = try string(&c)
-                        guard let type = EventType(rawValue: text) else {
+                        let raw = try c.rawString()
+                        guard let type = Self.eventType(raw) else {
+                            let text = c.lastStringHadEscape ? try string(raw, &c) : String(decoding: raw, as: UTF8.self)
                             throw LogLineError("unknown event_type \(Self.quoted(text))", column: start + 1)
                         }
-                        event.eventType = type
+                        record.eventType = type
                         haveType = true
-                    case .flowID: event.flowID = try c.unsigned(max: .max)
-                    case .queue: event.queue = Int(try c.unsigned(max: UInt64(Int32.max)))
-                    case .inInterface: event.inInterface = try string(&c)
-                    case .direction: event.direction = EventDirection(rawValue: try string(&c))
-                    case .proto: event.proto = try string(&c)
-                    case .sourceIP: event.sourceIP = try string(&c)
-                    case .sourcePort: event.sourcePort = UInt16(try c.unsigned(max: 65535))
-                    case .destinationIP: event.destinationIP = try string(&c)
-                    case .destinationPort: event.destinationPort = UInt16(try c.unsigned(max: 65535))
-                    case .reason: event.reason = try string(&c)
-                    case .detail: event.detail = try string(&c)
-                    case .state: event.state = try string(&c)
-                    case .rule: event.rule = try rule(&c)
-                    case .tcp: event.tcp = try tcp(&c)
-                    case .count: event.count = Int(try c.unsigned(max: UInt64(Int.max)))
-                    case .firstSeen: event.firstSeenNanoseconds = try timestamp(&c)
-                    case .lastSeen: event.lastSeenNanoseconds = try timestamp(&c)
+                    case .flowID: record.flowID = try c.unsigned(max: .max)
+                    case .queue: record.queue = Int(try c.unsigned(max: UInt64(Int32.max)))
+                    case .inInterface: record.inInterface = try slice(&c)
+                    case .direction: record.direction = Self.direction(try c.rawString())
+                    case .proto: record.proto = try slice(&c)
+                    case .sourceIP: record.sourceIP = try slice(&c)
+                    case .sourcePort: record.sourcePort = UInt16(try c.unsigned(max: 65535))
+                    case .destinationIP: record.destinationIP = try slice(&c)
+                    case .destinationPort: record.destinationPort = UInt16(try c.unsigned(max: 65535))
+                    case .reason: record.reason = try slice(&c)
+                    case .detail: record.detail = try slice(&c)
+                    case .state: record.state = try slice(&c)
+                    case .rule: try rule(&c, into: &record)
+                    case .tcp: record.tcp = try tcp(&c)
+                    case .count: record.count = Int(try c.unsigned(max: UInt64(Int.max)))
+                    case .firstSeen: record.firstSeen = try timestamp(&c)
+                    case .lastSeen: record.lastSeen = try timestamp(&c)
                     default: try c.skipValue(depth: 0)
                     }
                 }
@@ -97,20 +107,69 @@ public struct LogLineParser {
         guard c.atEnd else { throw LogLineError("text after the record's closing '}'", column: c.position + 1) }
         guard haveTimestamp else { throw LogLineError("no \"timestamp\"", column: 1) }
         guard haveType else { throw LogLineError("no \"event_type\"", column: 1) }
+        return record
+    }
+
+    /// The ``Event`` of a scanned record: its strings built from `line`, unescaped.
+    mutating func event(from record: LogRawRecord, in line: UnsafeBufferPointer<UInt8>) throws(LogLineError) -> Event {
+        var event = Event(timestampNanoseconds: record.timestamp, eventType: record.eventType, flowID: record.flowID,
+                          queue: record.queue, direction: record.direction, sourcePort: record.sourcePort,
+                          destinationPort: record.destinationPort, tcp: record.tcp, count: record.count,
+                          firstSeenNanoseconds: record.firstSeen, lastSeenNanoseconds: record.lastSeen)
+        event.inInterface = try text(record.inInterface, line)
+        event.proto = try text(record.proto, line) ?? ""
+        event.sourceIP = try text(record.sourceIP, line) ?? ""
+        event.destinationIP = try text(record.destinationIP, line) ?? ""
+        event.reason = try text(record.reason, line) ?? ""
+        event.detail = try text(record.detail, line)
+        event.state = try text(record.state, line)
+        if record.hasRule {
+            event.rule = EventRule(file: try text(record.ruleFile, line) ?? "", line: record.ruleLine,
+                                   label: try text(record.ruleLabel, line))
+        }
         return event
     }
 
-    private mutating func rule(_ c: inout Cursor) throws(LogLineError) -> EventRule {
-        var rule = EventRule(file: "", line: 0)
+    /// The text of `slice`, or nil when absent.
+    mutating func text(_ slice: LogRawRecord.Slice, _ line: UnsafeBufferPointer<UInt8>) throws(LogLineError) -> String? {
+        guard slice.isPresent, let base = line.baseAddress else { return nil }
+        let raw = UnsafeBufferPointer(start: base + Int(slice.start), count: Int(slice.count))
+        if !slice.escaped {
+            return String(decoding: raw, as: UTF8.self)
+        }
+        scratch.removeAll(keepingCapacity: true)
+        try Self.unescape(raw, from: Int(slice.start) + 1, into: &scratch)
+        return String(decoding: scratch, as: UTF8.self)
+    }
+
+    /// Where the string value at the cursor is; its escapes are checked now (rare), decoded later.
+    private mutating func slice(_ c: inout Cursor) throws(LogLineError) -> LogRawRecord.Slice {
+        let raw = try c.rawString()
+        let start = raw.baseAddress.map { $0 - (c.bytes.baseAddress ?? $0) } ?? 0
+        if c.lastStringHadEscape {
+            scratch.removeAll(keepingCapacity: true)
+            try Self.unescape(raw, from: c.lastStringStart, into: &scratch)
+        }
+        return LogRawRecord.Slice(start: Int32(truncatingIfNeeded: start), count: Int32(truncatingIfNeeded: raw.count),
+                                  escaped: c.lastStringHadEscape)
+    }
+
+    private mutating func rule(_ c: inout Cursor, into record: inout LogRawRecord) throws(LogLineError) {
+        var file = LogRawRecord.Slice()
+        var label = LogRawRecord.Slice()
+        var line = 0
         try Self.object(&c) { (key, c) throws(LogLineError) in
             switch key {
-            case .file: rule.file = try string(&c)
-            case .line: rule.line = Int(try c.unsigned(max: UInt64(Int32.max)))
-            case .label: rule.label = try string(&c)
+            case .file: file = try slice(&c)
+            case .line: line = Int(try c.unsigned(max: UInt64(Int32.max)))
+            case .label: label = try slice(&c)
             default: try c.skipValue(depth: 1)
             }
         }
-        return rule
+        record.hasRule = true
+        record.ruleFile = file
+        record.ruleLine = line
+        record.ruleLabel = label
     }
 
     private mutating func tcp(_ c: inout Cursor) throws(LogLineError) -> TCPFields {
@@ -121,7 +180,7 @@ public struct LogLineParser {
             case .flags:
                 let start = c.position
                 let text = try c.rawString()
-                guard let bits = TCPFields.flags(fromText: text) else {
+                guard let bits = Self.flagBits(text) else {
                     throw LogLineError("tcp flags must be letters of FSRPAUEC", column: start + 1)
                 }
                 tcp.flags = bits
@@ -174,12 +233,50 @@ public struct LogLineParser {
     /// A JSON string value, unescaped.
     private mutating func string(_ c: inout Cursor) throws(LogLineError) -> String {
         let raw = try c.rawString()
+        return try string(raw, &c)
+    }
+
+    /// The text of `raw`, the string ``Cursor/rawString()`` just returned.
+    private mutating func string(_ raw: UnsafeBufferPointer<UInt8>, _ c: inout Cursor) throws(LogLineError) -> String {
         if !c.lastStringHadEscape {
             return String(decoding: raw, as: UTF8.self)
         }
         scratch.removeAll(keepingCapacity: true)
         try Self.unescape(raw, from: c.lastStringStart, into: &scratch)
         return String(decoding: scratch, as: UTF8.self)
+    }
+
+    /// The event type spelled by `raw` (no escapes in any of them), or nil.
+    private static func eventType(_ raw: UnsafeBufferPointer<UInt8>) -> EventType? {
+        switch raw.count {
+        case 4:
+            if equal(raw, "drop") { return .drop }
+            if equal(raw, "flow") { return .flow }
+            if equal(raw, "stop") { return .stop }
+        case 5:
+            if equal(raw, "alert") { return .alert }
+            if equal(raw, "start") { return .start }
+        case 6: if equal(raw, "reload") { return .reload }
+        case 7: if equal(raw, "anomaly") { return .anomaly }
+        case 8: if equal(raw, "overload") { return .overload }
+        case 10: if equal(raw, "suppressed") { return .suppressed }
+        default: break
+        }
+        return nil
+    }
+
+    private static func direction(_ raw: UnsafeBufferPointer<UInt8>) -> EventDirection? {
+        if equal(raw, "in") { return .in }
+        if equal(raw, "out") { return .out }
+        if equal(raw, "forward") { return .forward }
+        return nil
+    }
+
+    /// Whether `raw` holds exactly the bytes of `text` (no allocation, no lazy globals).
+    @inline(__always)
+    static func equal(_ raw: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        guard raw.count == text.utf8CodeUnitCount, let base = raw.baseAddress else { return raw.isEmpty && text.utf8CodeUnitCount == 0 }
+        return memcmp(base, text.utf8Start, raw.count) == 0
     }
 
     private static func unescape(_ raw: UnsafeBufferPointer<UInt8>, from column: Int,
@@ -226,6 +323,24 @@ public struct LogLineParser {
         }
     }
 
+    private static func flagBits(_ raw: UnsafeBufferPointer<UInt8>) -> UInt8? {
+        var bits: UInt8 = 0
+        for letter in raw {
+            switch letter {
+            case UInt8(ascii: "F"): bits |= 0x01
+            case UInt8(ascii: "S"): bits |= 0x02
+            case UInt8(ascii: "R"): bits |= 0x04
+            case UInt8(ascii: "P"): bits |= 0x08
+            case UInt8(ascii: "A"): bits |= 0x10
+            case UInt8(ascii: "U"): bits |= 0x20
+            case UInt8(ascii: "E"): bits |= 0x40
+            case UInt8(ascii: "C"): bits |= 0x80
+            default: return nil
+            }
+        }
+        return bits
+    }
+
     private static func hex4(_ raw: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt16? {
         guard index + 4 <= raw.count else { return nil }
         var value: UInt16 = 0
@@ -264,36 +379,67 @@ extension LogLineParser {
         case file, line, label, flags, seq, ack, win, seqMin, seqMax, ackMin, ackMax
         case unknown
 
-        private static let names: [(String, Key)] = [
-            ("timestamp", .timestamp), ("event_type", .eventType), ("flow_id", .flowID), ("queue", .queue),
-            ("in_iface", .inInterface), ("direction", .direction), ("proto", .proto), ("src_ip", .sourceIP),
-            ("src_port", .sourcePort), ("dest_ip", .destinationIP), ("dest_port", .destinationPort),
-            ("reason", .reason), ("detail", .detail), ("state", .state), ("rule", .rule), ("tcp", .tcp),
-            ("count", .count), ("first_seen", .firstSeen), ("last_seen", .lastSeen), ("file", .file),
-            ("line", .line), ("label", .label), ("flags", .flags), ("seq", .seq), ("ack", .ack), ("win", .win),
-            ("seq_min", .seqMin), ("seq_max", .seqMax), ("ack_min", .ackMin), ("ack_max", .ackMax),
-        ]
-
-        /// The names grouped by length, so a lookup compares only names as long as the key.
-        private static let byLength: [[(bytes: [UInt8], key: Key)]] = {
-            var groups = [[(bytes: [UInt8], key: Key)]](repeating: [], count: 11)
-            for (name, key) in names {
-                groups[name.utf8.count].append((Array(name.utf8), key))
-            }
-            return groups
-        }()
-
-        static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> Key {
-            guard bytes.count < byLength.count else { return .unknown }
-            for entry in byLength[bytes.count] {
-                if entry.bytes.withUnsafeBufferPointer({ memoryEqual($0, bytes) }) { return entry.key }
+        /// The key spelled by `bytes` (a switch on length, then one comparison per candidate).
+        static func of(_ b: UnsafeBufferPointer<UInt8>) -> Key {
+            switch b.count {
+            case 3:
+                if equal(b, "tcp") { return .tcp }
+                if equal(b, "seq") { return .seq }
+                if equal(b, "ack") { return .ack }
+                if equal(b, "win") { return .win }
+            case 4:
+                if equal(b, "rule") { return .rule }
+                if equal(b, "file") { return .file }
+                if equal(b, "line") { return .line }
+            case 5:
+                switch b[0] {
+                case UInt8(ascii: "p"): if equal(b, "proto") { return .proto }
+                case UInt8(ascii: "s"): if equal(b, "state") { return .state }
+                case UInt8(ascii: "c"): if equal(b, "count") { return .count }
+                case UInt8(ascii: "q"): if equal(b, "queue") { return .queue }
+                case UInt8(ascii: "f"): if equal(b, "flags") { return .flags }
+                case UInt8(ascii: "l"): if equal(b, "label") { return .label }
+                default: break
+                }
+            case 6:
+                if equal(b, "src_ip") { return .sourceIP }
+                if equal(b, "reason") { return .reason }
+                if equal(b, "detail") { return .detail }
+            case 7:
+                switch b[0] {
+                case UInt8(ascii: "d"): if equal(b, "dest_ip") { return .destinationIP }
+                case UInt8(ascii: "f"): if equal(b, "flow_id") { return .flowID }
+                case UInt8(ascii: "s"):
+                    if equal(b, "seq_min") { return .seqMin }
+                    if equal(b, "seq_max") { return .seqMax }
+                case UInt8(ascii: "a"):
+                    if equal(b, "ack_min") { return .ackMin }
+                    if equal(b, "ack_max") { return .ackMax }
+                default: break
+                }
+            case 8:
+                if equal(b, "src_port") { return .sourcePort }
+                if equal(b, "in_iface") { return .inInterface }
+            case 9:
+                switch b[0] {
+                case UInt8(ascii: "t"): if equal(b, "timestamp") { return .timestamp }
+                case UInt8(ascii: "d"):
+                    if equal(b, "dest_port") { return .destinationPort }
+                    if equal(b, "direction") { return .direction }
+                case UInt8(ascii: "l"): if equal(b, "last_seen") { return .lastSeen }
+                default: break
+                }
+            case 10:
+                if equal(b, "event_type") { return .eventType }
+                if equal(b, "first_seen") { return .firstSeen }
+            default: break
             }
             return .unknown
         }
 
-        private static func memoryEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-            for i in 0..<a.count where a[i] != b[i] { return false }
-            return true
+        @inline(__always)
+        private static func equal(_ raw: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+            LogLineParser.equal(raw, text)
         }
     }
 
@@ -352,24 +498,55 @@ extension LogLineParser {
             let start = position
             lastStringStart = start + 1
             lastStringHadEscape = false
-            while position < bytes.count {
-                let byte = bytes[position]
+            guard let base = bytes.baseAddress else { throw LogLineError("unterminated string", column: start) }
+            let count = bytes.count
+            var index = start
+            while true {
+                // Eight bytes at a time to the first '"', '\\' or control byte.
+                if index + 8 <= count {
+                    let special = Self.specialBytes(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                    if special == 0 {
+                        index += 8
+                        continue
+                    }
+                    index += special.trailingZeroBitCount >> 3
+                } else {
+                    while index < count {
+                        let byte = base[index]
+                        if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                        index += 1
+                    }
+                    guard index < count else { break }
+                }
+                let byte = base[index]
                 if byte == UInt8(ascii: "\"") {
-                    let raw = UnsafeBufferPointer(rebasing: bytes[start..<position])
-                    position += 1
-                    return raw
+                    position = index + 1
+                    return UnsafeBufferPointer(start: base + start, count: index - start)
                 }
                 if byte == UInt8(ascii: "\\") {
                     lastStringHadEscape = true
-                    position += 2
+                    index += 2
                     continue
                 }
-                if byte < 0x20 {
-                    throw LogLineError("raw control character in a string", column: position + 1)
-                }
-                position += 1
+                throw LogLineError("raw control character in a string", column: index + 1)
             }
+            position = count
             throw LogLineError("unterminated string", column: start)
+        }
+
+        /// The high bit of each byte of `word` that is '"', '\\' or below 0x20, exact for the
+        /// lowest such byte (bit tricks: after the XOR a matching byte is zero; a borrow can
+        /// only mark bytes above a true match).
+        @inline(__always)
+        static func specialBytes(_ word: UInt64) -> UInt64 {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let zeroQuote = (quote &- ones) & ~quote
+            let zeroBackslash = (backslash &- ones) & ~backslash
+            let control = (word &- ones &* 0x20) & ~word
+            return (zeroQuote | zeroBackslash | control) & highs
         }
 
         /// A non-negative integer no greater than `max`.

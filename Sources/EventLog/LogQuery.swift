@@ -64,3 +64,53 @@ public struct LogQuery: Sendable, Equatable {
         return name == shortName
     }
 }
+
+/// A ``LogQuery`` prepared for the reader: it judges a scanned record from its bytes, so a
+/// record that does not match never has its strings built.
+struct CompiledLogQuery {
+    let query: LogQuery
+    private let reasons: [[UInt8]]
+
+    init(_ query: LogQuery) {
+        self.query = query
+        reasons = query.reasons.map { Array($0.utf8) }
+    }
+
+    /// Whether the record matches; nil when a field the query looks at holds escapes (then
+    /// judge the built ``Event`` with ``LogQuery/matches(_:)``).
+    func matches(_ record: LogRawRecord, in line: UnsafeBufferPointer<UInt8>) -> Bool? {
+        let time = record.timestamp
+        if let since = query.since, time < since { return false }
+        if let until = query.until, time >= until { return false }
+        if !query.eventTypes.isEmpty && !query.eventTypes.contains(record.eventType) { return false }
+        if !reasons.isEmpty {
+            if record.reason.escaped { return nil }
+            let bytes = record.reason.bytes(in: line)
+            guard reasons.contains(where: { $0.elementsEqual(bytes) }) else { return false }
+        }
+        if !query.ports.isEmpty {
+            let hit = record.destinationPort.map { query.ports.contains($0) } == true
+                || record.sourcePort.map { query.ports.contains($0) } == true
+            if !hit { return false }
+        }
+        if !query.rules.isEmpty {
+            guard record.hasRule else { return false }
+            if record.ruleFile.escaped || record.ruleLabel.escaped { return nil }
+            let label = record.ruleLabel.isPresent ? String(decoding: record.ruleLabel.bytes(in: line), as: UTF8.self) : nil
+            let rule = EventRule(file: String(decoding: record.ruleFile.bytes(in: line), as: UTF8.self), line: record.ruleLine,
+                                 label: label)
+            guard query.rules.contains(where: { LogQuery.rule(rule, isNamed: $0) }) else { return false }
+        }
+        if !query.sources.isEmpty {
+            if record.sourceIP.escaped { return nil }
+            let bytes = record.sourceIP.bytes(in: line)
+            guard query.sources.contains(where: { $0.contains(bytes: bytes) }) else { return false }
+        }
+        if !query.destinations.isEmpty {
+            if record.destinationIP.escaped { return nil }
+            let bytes = record.destinationIP.bytes(in: line)
+            guard query.destinations.contains(where: { $0.contains(bytes: bytes) }) else { return false }
+        }
+        return true
+    }
+}

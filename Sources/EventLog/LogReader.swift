@@ -36,20 +36,25 @@ public struct LogReader: Sendable {
     /// Every file in reading order, for messages.
     public var files: [String] { streams.flatMap { $0 } }
 
-    /// Calls `body` with each record, in time order across the paths given (each path's own
-    /// files are already in order), until the records end or `body` returns false.
+    /// Calls `body` with each record that matches `query`, in time order across the paths
+    /// given (each path's own files are already in order), until the records end or `body`
+    /// returns false. Records that do not match are never built into an ``Event``.
     ///
     /// - Parameters:
+    ///   - query: which records (nil or empty: all).
     ///   - keepLines: keep each record's original text in ``LogEntry/line``.
     ///   - warning: told about every skipped line or file.
-    public func read(keepLines: Bool = false, warning: @escaping (LogWarning) -> Void,
-                     _ body: (LogEntry) throws -> Bool) rethrows {
-        let cursors = streams.map { LogFileStream(files: $0, keepLines: keepLines, warn: warning) }
+    /// - Returns: how many records were read, matching or not.
+    @discardableResult
+    public func read(query: LogQuery? = nil, keepLines: Bool = false, warning: @escaping (LogWarning) -> Void,
+                     _ body: (LogEntry) throws -> Bool) rethrows -> Int {
+        let cursors = streams.map { LogFileStream(files: $0, keepLines: keepLines, query: query, warn: warning) }
+        func recordsRead() -> Int { cursors.reduce(0) { $0 + $1.recordsRead } }
         if cursors.count == 1 {
             while let entry = cursors[0].next() {
-                if try !body(entry) { return }
+                if try !body(entry) { return recordsRead() }
             }
-            return
+            return recordsRead()
         }
         var heads = cursors.map { $0.next() }
         while true {
@@ -62,9 +67,9 @@ public struct LogReader: Sendable {
                     bestTime = head.event.timestampNanoseconds
                 }
             }
-            guard best >= 0, let entry = heads[best] else { return }
+            guard best >= 0, let entry = heads[best] else { return recordsRead() }
             heads[best] = cursors[best].next()
-            if try !body(entry) { return }
+            if try !body(entry) { return recordsRead() }
         }
     }
 

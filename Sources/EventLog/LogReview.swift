@@ -54,45 +54,38 @@ public struct LogReview {
                 // History first (the rotations), then the current file from its start.
                 let history = LogReader.namesARotation(path) ? [] : LogReader.rotations(of: path)
                 if !history.isEmpty {
-                    let stream = LogFileStream(files: history, keepLines: options.format == .json,
+                    let stream = LogFileStream(files: history, keepLines: options.format == .json, query: options.query,
                                                warn: { warnings.add($0) })
                     while let entry = stream.next() {
-                        summary.read += 1
-                        if options.query.matches(entry.event) {
-                            summary.matched += 1
-                            sink.add(entry)
-                        }
+                        summary.matched += 1
+                        sink.add(entry)
                     }
+                    summary.read += stream.recordsRead
                 }
             }
             let follower = LogFollower(path: path, fromStart: options.query.since != nil,
-                                       keepLines: options.format == .json)
+                                       keepLines: options.format == .json, query: options.query)
             if !LogReader.exists(path) {
                 warn("\(path): does not exist yet; waiting for it")
             }
             while !shouldStop() {
-                let delivered = follower.poll(warning: { warnings.add($0) }) { entry in
-                    summary.read += 1
-                    if options.query.matches(entry.event) {
-                        summary.matched += 1
-                        sink.add(entry)
-                    }
+                let read = follower.poll(warning: { warnings.add($0) }) { entry in
+                    summary.matched += 1
+                    sink.add(entry)
                 }
+                summary.read += read
                 sink.flush()
-                if delivered == 0 {
+                if read == 0 {
                     Self.sleep(nanoseconds: options.followIntervalNanoseconds)
                 }
             }
         } else {
             let reader = try LogReader(paths: options.paths)
-            reader.read(keepLines: options.format == .json && options.mode == .records,
-                        warning: { warnings.add($0) }) { entry in
-                summary.read += 1
-                if options.query.matches(entry.event) {
-                    summary.matched += 1
-                    sink.add(entry)
-                }
-                return summary.read % 4096 != 0 || !shouldStop()
+            summary.read = reader.read(query: options.query, keepLines: options.format == .json && options.mode == .records,
+                                       warning: { warnings.add($0) }) { entry in
+                summary.matched += 1
+                sink.add(entry)
+                return summary.matched % 4096 != 0 || !shouldStop()
             }
         }
         sink.finish(warn: warn)

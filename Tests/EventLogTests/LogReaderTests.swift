@@ -127,4 +127,47 @@ private func readAll(_ reader: LogReader, keepLines: Bool = false) -> (minutes: 
         #expect(result.warnings.count == 1)
         #expect(result.warnings.first?.message.contains("longer than") == true)
     }
+
+    /// The reader filters on the bytes before building records; escaped text must still match
+    /// as its meaning, and filtered-out records still count as read.
+    @Test func filteringBeforeBuildingAgreesWithTheEventsMeaning() throws {
+        let directory = try ScratchDirectory()
+        let lines = [
+            #"{"timestamp":"2026-11-24T21:03:11Z","event_type":"drop","src_ip":"203.0.113.7","dest_port":22,"reason":"bad_seq"}"#,
+            #"{"timestamp":"2026-11-24T21:03:12Z","event_type":"drop","src_ip":"203.0.113.\u0038","dest_port":22,"reason":"\u0062ad_seq"}"#,
+            #"{"timestamp":"2026-11-24T21:03:13Z","event_type":"drop","src_ip":"198.51.100.1","dest_port":22,"reason":"bad_seq"}"#,
+            #"{"timestamp":"2026-11-24T21:03:14Z","event_type":"alert","src_ip":"203.0.113.9","dest_port":80,"reason":"policy","rule":{"file":"/r/a.rules","line":4,"label":"w\u0065b"}}"#,
+            #"{"timestamp":"2026-11-24T21:03:15Z","event_type":"drop","src_ip":"203.0.113.10","src_port":22,"reason":"bad_ack"}"#,
+        ]
+        try directory.write("e.jsonl", lines.joined(separator: "\n") + "\n")
+        let reader = try LogReader(paths: [directory.path("e.jsonl")])
+        func sources(_ query: LogQuery) -> (read: Int, sources: [String]) {
+            var found: [String] = []
+            let read = reader.read(query: query, warning: { _ in }) { entry in
+                found.append(entry.event.sourceIP)
+                return true
+            }
+            return (read, found)
+        }
+        var byReason = LogQuery()
+        byReason.reasons = ["bad_seq"]
+        byReason.sources = [try #require(IPPrefix("203.0.113.0/24"))]
+        #expect(sources(byReason).sources == ["203.0.113.7", "203.0.113.8"])
+        #expect(sources(byReason).read == 5)
+        var byRule = LogQuery()
+        byRule.rules = ["web"]
+        #expect(sources(byRule).sources == ["203.0.113.9"])
+        byRule.rules = ["a.rules:4"]
+        #expect(sources(byRule).sources == ["203.0.113.9"])
+        #expect(sources(LogQuery(ports: [22])).sources == ["203.0.113.7", "203.0.113.8", "198.51.100.1", "203.0.113.10"])
+        #expect(sources(LogQuery(eventTypes: [.alert])).sources == ["203.0.113.9"])
+        #expect(sources(LogQuery(since: EventTimestamp.parse(Array("2026-11-24T21:03:14Z".utf8)))).sources
+            == ["203.0.113.9", "203.0.113.10"])
+        // The same answers as judging every built Event.
+        var all: [Event] = []
+        reader.read(warning: { _ in }) { all.append($0.event); return true }
+        for query in [byReason, byRule, LogQuery(ports: [22])] {
+            #expect(sources(query).sources == all.filter { query.matches($0) }.map(\.sourceIP))
+        }
+    }
 }
