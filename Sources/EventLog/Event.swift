@@ -50,7 +50,9 @@ public struct Event: Sendable, Equatable {
     /// For an aggregated record: when the last occurrence it counts was seen.
     public var lastSeenNanoseconds: UInt64?
 
-    /// Creates an event; optional fields default to absent and `count` to 1.
+    /// Creates an event; optional fields default to absent and `count` to 1. Inlinable, so a
+    /// worker builds the value in place rather than through a call and copies.
+    @inlinable
     public init(timestampNanoseconds: UInt64, eventType: EventType, flowID: UInt64? = nil, queue: Int? = nil,
                 inInterface: String? = nil, direction: EventDirection? = nil, proto: String = "",
                 sourceIP: String = "", sourcePort: UInt16? = nil, destinationIP: String = "",

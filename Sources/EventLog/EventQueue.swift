@@ -12,26 +12,26 @@ import Atomics
 public final class EventQueue: @unchecked Sendable {
     /// How many events fit (a power of two).
     public let capacity: Int
-    private let mask: Int
-    private let slots: UnsafeMutablePointer<Event>
+    @usableFromInline let mask: Int
+    @usableFromInline let slots: UnsafeMutablePointer<Event>
     /// Cache-line-separated counters: see the offsets below.
-    private let words: UnsafeMutableRawPointer
+    @usableFromInline let words: UnsafeMutableRawPointer
 
     // Producer's line.
-    private static let tailOffset = 0
-    private static let cachedHeadOffset = 8
-    private static let lostOffset = 16
+    @usableFromInline static let tailOffset = 0
+    @usableFromInline static let cachedHeadOffset = 8
+    @usableFromInline static let lostOffset = 16
     // Consumer's line (two lines away, against adjacent-line prefetch).
-    private static let headOffset = 128
+    @usableFromInline static let headOffset = 128
     private static let wordsSize = 256
 
-    private var tail: UnsafeAtomic<Int> { atomic(Self.tailOffset) }
-    private var cachedHead: UnsafeAtomic<Int> { atomic(Self.cachedHeadOffset) }
-    private var lostCount: UnsafeAtomic<Int> { atomic(Self.lostOffset) }
-    private var head: UnsafeAtomic<Int> { atomic(Self.headOffset) }
+    @usableFromInline var tail: UnsafeAtomic<Int> { atomic(Self.tailOffset) }
+    @usableFromInline var cachedHead: UnsafeAtomic<Int> { atomic(Self.cachedHeadOffset) }
+    @usableFromInline var lostCount: UnsafeAtomic<Int> { atomic(Self.lostOffset) }
+    @usableFromInline var head: UnsafeAtomic<Int> { atomic(Self.headOffset) }
 
-    @inline(__always)
-    private func atomic(_ offset: Int) -> UnsafeAtomic<Int> {
+    @inlinable @inline(__always)
+    func atomic(_ offset: Int) -> UnsafeAtomic<Int> {
         UnsafeAtomic(at: (words + offset).assumingMemoryBound(to: Int.AtomicRepresentation.self))
     }
 
@@ -64,7 +64,7 @@ public final class EventQueue: @unchecked Sendable {
     /// full. Never blocks, never allocates.
     ///
     /// - Returns: whether the event was queued.
-    @discardableResult
+    @inlinable @discardableResult
     public func post(_ event: consuming Event) -> Bool {
         let index = tail.load(ordering: .relaxed)
         if index &- cachedHead.load(ordering: .relaxed) >= capacity {
