@@ -359,8 +359,10 @@ public struct LogLineParser {
     }
 
     private static func appendUTF8(_ scalar: Unicode.Scalar, into output: inout [UInt8]) {
-        for unit in UTF8.encode(scalar) ?? UTF8.encode("\u{FFFD}")! {
-            output.append(unit)
+        if let units = UTF8.encode(scalar) {
+            output.append(contentsOf: units)
+        } else {
+            output.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
         }
     }
 
