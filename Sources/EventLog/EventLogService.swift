@@ -96,9 +96,8 @@ public final class EventLogService: @unchecked Sendable {
         self.syscalls = syscalls
     }
 
-    deinit {
-        stop()
-    }
+    // No deinit work: while the writer's thread runs it holds the service, so the service can
+    // only go away after stop() (or when it was never started).
 
     /// A new ring for one producer thread (a queue's worker). Call it once per thread, before
     /// or after ``start()``; only that thread may call ``EventQueue/post(_:)`` on it.
@@ -152,7 +151,8 @@ public final class EventLogService: @unchecked Sendable {
     }
 
     /// Drains every ring and the held aggregates, writes them, closes the file and ends the
-    /// thread. Call it after the producers stopped posting. Calling it again does nothing.
+    /// thread. Call it after the producers stopped posting, before letting the service go (the
+    /// running thread keeps it alive until then). Calling it again does nothing.
     public func stop() {
         let handle: pthread_t? = lock.withLock {
             let handle = thread
