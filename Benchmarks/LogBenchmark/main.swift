@@ -244,6 +244,7 @@ nonisolated func startDrainer(_ drainer: Drainer) -> pthread_t {
         + "with IPv6 text \(ns(buildV6)) ns; build (IPv4) + post "
         + "\(ns(buildAndPost)) ns; posted \(formatted(Double(queue.posted))), lost \(formatted(Double(queue.lost))) [\(sink % 2)]")
 }
+if readOnly { exit(0) }
 postBenchmark(iterations: 4_000_000)
 
 // MARK: - 4. The writer service under a flood
