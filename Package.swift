@@ -24,12 +24,16 @@ let package = Package(
         .systemLibrary(name: "CNetfilterQueue", pkgConfig: "libnetfilter_queue",
                        providers: [.apt(["libnetfilter-queue-dev", "libmnl-dev"])]),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Pure core: no I/O, deterministic.
         .target(name: "Wire", swiftSettings: strict),
         .target(name: "Tracking", dependencies: ["Wire"], swiftSettings: strict),
         .target(name: "Rules", dependencies: ["Wire", "Tracking"], swiftSettings: strict),
-        .target(name: "EventLog", swiftSettings: strict),
+        .target(name: "EventLog", dependencies: [
+            "CZlib",
+            .product(name: "Atomics", package: "swift-atomics"),
+        ], swiftSettings: strict),
         .target(name: "Engine", dependencies: ["Wire", "Tracking", "Rules", "EventLog"], swiftSettings: strict),
 
         // Edges to the OS.
@@ -50,10 +54,13 @@ let package = Package(
         .target(name: "Sandbox", swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall", "Engine", "Tracking", "Rules", "Sandbox",
+            "Firewall", "Engine", "Tracking", "Rules", "Sandbox", "EventLog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
+        // Benchmarks (run with -c release).
+        .executableTarget(name: "LogBenchmark", dependencies: ["EventLog"], path: "Benchmarks/LogBenchmark",
+                          swiftSettings: strict),
         .executableTarget(name: "RulesBenchmark", dependencies: ["Rules", "Wire"], path: "Benchmarks/RulesBenchmark",
                           swiftSettings: strict),
 

@@ -1,44 +1,70 @@
 /// One event record, as a value. Built only when something happens (a drop, an anomaly, a
-/// flow record), never per packet; ``JSONLinesEncoder`` turns it into one JSON line.
+/// reload), never per accepted packet; ``JSONLinesEncoder`` turns it into one JSON line and
+/// ``LogLineParser`` reads such a line back.
 ///
 /// Addresses arrive already formatted (``AddressText`` formats raw 4- or 16-byte addresses).
+/// Field names in the file follow Suricata's EVE JSON where they mean the same; the README's
+/// "Event log" section documents every key.
 public struct Event: Sendable, Equatable {
     /// When the packet was seen, in nanoseconds since the Unix epoch (UTC). Written with
-    /// microseconds, see ``EventTimestamp``.
+    /// microseconds, see ``EventTimestamp``. For an aggregated record: the last occurrence.
     public var timestampNanoseconds: UInt64
-    /// What kind of record this is.
+    /// What kind of record this is (`event_type`).
     public var eventType: EventType
+    /// A number that names the connection (`flow_id`); nil when there is none.
+    public var flowID: UInt64?
     /// The NFQUEUE number the packet came from; nil in replay (the key is then left out).
     public var queue: Int?
+    /// The interface the packet came in on (`in_iface`); nil when unknown.
+    public var inInterface: String?
+    /// Which way the packet was going (`direction`); nil when unknown.
+    public var direction: EventDirection?
     /// The transport protocol: `TCP`, `UDP`, `ICMP`, `IPv6-ICMP`, or the number as text; see
-    /// ``protocolName(_:)``.
+    /// ``protocolName(_:)``. Empty for records about the daemon (`start`, `reload`…): the key
+    /// is then left out.
     public var proto: String
-    /// Source address as text (`203.0.113.7`, `2001:db8::1`).
+    /// Source address as text (`203.0.113.7`, `2001:db8::1`); empty leaves the key out.
     public var sourceIP: String
     /// Source port; nil for protocols without ports (the key is then left out).
     public var sourcePort: UInt16?
-    /// Destination address as text.
+    /// Destination address as text; empty leaves the key out.
     public var destinationIP: String
     /// Destination port; nil for protocols without ports.
     public var destinationPort: UInt16?
-    /// Stable snake_case reason (`malformed`, `no_connection`, `invalid_flags`…).
+    /// Stable snake_case reason (`malformed`, `no_connection`, `invalid_flags`…); empty leaves
+    /// the key out.
     public var reason: String
     /// Human detail (`tcp data offset 3 < 5`); nil leaves the key out.
     public var detail: String?
     /// The tracked connection's state name when there is one (`NONE`, `SYN_SENT`…).
     public var state: String?
+    /// The rule that decided, when a rule did.
+    public var rule: EventRule?
     /// TCP header fields for TCP packets.
     public var tcp: TCPFields?
     /// How many occurrences this record stands for; written only when greater than 1.
     public var count: Int
+    /// For an aggregated record: when the first occurrence it counts was seen (ns since the
+    /// epoch). Written only when present.
+    public var firstSeenNanoseconds: UInt64?
+    /// For an aggregated record: when the last occurrence it counts was seen.
+    public var lastSeenNanoseconds: UInt64?
 
-    /// Creates an event; optional fields default to absent and `count` to 1.
-    public init(timestampNanoseconds: UInt64, eventType: EventType, queue: Int? = nil, proto: String,
-                sourceIP: String, sourcePort: UInt16? = nil, destinationIP: String, destinationPort: UInt16? = nil,
-                reason: String, detail: String? = nil, state: String? = nil, tcp: TCPFields? = nil, count: Int = 1) {
+    /// Creates an event; optional fields default to absent and `count` to 1. Inlinable, so a
+    /// worker builds the value in place rather than through a call and copies.
+    @inlinable
+    public init(timestampNanoseconds: UInt64, eventType: EventType, flowID: UInt64? = nil, queue: Int? = nil,
+                inInterface: String? = nil, direction: EventDirection? = nil, proto: String = "",
+                sourceIP: String = "", sourcePort: UInt16? = nil, destinationIP: String = "",
+                destinationPort: UInt16? = nil, reason: String = "", detail: String? = nil, state: String? = nil,
+                rule: EventRule? = nil, tcp: TCPFields? = nil, count: Int = 1, firstSeenNanoseconds: UInt64? = nil,
+                lastSeenNanoseconds: UInt64? = nil) {
         self.timestampNanoseconds = timestampNanoseconds
         self.eventType = eventType
+        self.flowID = flowID
         self.queue = queue
+        self.inInterface = inInterface
+        self.direction = direction
         self.proto = proto
         self.sourceIP = sourceIP
         self.sourcePort = sourcePort
@@ -47,8 +73,11 @@ public struct Event: Sendable, Equatable {
         self.reason = reason
         self.detail = detail
         self.state = state
+        self.rule = rule
         self.tcp = tcp
         self.count = count
+        self.firstSeenNanoseconds = firstSeenNanoseconds
+        self.lastSeenNanoseconds = lastSeenNanoseconds
     }
 
     /// The `proto` text for an IP protocol number: 6 `TCP`, 17 `UDP`, 1 `ICMP`,

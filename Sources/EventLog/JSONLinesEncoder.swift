@@ -1,14 +1,20 @@
 /// Encodes an ``Event`` as one line of JSON (ending in `\n`), appending bytes to a caller's
 /// buffer so a writer can reuse one buffer for every event. No Foundation.
 ///
-/// Keys come in a fixed order, EVE-aligned: `timestamp`, `event_type`, `queue`, `proto`,
-/// `src_ip`, `src_port`, `dest_ip`, `dest_port`, `reason`, `detail`, `state`,
-/// `tcp` (`flags`, `seq`, `ack`, `win`), `count`. Absent optionals are left out, and `count`
-/// is written only when greater than 1:
+/// Keys come in a fixed order, EVE-aligned, and this order is part of the format:
+/// `timestamp`, `event_type`, `flow_id`, `queue`, `in_iface`, `direction`, `proto`, `src_ip`,
+/// `src_port`, `dest_ip`, `dest_port`, `reason`, `detail`, `state`,
+/// `rule` (`file`, `line`, `label`), `tcp` (`flags`, `seq`, `ack`, `win`, `seq_min`,
+/// `seq_max`, `ack_min`, `ack_max`), `count`, `first_seen`, `last_seen`. Absent optionals and
+/// empty `proto`, `src_ip`, `dest_ip` and `reason` are left out, and `count` is written only
+/// when greater than 1:
 ///
 /// ```
-/// {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"drop","proto":"TCP","src_ip":"203.0.113.7","src_port":51544,"dest_ip":"192.0.2.10","dest_port":22,"reason":"invalid_flags","state":"NONE","tcp":{"flags":"FPU","seq":104,"ack":0,"win":1024},"count":37}
+/// {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"drop","flow_id":1822734,"in_iface":"eth0","direction":"in","proto":"TCP","src_ip":"203.0.113.7","src_port":51544,"dest_ip":"192.0.2.10","dest_port":22,"reason":"invalid_flags","state":"NONE","tcp":{"flags":"FPU","seq":104,"ack":0,"win":1024},"count":37,"first_seen":"2026-11-24T21:03:10.001200+0000","last_seen":"2026-11-24T21:03:11.482113+0000"}
 /// ```
+///
+/// Every string goes through ``appendString(_:into:)``: a packet cannot end a record early,
+/// add a key, or put a raw control character (a newline, a terminal escape) into the file.
 public struct JSONLinesEncoder: Sendable {
     /// Creates an encoder; it holds no state.
     public init() {}
@@ -21,26 +27,46 @@ public struct JSONLinesEncoder: Sendable {
         buffer.append(UInt8(ascii: "\""))
         buffer.append(contentsOf: Key.eventType)
         Self.appendString(event.eventType.rawValue, into: &buffer)
+        if let flowID = event.flowID {
+            buffer.append(contentsOf: Key.flowID)
+            EventTimestamp.appendDigits(flowID, width: 1, into: &buffer)
+        }
         if let queue = event.queue {
             buffer.append(contentsOf: Key.queue)
             Self.appendInteger(queue, into: &buffer)
         }
-        buffer.append(contentsOf: Key.proto)
-        Self.appendString(event.proto, into: &buffer)
-        buffer.append(contentsOf: Key.sourceIP)
-        Self.appendString(event.sourceIP, into: &buffer)
+        if let interface = event.inInterface {
+            buffer.append(contentsOf: Key.inInterface)
+            Self.appendString(interface, into: &buffer)
+        }
+        if let direction = event.direction {
+            buffer.append(contentsOf: Key.direction)
+            Self.appendString(direction.rawValue, into: &buffer)
+        }
+        if !event.proto.isEmpty {
+            buffer.append(contentsOf: Key.proto)
+            Self.appendString(event.proto, into: &buffer)
+        }
+        if !event.sourceIP.isEmpty {
+            buffer.append(contentsOf: Key.sourceIP)
+            Self.appendString(event.sourceIP, into: &buffer)
+        }
         if let port = event.sourcePort {
             buffer.append(contentsOf: Key.sourcePort)
             EventTimestamp.appendDigits(UInt64(port), width: 1, into: &buffer)
         }
-        buffer.append(contentsOf: Key.destinationIP)
-        Self.appendString(event.destinationIP, into: &buffer)
+        if !event.destinationIP.isEmpty {
+            buffer.append(contentsOf: Key.destinationIP)
+            Self.appendString(event.destinationIP, into: &buffer)
+        }
         if let port = event.destinationPort {
             buffer.append(contentsOf: Key.destinationPort)
             EventTimestamp.appendDigits(UInt64(port), width: 1, into: &buffer)
         }
-        buffer.append(contentsOf: Key.reason)
-        Self.appendString(event.reason, into: &buffer)
+        if !event.reason.isEmpty {
+            buffer.append(contentsOf: Key.reason)
+            Self.appendString(event.reason, into: &buffer)
+        }
         if let detail = event.detail {
             buffer.append(contentsOf: Key.detail)
             Self.appendString(detail, into: &buffer)
@@ -48,6 +74,17 @@ public struct JSONLinesEncoder: Sendable {
         if let state = event.state {
             buffer.append(contentsOf: Key.state)
             Self.appendString(state, into: &buffer)
+        }
+        if let rule = event.rule {
+            buffer.append(contentsOf: Key.ruleFile)
+            Self.appendString(rule.file, into: &buffer)
+            buffer.append(contentsOf: Key.ruleLine)
+            Self.appendInteger(rule.line, into: &buffer)
+            if let label = rule.label {
+                buffer.append(contentsOf: Key.ruleLabel)
+                Self.appendString(label, into: &buffer)
+            }
+            buffer.append(UInt8(ascii: "}"))
         }
         if let tcp = event.tcp {
             buffer.append(contentsOf: Key.tcpFlags)
@@ -60,11 +97,33 @@ public struct JSONLinesEncoder: Sendable {
             EventTimestamp.appendDigits(UInt64(tcp.ack), width: 1, into: &buffer)
             buffer.append(contentsOf: Key.tcpWin)
             EventTimestamp.appendDigits(UInt64(tcp.win), width: 1, into: &buffer)
+            if let bounds = tcp.seqWindow {
+                buffer.append(contentsOf: Key.seqMin)
+                EventTimestamp.appendDigits(UInt64(bounds.lower), width: 1, into: &buffer)
+                buffer.append(contentsOf: Key.seqMax)
+                EventTimestamp.appendDigits(UInt64(bounds.upper), width: 1, into: &buffer)
+            }
+            if let bounds = tcp.ackWindow {
+                buffer.append(contentsOf: Key.ackMin)
+                EventTimestamp.appendDigits(UInt64(bounds.lower), width: 1, into: &buffer)
+                buffer.append(contentsOf: Key.ackMax)
+                EventTimestamp.appendDigits(UInt64(bounds.upper), width: 1, into: &buffer)
+            }
             buffer.append(UInt8(ascii: "}"))
         }
         if event.count > 1 {
             buffer.append(contentsOf: Key.count)
             Self.appendInteger(event.count, into: &buffer)
+        }
+        if let first = event.firstSeenNanoseconds {
+            buffer.append(contentsOf: Key.firstSeen)
+            EventTimestamp.append(nanoseconds: first, into: &buffer)
+            buffer.append(UInt8(ascii: "\""))
+        }
+        if let last = event.lastSeenNanoseconds {
+            buffer.append(contentsOf: Key.lastSeen)
+            EventTimestamp.append(nanoseconds: last, into: &buffer)
+            buffer.append(UInt8(ascii: "\""))
         }
         buffer.append(UInt8(ascii: "}"))
         buffer.append(UInt8(ascii: "\n"))
@@ -115,7 +174,10 @@ public struct JSONLinesEncoder: Sendable {
     private enum Key {
         static let timestamp: [UInt8] = Array(#"{"timestamp":"#.utf8)
         static let eventType: [UInt8] = Array(#","event_type":"#.utf8)
+        static let flowID: [UInt8] = Array(#","flow_id":"#.utf8)
         static let queue: [UInt8] = Array(#","queue":"#.utf8)
+        static let inInterface: [UInt8] = Array(#","in_iface":"#.utf8)
+        static let direction: [UInt8] = Array(#","direction":"#.utf8)
         static let proto: [UInt8] = Array(#","proto":"#.utf8)
         static let sourceIP: [UInt8] = Array(#","src_ip":"#.utf8)
         static let sourcePort: [UInt8] = Array(#","src_port":"#.utf8)
@@ -124,10 +186,19 @@ public struct JSONLinesEncoder: Sendable {
         static let reason: [UInt8] = Array(#","reason":"#.utf8)
         static let detail: [UInt8] = Array(#","detail":"#.utf8)
         static let state: [UInt8] = Array(#","state":"#.utf8)
+        static let ruleFile: [UInt8] = Array(#","rule":{"file":"#.utf8)
+        static let ruleLine: [UInt8] = Array(#","line":"#.utf8)
+        static let ruleLabel: [UInt8] = Array(#","label":"#.utf8)
         static let tcpFlags: [UInt8] = Array(#","tcp":{"flags":""#.utf8)
         static let tcpSeq: [UInt8] = Array(#"","seq":"#.utf8)
         static let tcpAck: [UInt8] = Array(#","ack":"#.utf8)
         static let tcpWin: [UInt8] = Array(#","win":"#.utf8)
+        static let seqMin: [UInt8] = Array(#","seq_min":"#.utf8)
+        static let seqMax: [UInt8] = Array(#","seq_max":"#.utf8)
+        static let ackMin: [UInt8] = Array(#","ack_min":"#.utf8)
+        static let ackMax: [UInt8] = Array(#","ack_max":"#.utf8)
         static let count: [UInt8] = Array(#","count":"#.utf8)
+        static let firstSeen: [UInt8] = Array(#","first_seen":""#.utf8)
+        static let lastSeen: [UInt8] = Array(#","last_seen":""#.utf8)
     }
 }

@@ -31,6 +31,13 @@ public final class JSONLinesWriter: @unchecked Sendable {
     public private(set) var droppedEvents: Int = 0
     /// Events encoded but not yet written.
     public private(set) var pendingEvents: Int = 0
+    /// Bytes in the open file: its size when opened plus what this writer wrote since (for
+    /// size-based rotation). Other writers of the same file are not seen.
+    public private(set) var fileBytes: Int = 0
+    /// Bytes encoded but not yet written.
+    public var pendingBytes: Int { buffer.count }
+    /// The errno of the last failed write, 0 while none failed.
+    public private(set) var lastWriteErrno: Int32 = 0
 
     /// How many `EINTR` in a row one flush tolerates before counting a failure.
     static let maximumInterruptions = 64
@@ -59,6 +66,15 @@ public final class JSONLinesWriter: @unchecked Sendable {
         self.descriptor = try Self.open(path, syscalls: syscalls)
         self.buffer = []
         self.buffer.reserveCapacity(self.flushThreshold + 1024)
+        adoptOpenedFile()
+    }
+
+    /// After an open: learn the file's size, and whether a crash left its last line unfinished
+    /// (then the next write starts with a newline, so that line stays alone and later lines
+    /// parse).
+    private func adoptOpenedFile() {
+        fileBytes = syscalls.fileSize(descriptor) ?? 0
+        endsInsideLine = fileBytes > 0 && syscalls.lastByte(path).map { $0 != UInt8(ascii: "\n") } ?? false
     }
 
     deinit {
@@ -81,12 +97,16 @@ public final class JSONLinesWriter: @unchecked Sendable {
     }
 
     /// Writes every buffered line with one `write(2)` (continued if the kernel takes only
-    /// part). On failure counts ``failedWrites`` and drops what was not written. Never throws.
-    public func flush() {
-        guard !buffer.isEmpty else { return }
+    /// part). On failure counts ``failedWrites``, keeps the errno in ``lastWriteErrno`` and
+    /// drops what was not written. Never throws.
+    ///
+    /// - Returns: false when a write failed (or the writer is closed and lines were dropped).
+    @discardableResult
+    public func flush() -> Bool {
+        guard !buffer.isEmpty else { return true }
         guard descriptor >= 0 else {
             dropBuffer(written: 0, separator: false)
-            return
+            return false
         }
         let separator = endsInsideLine
         if separator {
@@ -96,6 +116,7 @@ public final class JSONLinesWriter: @unchecked Sendable {
         var written = 0
         var interruptions = 0
         var failed = false
+        var failure: Int32 = 0
         buffer.withUnsafeBytes { bytes in
             guard let base = bytes.baseAddress else { return }
             // Bounded: each pass writes at least one byte, or counts an EINTR, or stops.
@@ -108,21 +129,27 @@ public final class JSONLinesWriter: @unchecked Sendable {
                     interruptions += 1
                 } else {
                     failed = true  // an error, EINTR without end, or no progress (0 bytes)
+                    failure = result < 0 ? code : EIO
                     return
                 }
             }
         }
+        fileBytes += written
         if failed {
             failedWrites += 1
+            lastWriteErrno = failure
             if written > 0 {
                 endsInsideLine = buffer[written - 1] != UInt8(ascii: "\n")
             }
             dropBuffer(written: written, separator: separator)
+            return false
         } else {
             endsInsideLine = false
+            lastWriteErrno = 0
             writtenEvents += pendingEvents
             pendingEvents = 0
             buffer.removeAll(keepingCapacity: true)
+            return true
         }
     }
 
@@ -136,7 +163,7 @@ public final class JSONLinesWriter: @unchecked Sendable {
         let newDescriptor = try Self.open(path, syscalls: syscalls)
         if descriptor >= 0 { syscalls.close(descriptor) }
         descriptor = newDescriptor
-        endsInsideLine = false
+        adoptOpenedFile()
     }
 
     /// Flushes and closes the file. Later appends are dropped and counted; ``reopen()`` opens

@@ -9,13 +9,22 @@ public struct TCPFields: Sendable, Equatable {
     public var ack: UInt32
     /// The window field as carried in the header (not scaled).
     public var win: UInt16
+    /// The sequence numbers the tracker would have accepted, when the packet failed that check
+    /// (`bad_seq`, `rst_invalid`): written as `seq_min` and `seq_max`.
+    public var seqWindow: TCPWindowBounds?
+    /// The acknowledgment numbers the tracker would have accepted, when the packet failed that
+    /// check (`bad_ack`): written as `ack_min` and `ack_max`.
+    public var ackWindow: TCPWindowBounds?
 
-    /// Creates the TCP fields of an event.
-    public init(flags: UInt8, seq: UInt32, ack: UInt32, win: UInt16) {
+    /// Creates the TCP fields of an event; the window bounds default to absent.
+    public init(flags: UInt8, seq: UInt32, ack: UInt32, win: UInt16, seqWindow: TCPWindowBounds? = nil,
+                ackWindow: TCPWindowBounds? = nil) {
         self.flags = flags
         self.seq = seq
         self.ack = ack
         self.win = win
+        self.seqWindow = seqWindow
+        self.ackWindow = ackWindow
     }
 
     /// Flag letters in bit order, as the log shows them: `F S R P A U E C`, so SYN+ACK is
@@ -29,5 +38,16 @@ public struct TCPFields: Sendable, Equatable {
             text.unicodeScalars.append(Unicode.Scalar(Self.flagLetters[bit]))
         }
         return text
+    }
+
+    /// The flag bits for letters as ``flagsText`` writes them (any order); nil when a letter is
+    /// not one of `FSRPAUEC`.
+    public static func flags(fromText text: some Sequence<UInt8>) -> UInt8? {
+        var bits: UInt8 = 0
+        for letter in text {
+            guard let bit = flagLetters.firstIndex(of: letter) else { return nil }
+            bits |= 1 << UInt8(bit)
+        }
+        return bits
     }
 }

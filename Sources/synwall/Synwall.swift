@@ -12,7 +12,7 @@ struct Synwall: ParsableCommand {
         event as JSON Lines. The same pipeline runs offline on capture files (replay).
         """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, ReloadCommand.self, ReplayCommand.self, CheckCommand.self, ExplainCommand.self, RulesCommand.self,
-                      DemoCommand.self, PeerCommand.self]
+        subcommands: [RunCommand.self, ReloadCommand.self, ReplayCommand.self, CheckCommand.self, ExplainCommand.self,
+                      RulesCommand.self, LogCommand.self, DemoCommand.self, PeerCommand.self]
     )
 }

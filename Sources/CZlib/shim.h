@@ -1,0 +1,2 @@
+// zlib, for reading gzip'd rotated event logs (EventLog's LogFileSource). Nothing of our own.
+#include <zlib.h>

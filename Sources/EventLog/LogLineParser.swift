@@ -1,0 +1,630 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads one JSON Lines record back into an ``Event``: the inverse of ``JSONLinesEncoder``,
+/// written for speed (bytes in, no Foundation, no intermediate dictionary).
+///
+/// Keys may come in any order; unknown keys (from a newer synwall, or added by another tool)
+/// are skipped whatever their value; `null` counts as absent. `timestamp` and `event_type` are
+/// required. Strings are unescaped (`\uXXXX` with surrogate pairs included); invalid UTF-8 is
+/// repaired with U+FFFD. Anything that is not one JSON object, or a known key whose value has
+/// the wrong type or range, makes the line malformed.
+public struct LogLineParser {
+    /// Reused for strings with escapes.
+    private var scratch: [UInt8] = []
+
+    /// Creates a parser (it keeps a scratch buffer; use one per thread).
+    public init() {
+        scratch.reserveCapacity(256)
+    }
+
+    /// Parses `line` (without its newline).
+    ///
+    /// - Throws: ``LogLineError`` naming the column where the line stops being a record.
+    public mutating func parse(_ line: UnsafeBufferPointer<UInt8>) throws(LogLineError) -> Event {
+        let raw = try scan(line)
+        return try event(from: raw, in: line)
+    }
+
+    /// Parses a line given as text; see ``parse(_:)-(UnsafeBufferPointer<UInt8>)``.
+    public mutating func parse(_ line: String) throws(LogLineError) -> Event {
+        var copy = line
+        let result: Result<Event, LogLineError> = copy.withUTF8 { bytes in
+            do throws(LogLineError) {
+                return .success(try parse(bytes))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    // MARK: - Records
+
+    /// Checks the whole line and notes where each field is, building no `String`: the reader
+    /// filters on this and builds an ``Event`` only for the records that match.
+    mutating func scan(_ line: UnsafeBufferPointer<UInt8>) throws(LogLineError) -> LogRawRecord {
+        var c = Cursor(bytes: line)
+        var record = LogRawRecord()
+        var haveTimestamp = false
+        var haveType = false
+        c.skipSpace()
+        try c.expect(UInt8(ascii: "{"), "a record must be a JSON object starting with '{'")
+        c.skipSpace()
+        if !c.consume(UInt8(ascii: "}")) {
+            while true {
+                c.skipSpace()
+                let key = try c.key()
+                c.skipSpace()
+                try c.expect(UInt8(ascii: ":"), "expected ':' after a key")
+                c.skipSpace()
+                if c.consumeNull() {
+                    // null: absent
+                } else {
+                    switch key {
+                    case .timestamp:
+                        record.timestamp = try timestamp(&c)
+                        haveTimestamp = true
+                    case .eventType:
+                        let start = c.position
+                        let raw = try c.rawString()
+                        guard let type = Self.eventType(raw) else {
+                            let text = c.lastStringHadEscape ? try string(raw, &c) : String(decoding: raw, as: UTF8.self)
+                            throw LogLineError("unknown event_type \(Self.quoted(text))", column: start + 1)
+                        }
+                        record.eventType = type
+                        haveType = true
+                    case .flowID: record.flowID = try c.unsigned(max: .max)
+                    case .queue: record.queue = Int(try c.unsigned(max: UInt64(Int32.max)))
+                    case .inInterface: record.inInterface = try slice(&c)
+                    case .direction: record.direction = Self.direction(try c.rawString())
+                    case .proto: record.proto = try slice(&c)
+                    case .sourceIP: record.sourceIP = try slice(&c)
+                    case .sourcePort: record.sourcePort = UInt16(try c.unsigned(max: 65535))
+                    case .destinationIP: record.destinationIP = try slice(&c)
+                    case .destinationPort: record.destinationPort = UInt16(try c.unsigned(max: 65535))
+                    case .reason: record.reason = try slice(&c)
+                    case .detail: record.detail = try slice(&c)
+                    case .state: record.state = try slice(&c)
+                    case .rule: try rule(&c, into: &record)
+                    case .tcp: record.tcp = try tcp(&c)
+                    case .count: record.count = Int(try c.unsigned(max: UInt64(Int.max)))
+                    case .firstSeen: record.firstSeen = try timestamp(&c)
+                    case .lastSeen: record.lastSeen = try timestamp(&c)
+                    default: try c.skipValue(depth: 0)
+                    }
+                }
+                c.skipSpace()
+                if c.consume(UInt8(ascii: ",")) { continue }
+                try c.expect(UInt8(ascii: "}"), "expected ',' or '}' after a value")
+                break
+            }
+        }
+        c.skipSpace()
+        guard c.atEnd else { throw LogLineError("text after the record's closing '}'", column: c.position + 1) }
+        guard haveTimestamp else { throw LogLineError("no \"timestamp\"", column: 1) }
+        guard haveType else { throw LogLineError("no \"event_type\"", column: 1) }
+        return record
+    }
+
+    /// The ``Event`` of a scanned record: its strings built from `line`, unescaped.
+    mutating func event(from record: LogRawRecord, in line: UnsafeBufferPointer<UInt8>) throws(LogLineError) -> Event {
+        var event = Event(timestampNanoseconds: record.timestamp, eventType: record.eventType, flowID: record.flowID,
+                          queue: record.queue, direction: record.direction, sourcePort: record.sourcePort,
+                          destinationPort: record.destinationPort, tcp: record.tcp, count: record.count,
+                          firstSeenNanoseconds: record.firstSeen, lastSeenNanoseconds: record.lastSeen)
+        event.inInterface = try text(record.inInterface, line)
+        event.proto = try text(record.proto, line) ?? ""
+        event.sourceIP = try text(record.sourceIP, line) ?? ""
+        event.destinationIP = try text(record.destinationIP, line) ?? ""
+        event.reason = try text(record.reason, line) ?? ""
+        event.detail = try text(record.detail, line)
+        event.state = try text(record.state, line)
+        if record.hasRule {
+            event.rule = EventRule(file: try text(record.ruleFile, line) ?? "", line: record.ruleLine,
+                                   label: try text(record.ruleLabel, line))
+        }
+        return event
+    }
+
+    /// The text of `slice`, or nil when absent.
+    mutating func text(_ slice: LogRawRecord.Slice, _ line: UnsafeBufferPointer<UInt8>) throws(LogLineError) -> String? {
+        guard slice.isPresent, let base = line.baseAddress else { return nil }
+        let raw = UnsafeBufferPointer(start: base + Int(slice.start), count: Int(slice.count))
+        if !slice.escaped {
+            return String(decoding: raw, as: UTF8.self)
+        }
+        scratch.removeAll(keepingCapacity: true)
+        try Self.unescape(raw, from: Int(slice.start) + 1, into: &scratch)
+        return String(decoding: scratch, as: UTF8.self)
+    }
+
+    /// Where the string value at the cursor is; its escapes are checked now (rare), decoded later.
+    private mutating func slice(_ c: inout Cursor) throws(LogLineError) -> LogRawRecord.Slice {
+        let raw = try c.rawString()
+        let start = raw.baseAddress.map { $0 - (c.bytes.baseAddress ?? $0) } ?? 0
+        if c.lastStringHadEscape {
+            scratch.removeAll(keepingCapacity: true)
+            try Self.unescape(raw, from: c.lastStringStart, into: &scratch)
+        }
+        return LogRawRecord.Slice(start: Int32(truncatingIfNeeded: start), count: Int32(truncatingIfNeeded: raw.count),
+                                  escaped: c.lastStringHadEscape)
+    }
+
+    private mutating func rule(_ c: inout Cursor, into record: inout LogRawRecord) throws(LogLineError) {
+        var file = LogRawRecord.Slice()
+        var label = LogRawRecord.Slice()
+        var line = 0
+        try Self.object(&c) { (key, c) throws(LogLineError) in
+            switch key {
+            case .file: file = try slice(&c)
+            case .line: line = Int(try c.unsigned(max: UInt64(Int32.max)))
+            case .label: label = try slice(&c)
+            default: try c.skipValue(depth: 1)
+            }
+        }
+        record.hasRule = true
+        record.ruleFile = file
+        record.ruleLine = line
+        record.ruleLabel = label
+    }
+
+    private mutating func tcp(_ c: inout Cursor) throws(LogLineError) -> TCPFields {
+        var tcp = TCPFields(flags: 0, seq: 0, ack: 0, win: 0)
+        var seqMin: UInt32?, seqMax: UInt32?, ackMin: UInt32?, ackMax: UInt32?
+        try Self.object(&c) { (key, c) throws(LogLineError) in
+            switch key {
+            case .flags:
+                let start = c.position
+                let text = try c.rawString()
+                guard let bits = Self.flagBits(text) else {
+                    throw LogLineError("tcp flags must be letters of FSRPAUEC", column: start + 1)
+                }
+                tcp.flags = bits
+            case .seq: tcp.seq = UInt32(try c.unsigned(max: UInt64(UInt32.max)))
+            case .ack: tcp.ack = UInt32(try c.unsigned(max: UInt64(UInt32.max)))
+            case .win: tcp.win = UInt16(try c.unsigned(max: UInt64(UInt16.max)))
+            case .seqMin: seqMin = UInt32(try c.unsigned(max: UInt64(UInt32.max)))
+            case .seqMax: seqMax = UInt32(try c.unsigned(max: UInt64(UInt32.max)))
+            case .ackMin: ackMin = UInt32(try c.unsigned(max: UInt64(UInt32.max)))
+            case .ackMax: ackMax = UInt32(try c.unsigned(max: UInt64(UInt32.max)))
+            default: try c.skipValue(depth: 1)
+            }
+        }
+        if let seqMin, let seqMax { tcp.seqWindow = TCPWindowBounds(lower: seqMin, upper: seqMax) }
+        if let ackMin, let ackMax { tcp.ackWindow = TCPWindowBounds(lower: ackMin, upper: ackMax) }
+        return tcp
+    }
+
+    /// Walks a nested object, calling `member` with each key and the cursor at its value.
+    private static func object(_ c: inout Cursor,
+                                 _ member: (Key, inout Cursor) throws(LogLineError) -> Void) throws(LogLineError) {
+        try c.expect(UInt8(ascii: "{"), "expected an object")
+        c.skipSpace()
+        if c.consume(UInt8(ascii: "}")) { return }
+        while true {
+            c.skipSpace()
+            let key = try c.key()
+            c.skipSpace()
+            try c.expect(UInt8(ascii: ":"), "expected ':' after a key")
+            c.skipSpace()
+            if !c.consumeNull() {
+                try member(key, &c)
+            }
+            c.skipSpace()
+            if c.consume(UInt8(ascii: ",")) { continue }
+            try c.expect(UInt8(ascii: "}"), "expected ',' or '}' in an object")
+            return
+        }
+    }
+
+    private mutating func timestamp(_ c: inout Cursor) throws(LogLineError) -> UInt64 {
+        let start = c.position
+        let raw = try c.rawString()
+        guard let value = EventTimestamp.parse(raw) else {
+            throw LogLineError("not an RFC 3339 time", column: start + 1)
+        }
+        return value
+    }
+
+    /// A JSON string value, unescaped.
+    private mutating func string(_ c: inout Cursor) throws(LogLineError) -> String {
+        let raw = try c.rawString()
+        return try string(raw, &c)
+    }
+
+    /// The text of `raw`, the string ``Cursor/rawString()`` just returned.
+    private mutating func string(_ raw: UnsafeBufferPointer<UInt8>, _ c: inout Cursor) throws(LogLineError) -> String {
+        if !c.lastStringHadEscape {
+            return String(decoding: raw, as: UTF8.self)
+        }
+        scratch.removeAll(keepingCapacity: true)
+        try Self.unescape(raw, from: c.lastStringStart, into: &scratch)
+        return String(decoding: scratch, as: UTF8.self)
+    }
+
+    /// The event type spelled by `raw` (no escapes in any of them), or nil.
+    private static func eventType(_ raw: UnsafeBufferPointer<UInt8>) -> EventType? {
+        switch raw.count {
+        case 4:
+            if equal(raw, "drop") { return .drop }
+            if equal(raw, "flow") { return .flow }
+            if equal(raw, "stop") { return .stop }
+        case 5:
+            if equal(raw, "alert") { return .alert }
+            if equal(raw, "start") { return .start }
+        case 6: if equal(raw, "reload") { return .reload }
+        case 7: if equal(raw, "anomaly") { return .anomaly }
+        case 8: if equal(raw, "overload") { return .overload }
+        case 10: if equal(raw, "suppressed") { return .suppressed }
+        default: break
+        }
+        return nil
+    }
+
+    private static func direction(_ raw: UnsafeBufferPointer<UInt8>) -> EventDirection? {
+        if equal(raw, "in") { return .in }
+        if equal(raw, "out") { return .out }
+        if equal(raw, "forward") { return .forward }
+        return nil
+    }
+
+    /// Whether `raw` holds exactly the bytes of `text` (no allocation, no lazy globals).
+    @inline(__always)
+    static func equal(_ raw: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        guard raw.count == text.utf8CodeUnitCount, let base = raw.baseAddress else { return raw.isEmpty && text.utf8CodeUnitCount == 0 }
+        return memcmp(base, text.utf8Start, raw.count) == 0
+    }
+
+    private static func unescape(_ raw: UnsafeBufferPointer<UInt8>, from column: Int,
+                                 into output: inout [UInt8]) throws(LogLineError) {
+        var i = 0
+        while i < raw.count {
+            let byte = raw[i]
+            i += 1
+            guard byte == UInt8(ascii: "\\") else {
+                output.append(byte)
+                continue
+            }
+            guard i < raw.count else { throw LogLineError("unfinished escape", column: column + i) }
+            let escaped = raw[i]
+            i += 1
+            switch escaped {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(escaped)
+            case UInt8(ascii: "n"): output.append(0x0A)
+            case UInt8(ascii: "r"): output.append(0x0D)
+            case UInt8(ascii: "t"): output.append(0x09)
+            case UInt8(ascii: "b"): output.append(0x08)
+            case UInt8(ascii: "f"): output.append(0x0C)
+            case UInt8(ascii: "u"):
+                guard let unit = hex4(raw, at: i) else { throw LogLineError("bad \\u escape", column: column + i) }
+                i += 4
+                var scalar = UInt32(unit)
+                if (0xD800..<0xDC00).contains(unit) {
+                    // A high surrogate: take the low one that must follow.
+                    if i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u"),
+                       let low = hex4(raw, at: i + 2), (0xDC00..<0xE000).contains(low)
+                    {
+                        scalar = 0x10000 + (UInt32(unit) - 0xD800) << 10 + (UInt32(low) - 0xDC00)
+                        i += 6
+                    } else {
+                        scalar = 0xFFFD
+                    }
+                } else if (0xDC00..<0xE000).contains(unit) {
+                    scalar = 0xFFFD
+                }
+                appendUTF8(Unicode.Scalar(scalar) ?? "\u{FFFD}", into: &output)
+            default:
+                throw LogLineError("unknown escape '\\\(Unicode.Scalar(escaped))'", column: column + i - 1)
+            }
+        }
+    }
+
+    private static func flagBits(_ raw: UnsafeBufferPointer<UInt8>) -> UInt8? {
+        var bits: UInt8 = 0
+        for letter in raw {
+            switch letter {
+            case UInt8(ascii: "F"): bits |= 0x01
+            case UInt8(ascii: "S"): bits |= 0x02
+            case UInt8(ascii: "R"): bits |= 0x04
+            case UInt8(ascii: "P"): bits |= 0x08
+            case UInt8(ascii: "A"): bits |= 0x10
+            case UInt8(ascii: "U"): bits |= 0x20
+            case UInt8(ascii: "E"): bits |= 0x40
+            case UInt8(ascii: "C"): bits |= 0x80
+            default: return nil
+            }
+        }
+        return bits
+    }
+
+    private static func hex4(_ raw: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt16? {
+        guard index + 4 <= raw.count else { return nil }
+        var value: UInt16 = 0
+        for k in index..<index + 4 {
+            let byte = raw[k]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt16(digit)
+        }
+        return value
+    }
+
+    private static func appendUTF8(_ scalar: Unicode.Scalar, into output: inout [UInt8]) {
+        if let units = UTF8.encode(scalar) {
+            output.append(contentsOf: units)
+        } else {
+            output.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
+        }
+    }
+
+    private static func quoted(_ text: String) -> String {
+        var buffer: [UInt8] = []
+        JSONLinesEncoder.appendString(String(text.prefix(40)), into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}
+
+extension LogLineParser {
+    /// Known keys, recognised from their bytes without building a `String`.
+    enum Key {
+        case timestamp, eventType, flowID, queue, inInterface, direction, proto, sourceIP, sourcePort
+        case destinationIP, destinationPort, reason, detail, state, rule, tcp, count, firstSeen, lastSeen
+        case file, line, label, flags, seq, ack, win, seqMin, seqMax, ackMin, ackMax
+        case unknown
+
+        /// The key spelled by `bytes` (a switch on length, then one comparison per candidate).
+        static func of(_ b: UnsafeBufferPointer<UInt8>) -> Key {
+            switch b.count {
+            case 3:
+                if equal(b, "tcp") { return .tcp }
+                if equal(b, "seq") { return .seq }
+                if equal(b, "ack") { return .ack }
+                if equal(b, "win") { return .win }
+            case 4:
+                if equal(b, "rule") { return .rule }
+                if equal(b, "file") { return .file }
+                if equal(b, "line") { return .line }
+            case 5:
+                switch b[0] {
+                case UInt8(ascii: "p"): if equal(b, "proto") { return .proto }
+                case UInt8(ascii: "s"): if equal(b, "state") { return .state }
+                case UInt8(ascii: "c"): if equal(b, "count") { return .count }
+                case UInt8(ascii: "q"): if equal(b, "queue") { return .queue }
+                case UInt8(ascii: "f"): if equal(b, "flags") { return .flags }
+                case UInt8(ascii: "l"): if equal(b, "label") { return .label }
+                default: break
+                }
+            case 6:
+                if equal(b, "src_ip") { return .sourceIP }
+                if equal(b, "reason") { return .reason }
+                if equal(b, "detail") { return .detail }
+            case 7:
+                switch b[0] {
+                case UInt8(ascii: "d"): if equal(b, "dest_ip") { return .destinationIP }
+                case UInt8(ascii: "f"): if equal(b, "flow_id") { return .flowID }
+                case UInt8(ascii: "s"):
+                    if equal(b, "seq_min") { return .seqMin }
+                    if equal(b, "seq_max") { return .seqMax }
+                case UInt8(ascii: "a"):
+                    if equal(b, "ack_min") { return .ackMin }
+                    if equal(b, "ack_max") { return .ackMax }
+                default: break
+                }
+            case 8:
+                if equal(b, "src_port") { return .sourcePort }
+                if equal(b, "in_iface") { return .inInterface }
+            case 9:
+                switch b[0] {
+                case UInt8(ascii: "t"): if equal(b, "timestamp") { return .timestamp }
+                case UInt8(ascii: "d"):
+                    if equal(b, "dest_port") { return .destinationPort }
+                    if equal(b, "direction") { return .direction }
+                case UInt8(ascii: "l"): if equal(b, "last_seen") { return .lastSeen }
+                default: break
+                }
+            case 10:
+                if equal(b, "event_type") { return .eventType }
+                if equal(b, "first_seen") { return .firstSeen }
+            default: break
+            }
+            return .unknown
+        }
+
+        @inline(__always)
+        private static func equal(_ raw: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+            LogLineParser.equal(raw, text)
+        }
+    }
+
+    /// A position in the line's bytes.
+    struct Cursor {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var position = 0
+        /// Whether the last ``rawString()`` contained a backslash escape.
+        var lastStringHadEscape = false
+        /// The column (from 1) of the last string's first content byte.
+        var lastStringStart = 0
+
+        var atEnd: Bool { position >= bytes.count }
+
+        @inline(__always)
+        mutating func skipSpace() {
+            while position < bytes.count {
+                switch bytes[position] {
+                case 0x20, 0x09, 0x0D, 0x0A: position += 1
+                default: return
+                }
+            }
+        }
+
+        @inline(__always)
+        mutating func consume(_ byte: UInt8) -> Bool {
+            guard position < bytes.count, bytes[position] == byte else { return false }
+            position += 1
+            return true
+        }
+
+        mutating func expect(_ byte: UInt8, _ message: String) throws(LogLineError) {
+            guard consume(byte) else { throw LogLineError(message, column: position + 1) }
+        }
+
+        mutating func consumeNull() -> Bool {
+            guard position + 4 <= bytes.count, bytes[position] == UInt8(ascii: "n"),
+                  bytes[position + 1] == UInt8(ascii: "u"), bytes[position + 2] == UInt8(ascii: "l"),
+                  bytes[position + 3] == UInt8(ascii: "l")
+            else { return false }
+            position += 4
+            return true
+        }
+
+        mutating func key() throws(LogLineError) -> Key {
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+                throw LogLineError("expected a key in double quotes", column: position + 1)
+            }
+            let raw = try rawString()
+            return lastStringHadEscape ? .unknown : Key.of(raw)
+        }
+
+        /// The bytes between a string's quotes, still escaped; the cursor moves past it.
+        mutating func rawString() throws(LogLineError) -> UnsafeBufferPointer<UInt8> {
+            guard consume(UInt8(ascii: "\"")) else { throw LogLineError("expected a string", column: position + 1) }
+            let start = position
+            lastStringStart = start + 1
+            lastStringHadEscape = false
+            guard let base = bytes.baseAddress else { throw LogLineError("unterminated string", column: start) }
+            let count = bytes.count
+            var index = start
+            while true {
+                // Eight bytes at a time to the first '"', '\\' or control byte.
+                if index + 8 <= count {
+                    let special = Self.specialBytes(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                    if special == 0 {
+                        index += 8
+                        continue
+                    }
+                    index += special.trailingZeroBitCount >> 3
+                } else {
+                    while index < count {
+                        let byte = base[index]
+                        if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                        index += 1
+                    }
+                    guard index < count else { break }
+                }
+                let byte = base[index]
+                if byte == UInt8(ascii: "\"") {
+                    position = index + 1
+                    return UnsafeBufferPointer(start: base + start, count: index - start)
+                }
+                if byte == UInt8(ascii: "\\") {
+                    lastStringHadEscape = true
+                    index += 2
+                    continue
+                }
+                throw LogLineError("raw control character in a string", column: index + 1)
+            }
+            position = count
+            throw LogLineError("unterminated string", column: start)
+        }
+
+        /// The high bit of each byte of `word` that is '"', '\\' or below 0x20, exact for the
+        /// lowest such byte (bit tricks: after the XOR a matching byte is zero; a borrow can
+        /// only mark bytes above a true match).
+        @inline(__always)
+        static func specialBytes(_ word: UInt64) -> UInt64 {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let zeroQuote = (quote &- ones) & ~quote
+            let zeroBackslash = (backslash &- ones) & ~backslash
+            let control = (word &- ones &* 0x20) & ~word
+            return (zeroQuote | zeroBackslash | control) & highs
+        }
+
+        /// A non-negative integer no greater than `max`.
+        mutating func unsigned(max: UInt64) throws(LogLineError) -> UInt64 {
+            let start = position
+            var value: UInt64 = 0
+            while position < bytes.count {
+                let digit = bytes[position] &- UInt8(ascii: "0")
+                guard digit < 10 else { break }
+                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
+                guard !overflow1, !overflow2 else { throw LogLineError("number too large", column: start + 1) }
+                value = sum
+                position += 1
+            }
+            guard position > start else { throw LogLineError("expected a non-negative integer", column: start + 1) }
+            if position < bytes.count {
+                switch bytes[position] {
+                case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"):
+                    throw LogLineError("expected an integer", column: start + 1)
+                default: break
+                }
+            }
+            guard value <= max else { throw LogLineError("number out of range", column: start + 1) }
+            return value
+        }
+
+        /// Skips any JSON value (for keys synwall does not know), nesting bounded.
+        mutating func skipValue(depth: Int) throws(LogLineError) {
+            guard depth < 32 else { throw LogLineError("nested too deeply", column: position + 1) }
+            guard position < bytes.count else { throw LogLineError("expected a value", column: position + 1) }
+            switch bytes[position] {
+            case UInt8(ascii: "\""):
+                _ = try rawString()
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let close = bytes[position] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                let isObject = close == UInt8(ascii: "}")
+                position += 1
+                skipSpace()
+                if consume(close) { return }
+                while true {
+                    skipSpace()
+                    if isObject {
+                        _ = try rawString()
+                        skipSpace()
+                        try expect(UInt8(ascii: ":"), "expected ':' after a key")
+                        skipSpace()
+                    }
+                    try skipValue(depth: depth + 1)
+                    skipSpace()
+                    if consume(UInt8(ascii: ",")) { continue }
+                    try expect(close, "expected ',' or a closing bracket")
+                    return
+                }
+            case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+                let start = position
+                while position < bytes.count, bytes[position] >= UInt8(ascii: "a"), bytes[position] <= UInt8(ascii: "z") {
+                    position += 1
+                }
+                let word = UnsafeBufferPointer(rebasing: bytes[start..<position])
+                guard word.elementsEqual("true".utf8) || word.elementsEqual("false".utf8) || word.elementsEqual("null".utf8)
+                else { throw LogLineError("expected a value", column: start + 1) }
+            default:
+                let start = position
+                while position < bytes.count {
+                    switch bytes[position] {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"),
+                         UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"):
+                        position += 1
+                    default:
+                        guard position > start else { throw LogLineError("expected a value", column: start + 1) }
+                        return
+                    }
+                }
+                guard position > start else { throw LogLineError("expected a value", column: start + 1) }
+            }
+        }
+    }
+}

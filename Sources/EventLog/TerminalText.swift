@@ -1,0 +1,58 @@
+/// Text made safe and tidy for a terminal or a spreadsheet: what a record holds came, in the
+/// end, from packets and rule files, and must not move the cursor, recolour the screen,
+/// reverse text direction or start a formula.
+public enum TerminalText {
+    /// `text` with every control character (C0, DEL, C1) and every bidirectional override
+    /// written as a visible escape (`\x1b`, `\u{202e}`), so it prints as one inert line.
+    public static func sanitize(_ text: String) -> String {
+        var needsWork = false
+        for scalar in text.unicodeScalars where isUnsafe(scalar) {
+            needsWork = true
+            break
+        }
+        guard needsWork else { return text }
+        var result = ""
+        result.reserveCapacity(text.utf8.count + 8)
+        for scalar in text.unicodeScalars {
+            if isUnsafe(scalar) {
+                if scalar.value < 0x100 {
+                    result += "\\x" + hex(scalar.value, width: 2)
+                } else {
+                    result += "\\u{" + hex(scalar.value, width: 4) + "}"
+                }
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00..<0x20, 0x7F..<0xA0: return true  // C0, DEL, C1 (CSI 0x9B included)
+        case 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true  // bidi marks and overrides
+        default: return false
+        }
+    }
+
+    private static func hex(_ value: UInt32, width: Int) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// Pads `text` with spaces to `width` characters, on the right (or the left when
+    /// `alignRight`).
+    static func pad(_ text: String, to width: Int, alignRight: Bool = false) -> String {
+        let count = text.count
+        guard count < width else { return text }
+        let spaces = String(repeating: " ", count: width - count)
+        return alignRight ? spaces + text : text + spaces
+    }
+
+    /// ANSI colours used by the table, the top list and the histogram.
+    enum Color: String {
+        case bold = "1", dim = "2", red = "31", green = "32", yellow = "33", magenta = "35", cyan = "36"
+
+        func wrap(_ text: String) -> String { "\u{1B}[\(rawValue)m\(text)\u{1B}[0m" }
+    }
+}
