@@ -1,26 +1,67 @@
 import EventLog
+import Rules
+import Tracking
 import Wire
 
 extension Event {
     /// The log record for a decision (built off the packet path, after the verdict).
-    public init(decision: Decision, timestampNanoseconds: UInt64, queue: Int?) {
+    ///
+    /// - Parameters:
+    ///   - rules: the rule file in force, to name the deciding rule (file, line, label).
+    ///   - context: where the packet went (direction, interfaces).
+    ///   - interfaceName: the input interface's name, if known.
+    public init(decision: Decision, timestampNanoseconds: UInt64, queue: Int?, rules: CompiledRuleset? = nil,
+                context: PacketContext? = nil, interfaceName: String? = nil)
+    {
         let summary = decision.summary
         var tcp: TCPFields?
         if let summary, summary.isTCP {
-            tcp = TCPFields(flags: UInt8(truncatingIfNeeded: summary.flags.rawValue), seq: summary.sequence, ack: summary.acknowledgment,
-                            win: summary.window)
+            tcp = TCPFields(flags: UInt8(truncatingIfNeeded: summary.flags.rawValue), seq: summary.sequence,
+                            ack: summary.acknowledgment, win: summary.window)
+        }
+        var eventRule: EventRule?
+        var eventType: EventType = decision.verdict == .drop ? .drop : .alert
+        if let rule = decision.rule, let rules {
+            if let location = rules.location(of: rule) {
+                eventRule = EventRule(file: location.file, line: location.line, label: rules.label(of: rule))
+            }
+            if rule.overloadTable != nil { eventType = .overload }
+        }
+        var flowID: UInt64?
+        if let summary {
+            flowID = FlowKey.make(source: summary.source, sourcePort: summary.sourcePort,
+                                  destination: summary.destination, destinationPort: summary.destinationPort,
+                                  proto: summary.proto).key.flowID
+        }
+        var direction: EventDirection?
+        switch context?.direction {
+        case .in: direction = .in
+        case .out: direction = .out
+        case .forward: direction = .forward
+        case nil: direction = nil
+        }
+        var detail = decision.anomaly?.detail ?? decision.trackerEvent?.rawValue
+        if let rule = decision.rule, let limit = rule.limit { detail = limit.rawValue }
+        if let rule = decision.rule, let table = rule.overloadTable, let rules,
+           table < rules.tables.count
+        {
+            detail = "source added to <\(rules.tables[table].name)>"
         }
         self.init(timestampNanoseconds: timestampNanoseconds,
-                  eventType: decision.verdict == .drop ? .drop : .anomaly,
+                  eventType: eventType,
+                  flowID: flowID,
                   queue: queue,
+                  inInterface: interfaceName,
+                  direction: direction,
                   proto: summary.map { Event.protocolName($0.proto) } ?? "IP",
                   sourceIP: summary?.source.description ?? "",
                   sourcePort: summary.flatMap { $0.hasPorts ? $0.sourcePort : nil },
                   destinationIP: summary?.destination.description ?? "",
                   destinationPort: summary.flatMap { $0.hasPorts ? $0.destinationPort : nil },
-                  reason: decision.reason?.rawValue ?? "none",
-                  detail: decision.anomaly?.detail ?? decision.trackerEvent?.rawValue,
+                  reason: decision.reason?.rawValue ?? (decision.verdict == .accept ? "rule_log" : "none"),
+                  detail: detail,
                   state: decision.state?.name,
+                  rule: eventRule,
                   tcp: tcp)
     }
 }

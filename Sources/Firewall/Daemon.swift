@@ -13,13 +13,14 @@ public struct DaemonSummary: Sendable {
     public var droppedDuringStart = 0
     public var suppressedEvents = 0
     public var eventWriteFailures = 0
+    public var eventsLost = 0
 
     /// `received=N accepted=N dropped=N malformed=N enobufs=N …` (the stop line's tail).
     public var line: String {
         "received=\(queue.received) accepted=\(queue.accepted) dropped=\(queue.dropped) "
             + "malformed=\(pipeline.drops(.malformed)) bad_checksum=\(pipeline.drops(.badChecksum)) "
             + "enobufs=\(queue.enobufs) verdict_errors=\(queue.verdictErrors) "
-            + "event_write_failures=\(eventWriteFailures)"
+            + "events_lost=\(eventsLost) event_write_failures=\(eventWriteFailures)"
     }
 }
 
@@ -27,10 +28,10 @@ public struct DaemonSummary: Sendable {
 /// a signal, and takes everything down again in reverse order.
 public final class Daemon {
     public let configuration: DaemonConfiguration
-    private let say: (String) -> Void
+    private let say: @Sendable (String) -> Void
 
     /// `say` receives the operator-facing lines (start-up mode, ready, stopped).
-    public init(configuration: DaemonConfiguration, say: @escaping (String) -> Void) {
+    public init(configuration: DaemonConfiguration, say: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
         self.say = say
     }
@@ -48,7 +49,7 @@ public final class Daemon {
 
     /// Compiles the rule file aside and, only if it is valid, hands it to every worker; the
     /// running rules stay in force otherwise. Connections keep their state either way.
-    private func reload(control: WorkerControl) {
+    private func reload(control: WorkerControl, log: EventLogService?) {
         guard let path = configuration.rulesPath else {
             say("synwall: reload: no rule file in use (start with --rules FILE); nothing to reload")
             return
@@ -57,9 +58,13 @@ public final class Daemon {
         case .success(let compiled):
             control.publish(compiled)
             say("synwall: reloaded: \(path) (\(compiled.rules.count) rules); live connections keep their state")
+            log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reloaded",
+                              detail: "\(path) (\(compiled.rules.count) rules)"))
         case .failure(let diagnostics):
-            say("synwall: reload failed, the running rules stay in force: "
-                + diagnostics.description.replacingOccurrences(of: "\n", with: " | "))
+            let text = diagnostics.description.replacingOccurrences(of: "\n", with: " | ")
+            say("synwall: reload failed, the running rules stay in force: " + text)
+            log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reload_failed",
+                              detail: text))
         }
     }
 
@@ -106,20 +111,23 @@ public final class Daemon {
             }
         }
 
-        // 2. One event writer per worker (appends of whole lines; O_APPEND keeps them apart).
-        var writers: [JSONLinesWriter?] = []
+        // 2. The event log: one writer thread, one ring per worker. A log that cannot be
+        //    written is reported and retried; it never stops filtering.
+        var service: EventLogService?
         if let path = logPath {
-            for _ in sockets {
-                do {
-                    writers.append(try JSONLinesWriter(path: path))
-                } catch {
-                    sockets.forEach { $0.close() }
-                    throw .log(path: path, reason: String(describing: error))
+            let say = self.say
+            let log = EventLogService(path: path) { report in
+                switch report {
+                case .failed(let error): say("synwall: warning: event log: \(error)")
+                case .recovered(let path): say("synwall: event log writable again: \(path)")
                 }
             }
-        } else {
-            writers = Array(repeating: nil, count: sockets.count)
+            if let error = log.start() {
+                say("synwall: warning: event log: \(error); filtering goes on, events are counted as dropped")
+            }
+            service = log
         }
+        let writers: [EventQueue?] = sockets.map { _ in service?.makeProducer() }
 
         if configuration.failOpen {
             say("synwall: fail-open: packets pass unfiltered while synwall is down (queue bypass) "
@@ -162,6 +170,8 @@ public final class Daemon {
         let queueText = "\(configuration.queues.lowerBound)-\(configuration.queues.upperBound)"
         let hookText = configuration.attach == .none ? "none" : configuration.hooks.map(\.rawValue).joined(separator: ",")
         let rulesText = rules.map { "rules \($0.mainFile) (\($0.rules.count) rules)" } ?? "no rules (policy \(configuration.pipeline.defaultVerdict.rawValue))"
+        service?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .start, reason: "started",
+                              detail: "queues \(queueText), attach \(attachment.summary), \(rulesText)"))
         say("synwall: ready: queues \(queueText), attach \(attachment.summary), hooks \(hookText), \(rulesText), pid \(getpid())")
         PidFile.write(configuration.pidFile)
         defer { PidFile.remove(configuration.pidFile) }
@@ -171,11 +181,11 @@ public final class Daemon {
             var received: Int32 = 0
             guard sigwait(&signals, &received) == 0 else { continue }
             if received == SIGUSR1 {
-                control.logGeneration.wrappingIncrement(ordering: .relaxed)
+                service?.reopen()
                 continue
             }
             if received == SIGHUP {
-                reload(control: control)
+                reload(control: control, log: service)
                 continue
             }
             break
@@ -197,7 +207,13 @@ public final class Daemon {
             summary.queue.truncatedDatagrams += q.truncatedDatagrams
             summary.pipeline.add(worker.pipelineCounters)
             summary.suppressedEvents += worker.suppressedEvents
-            summary.eventWriteFailures += worker.eventWriteFailures
+        }
+        service?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .stop, reason: "stopped",
+                              detail: summary.line))
+        service?.stop()
+        if let counters = service?.counters {
+            summary.eventWriteFailures = counters.writeFailures
+            summary.eventsLost = counters.lost
         }
         say("synwall: stopped: " + summary.line)
         return summary

@@ -15,19 +15,18 @@ final class QueueWorker: @unchecked Sendable {
     let queue: UInt16
     private let socket: QueueSocket
     private var pipeline: Pipeline
-    private let log: JSONLinesWriter?
+    private let log: EventQueue?
     private let control: WorkerControl
-    private var logGeneration = 0
     private var rulesGeneration = 0
     private var names = InterfaceNames(resolver: QueueWorker.interfaceName)
     /// Decisions worth an event, kept until the round's verdicts are sent.
-    private var pendingEvents: [Decision] = []
+    private var pendingEvents: [(decision: Decision, context: PacketContext)] = []
     private var roundTimestamp: UInt64 = 0
     /// Events that did not fit the per-round cap.
     private(set) var suppressedEvents = 0
     static let maxEventsPerRound = 256
 
-    init(socket: QueueSocket, pipeline: consuming Pipeline, log: JSONLinesWriter?, control: WorkerControl) {
+    init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl) {
         queue = socket.configuration.queue
         self.socket = socket
         self.pipeline = pipeline
@@ -40,7 +39,6 @@ final class QueueWorker: @unchecked Sendable {
     var queueStatistics: QueueStatistics { socket.statistics }
     var pipelineCounters: PipelineCounters { pipeline.counters }
     var trackedFlows: Int { pipeline.trackedFlows }
-    var eventWriteFailures: Int { log?.failedWrites ?? 0 }
 
     /// The worker loop: receive rounds until asked to stop, then drain what is still queued.
     func run() {
@@ -60,11 +58,6 @@ final class QueueWorker: @unchecked Sendable {
             } else {
                 consecutiveFailures = 0
             }
-            let generation = control.logGeneration.load(ordering: .relaxed)
-            if generation != logGeneration {
-                logGeneration = generation
-                try? log?.reopen()
-            }
             let rules = control.rulesGeneration.load(ordering: .acquiring)
             if rules != rulesGeneration, let newRules = control.currentRules() {
                 rulesGeneration = rules
@@ -75,7 +68,6 @@ final class QueueWorker: @unchecked Sendable {
         roundTimestamp = Self.now()
         _ = socket.drain { packet in self.handle(packet) }
         writeEvents()
-        log?.flush()
         socket.close()
     }
 
@@ -101,7 +93,7 @@ final class QueueWorker: @unchecked Sendable {
         let decision = pipeline.process(packet.payload, context: context)
         if decision.isEvent, log != nil {
             if pendingEvents.count < Self.maxEventsPerRound {
-                pendingEvents.append(decision)
+                pendingEvents.append((decision, context))
             } else {
                 suppressedEvents += 1
             }
@@ -109,15 +101,16 @@ final class QueueWorker: @unchecked Sendable {
         return decision.verdict == .accept ? .accept : .drop
     }
 
-    /// After the verdicts: encode and write the round's events. A write failure is counted by
-    /// the writer and never reaches the packet path.
+    /// After the verdicts: hand the round's events to the log writer's ring. Building an event
+    /// is the only per-event cost here; a full ring counts it as lost, never waits.
     private func writeEvents() {
         guard let log, !pendingEvents.isEmpty else { return }
-        for decision in pendingEvents {
-            log.append(Event(decision: decision, timestampNanoseconds: roundTimestamp, queue: Int(queue)))
+        let rules = pipeline.ruleset
+        for (decision, context) in pendingEvents {
+            log.post(Event(decision: decision, timestampNanoseconds: roundTimestamp, queue: Int(queue), rules: rules,
+                           context: context, interfaceName: names.name(of: context.inInterface)))
         }
         pendingEvents.removeAll(keepingCapacity: true)
-        log.flush()
     }
 
     /// `if_indextoname`, for rules that name interfaces (asked only for new flows, then cached).

@@ -92,21 +92,21 @@ private func synwall(_ arguments: [String]) throws -> (status: Int32, out: Strin
 
     @Test func badArgumentsSayWhatToDoAndExit64() throws {
         let cases: [([String], String)] = [
-            (["--since", "bogus"], "Error: --since 'bogus' is not a time; use a duration back from now (30m, 1h, 2d) or RFC 3339 (2026-11-24T21:03:00Z)"),
-            (["--src", "10.0.0.300"], "Error: --src '10.0.0.300' is not an address or CIDR prefix (203.0.113.7, 203.0.113.0/24, 2001:db8::/32)"),
-            (["--top", "colour"], "Error: --top 'colour' is not a key; use one of src, dst, port, reason, rule"),
-            (["--event", "dropped"], "Error: --event 'dropped' is not an event type; use one of drop, alert, anomaly, flow, overload, reload, start, stop, suppressed"),
-            (["--json", "--csv"], "Error: choose one of --table, --json and --csv"),
-            (["--follow", "--top", "src"], "Error: --follow prints records; it cannot be combined with --top or --histogram"),
-            (["--bucket", "5m"], "Error: --bucket applies to --histogram; add --histogram"),
-            (["-n", "3"], "Error: -n applies to --top; add --top src|dst|port|reason|rule"),
-            (["--port", "http"], "Error: --port 'http' is not a port number (0-65535)"),
-            (["--since", "1h", "--until", "2h"], "Error: --since must be earlier than --until"),
+            (["--since", "bogus"], "synwall: error: --since 'bogus' is not a time; use a duration back from now (30m, 1h, 2d) or RFC 3339 (2026-11-24T21:03:00Z)"),
+            (["--src", "10.0.0.300"], "synwall: error: --src '10.0.0.300' is not an address or CIDR prefix (203.0.113.7, 203.0.113.0/24, 2001:db8::/32)"),
+            (["--top", "colour"], "synwall: error: --top 'colour' is not a key; use one of src, dst, port, reason, rule"),
+            (["--event", "dropped"], "synwall: error: --event 'dropped' is not an event type; use one of drop, alert, anomaly, flow, overload, reload, start, stop, suppressed"),
+            (["--json", "--csv"], "synwall: error: choose one of --table, --json and --csv"),
+            (["--follow", "--top", "src"], "synwall: error: --follow prints records; it cannot be combined with --top or --histogram"),
+            (["--bucket", "5m"], "synwall: error: --bucket applies to --histogram; add --histogram"),
+            (["-n", "3"], "synwall: error: -n applies to --top; add --top src|dst|port|reason|rule"),
+            (["--port", "http"], "synwall: error: --port 'http' is not a port number (0-65535)"),
+            (["--since", "1h", "--until", "2h"], "synwall: error: --since must be earlier than --until"),
         ]
         for (arguments, message) in cases {
             let result = try synwall(arguments)
             #expect(result.status == 64, "\(arguments)")
-            #expect(result.err.hasPrefix(message + "\n"), "\(arguments): \(result.err)")
+            #expect(result.err == message + " (see 'synwall help')\n", "\(arguments): \(result.err)")
         }
     }
 
