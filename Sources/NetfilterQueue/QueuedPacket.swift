@@ -1,13 +1,13 @@
 /// The kernel's checksum and segmentation hints for a queued packet (`NFQA_SKB_INFO`).
 public struct SKBInfo: OptionSet, Sendable, Hashable {
     public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
     /// The transport checksum is partial (offload pending): it looks wrong but is not.
-    public static let checksumNotReady = SKBInfo(rawValue: 1 << 0)
+    @inlinable public static var checksumNotReady: SKBInfo { SKBInfo(rawValue: 1 << 0) }
     /// A GSO/GRO super-packet spanning several segments.
-    public static let gso = SKBInfo(rawValue: 1 << 1)
+    @inlinable public static var gso: SKBInfo { SKBInfo(rawValue: 1 << 1) }
     /// Nothing has verified the checksum yet: only then is verifying it meaningful.
-    public static let checksumNotVerified = SKBInfo(rawValue: 1 << 2)
+    @inlinable public static var checksumNotVerified: SKBInfo { SKBInfo(rawValue: 1 << 2) }
 }
 
 /// One packet the kernel queued, viewed in place in the receive buffer.

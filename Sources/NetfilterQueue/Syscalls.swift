@@ -8,25 +8,25 @@ import Glibc
 
 /// Netlink message type numbers for nfqueue (`NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_*`).
 enum NetlinkType {
-    static let packet = UInt16(NFNL_SUBSYS_QUEUE << 8) | UInt16(NFQNL_MSG_PACKET.rawValue)
-    static let error = UInt16(NLMSG_ERROR)
-    static let done = UInt16(NLMSG_DONE)
+    static var packet: UInt16 { UInt16(NFNL_SUBSYS_QUEUE << 8) | UInt16(NFQNL_MSG_PACKET.rawValue) }
+    static var error: UInt16 { UInt16(NLMSG_ERROR) }
+    static var done: UInt16 { UInt16(NLMSG_DONE) }
 }
 
 /// Attribute numbers of a received packet message.
 enum PacketAttribute {
-    static let packetHeader = UInt16(NFQA_PACKET_HDR.rawValue)
-    static let mark = UInt16(NFQA_MARK.rawValue)
-    static let inInterface = UInt16(NFQA_IFINDEX_INDEV.rawValue)
-    static let outInterface = UInt16(NFQA_IFINDEX_OUTDEV.rawValue)
-    static let payload = UInt16(NFQA_PAYLOAD.rawValue)
-    static let capturedLength = UInt16(NFQA_CAP_LEN.rawValue)
-    static let skbInfo = UInt16(NFQA_SKB_INFO.rawValue)
+    static var packetHeader: UInt16 { UInt16(NFQA_PACKET_HDR.rawValue) }
+    static var mark: UInt16 { UInt16(NFQA_MARK.rawValue) }
+    static var inInterface: UInt16 { UInt16(NFQA_IFINDEX_INDEV.rawValue) }
+    static var outInterface: UInt16 { UInt16(NFQA_IFINDEX_OUTDEV.rawValue) }
+    static var payload: UInt16 { UInt16(NFQA_PAYLOAD.rawValue) }
+    static var capturedLength: UInt16 { UInt16(NFQA_CAP_LEN.rawValue) }
+    static var skbInfo: UInt16 { UInt16(NFQA_SKB_INFO.rawValue) }
 }
 
 enum NetlinkSize {
     /// nlmsghdr (16) + nfgenmsg (4), both aligned.
-    static let messageHeader = Int(synwall_nfq_header_len())
+    static var messageHeader: Int { Int(synwall_nfq_header_len()) }
     static let nlmsghdr = 16
     static let attributeHeader = 4
 }
@@ -150,15 +150,15 @@ enum Syscalls {
         return Int(synwall_nlmsg_align(nlh.pointee.nlmsg_len))
     }
 
-    static let verdictAccept = Int32(NF_ACCEPT)
-    static let verdictDrop = Int32(NF_DROP)
+    static var verdictAccept: Int32 { Int32(NF_ACCEPT) }
+    static var verdictDrop: Int32 { Int32(NF_DROP) }
     static let flagFailOpen = UInt32(NFQA_CFG_F_FAIL_OPEN)
     static let flagGSO = UInt32(NFQA_CFG_F_GSO)
     static let skbChecksumNotReady = UInt32(NFQA_SKB_CSUMNOTREADY)
     static let skbGSO = UInt32(NFQA_SKB_GSO)
     static let skbChecksumNotVerified = UInt32(NFQA_SKB_CSUM_NOTVERIFIED)
-    static let errnoNoBuffers = ENOBUFS
-    static let errnoAgain = EAGAIN
-    static let errnoWouldBlock = EWOULDBLOCK
-    static let messageTruncated = Int32(MSG_TRUNC)
+    static var errnoNoBuffers: Int32 { ENOBUFS }
+    static var errnoAgain: Int32 { EAGAIN }
+    static var errnoWouldBlock: Int32 { EWOULDBLOCK }
+    static var messageTruncated: Int32 { Int32(MSG_TRUNC) }
 }
