@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Wire"], swiftSettings: strict),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "Wire"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking", "Rules"], swiftSettings: strict),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking"], swiftSettings: strict),
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture"],

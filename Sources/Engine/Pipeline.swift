@@ -64,13 +64,18 @@ public struct Pipeline: ~Copyable {
     public mutating func process(_ bytes: UnsafeRawBufferPointer, context: PacketContext) -> Decision {
         guard let rules = matcher.take() else {
             var admission = PolicyAdmission(verdict: configuration.defaultVerdict)
-            return process(bytes, context: context, admission: &admission)
+            let decision = process(bytes, context: context, admission: &admission)
+            if tracker.hasRemovedFlows { tracker.drainRemovedFlows { _ in } }
+            return decision
         }
         // The matcher moves into the admission and back, so it stays uniquely owned (no copy).
         var admission = RulesAdmission(matcher: rules, names: interfaceNames, direction: context.direction,
                                        inInterface: context.inInterface, outInterface: context.outInterface,
                                        now: context.timestampNanoseconds)
         var decision = decide(bytes, context: context, admission: &admission)
+        if tracker.hasRemovedFlows {
+            tracker.drainRemovedFlows { admission.matcher.connectionClosed(key: $0) }
+        }
         matcher = admission.matcher
         interfaceNames = admission.names
         if let rule = admission.decision {
@@ -93,6 +98,18 @@ public struct Pipeline: ~Copyable {
     /// Lets time pass without a packet (expires idle flows a bounded amount at a time).
     public mutating func idle(now: UInt64) {
         tracker.expire(now: now)
+        forgetRemovedFlows()
+    }
+
+    /// Tells the rules about flows that left the table (for `max-src-conn`), or just forgets them.
+    private mutating func forgetRemovedFlows() {
+        guard tracker.hasRemovedFlows else { return }
+        if var rules = matcher.take() {
+            tracker.drainRemovedFlows { rules.connectionClosed(key: $0) }
+            matcher = rules
+        } else {
+            tracker.drainRemovedFlows { _ in }
+        }
     }
 
     /// Live flows in this pipeline's table.

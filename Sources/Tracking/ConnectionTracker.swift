@@ -35,6 +35,14 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
                                                proto: 0)
     var pending = PendingFlow()
 
+    /// Keys of flows that left the table since the last `drainRemovedFlows` (a fixed ring: the
+    /// rules' per-source connection counts need to hear of every departure).
+    let removedKeys: UnsafeMutablePointer<FlowKey>
+    var removedCount = 0
+    /// Departures that did not fit the ring before it was drained.
+    public internal(set) var removedOverflow: UInt64 = 0
+    static let removedCapacity = 1_024
+
     /// Expiry steps (list heads looked at) spent per packet.
     static let sweepBudgetPerPacket = 4
 
@@ -47,6 +55,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
                               seed: ConnectionTable.fold(configuration.hashSeed, 0x5851_F42D_4C95_7F2D),
                               rate: configuration.synRatePerSource)
         timeouts = .allocate(capacity: TimerClass.count)
+        removedKeys = .allocate(capacity: Self.removedCapacity)
         let t = configuration.timeouts
         for timerClass in TimerClass.allCases {
             let duration: Duration
@@ -72,6 +81,22 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         table.deallocate()
         sources.deallocate()
         timeouts.deallocate()
+        removedKeys.deinitialize(count: removedCount)
+        removedKeys.deallocate()
+    }
+
+    /// Whether flows left the table since the last drain.
+    @inlinable
+    public var hasRemovedFlows: Bool { removedCountPublic > 0 }
+
+    @usableFromInline var removedCountPublic: Int { removedCount }
+
+    /// Hands every flow that left the table (closed, expired, evicted, replaced) since the last
+    /// call to `body`, oldest first, and forgets them.
+    public mutating func drainRemovedFlows(_ body: (FlowKey) -> Void) {
+        for i in 0 ..< removedCount { body(removedKeys[i]) }
+        removedKeys.deinitialize(count: removedCount)
+        removedCount = 0
     }
 
     /// Flows in the table (some may have expired and not yet been swept).
@@ -258,6 +283,12 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     mutating func removeEntry(_ index: Int) {
         let entry = table.entries + index
         if entry.pointee.connectionState?.isHalfOpen ?? false { releaseHalfOpen(index) }
+        if removedCount < Self.removedCapacity {
+            (removedKeys + removedCount).initialize(to: entry.pointee.key)
+            removedCount += 1
+        } else {
+            removedOverflow &+= 1
+        }
         table.remove(index)
     }
 

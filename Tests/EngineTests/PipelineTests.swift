@@ -1,4 +1,5 @@
 @testable import Engine
+import Rules
 import Tracking
 import EventLog
 import Testing
@@ -188,5 +189,34 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
         #expect(pipeline.trackedFlows == 1)
         pipeline.idle(now: 1 + 3_600 * 1_000_000_000)
         #expect(pipeline.trackedFlows == 0)
+    }
+}
+
+@Suite struct PipelineRulesTests {
+    @Test func maxSourceConnectionsIsReleasedWhenTheFlowLeavesTheTable() throws {
+        let text = """
+        policy in drop
+        pass in proto tcp to port 22 max-src-conn 1 label "ssh"
+        """
+        let rules = try RuleCompiler.compile(text: text).get()
+        var pipeline = Pipeline(rules: rules)
+        let first = judge(v4.tcp(sourcePort: 40000, destinationPort: 22, sequence: 1, flags: .syn), &pipeline)
+        #expect(first.verdict == .accept)
+        #expect(first.rule?.ruleIndex == 0)
+        let second = judge(v4.tcp(sourcePort: 40001, destinationPort: 22, sequence: 1, flags: .syn), &pipeline)
+        #expect(second.verdict == .drop, "one connection per source")
+        #expect(second.rule?.limit == .maxSourceConnections)
+        let other = judge(v4.tcp(sourcePort: 40002, destinationPort: 80, sequence: 1, flags: .syn), &pipeline)
+        #expect(other.reason == .policy, "no rule for port 80")
+
+        // The first connection's SYN times out and leaves the table: the source may connect again.
+        pipeline.idle(now: 1 + 3_600 * 1_000_000_000)
+        #expect(pipeline.trackedFlows == 0)
+        var later = v4.tcp(sourcePort: 40003, destinationPort: 22, sequence: 1, flags: .syn)
+        let third = later.withUnsafeBytes {
+            pipeline.process($0, context: PacketContext(timestampNanoseconds: 2 + 3_600 * 1_000_000_000))
+        }
+        later.removeAll()
+        #expect(third.verdict == .accept, "the count was released")
     }
 }
