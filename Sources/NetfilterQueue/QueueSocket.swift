@@ -114,18 +114,18 @@ public final class QueueSocket: @unchecked Sendable {
         if configuration.gso { flags |= Syscalls.flagGSO }
         let mask = Syscalls.flagFailOpen | Syscalls.flagGSO
         let sequence = UInt32(truncatingIfNeeded: time(nil))
-        var message = [UInt8](repeating: 0, count: 256)
-        let length = message.withUnsafeMutableBytes { raw in
-            Syscalls.putConfig(into: raw.baseAddress!, queue: queue, copyRange: configuration.copyRange,
-                               maxLength: configuration.maxLength, flags: flags, mask: mask, sequence: sequence)
-        }
-        let sendError = message.withUnsafeBytes { Syscalls.send(socket, $0.baseAddress!, count: length) }
+        // The config message is built in the first receive slot (not in use yet).
+        guard let buffer = slots.baseAddress else { throw .noAcknowledgement(queue: queue) }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
+        let length = Syscalls.putConfig(into: buffer, queue: queue, copyRange: configuration.copyRange,
+                                        maxLength: configuration.maxLength, flags: flags, mask: mask,
+                                        sequence: sequence)
+        let sendError = Syscalls.send(socket, buffer, count: length)
         if let sendError {
             throw .systemCall(operation: "sending the NFQUEUE configuration for queue \(queue)", errno: sendError)
         }
         // Wait (bounded) for the acknowledgement. Packets that slip in before it are dropped:
         // nothing may be left without a verdict.
-        guard let buffer = slots.baseAddress else { throw .noAcknowledgement(queue: queue) }
         let one = UnsafeMutableRawBufferPointer(start: buffer, count: slotSize)
         for _ in 0 ..< max(1, 2000 / configuration.receiveTimeoutMilliseconds) {
             switch Syscalls.receiveOne(fd: socket.fd, into: one) {
