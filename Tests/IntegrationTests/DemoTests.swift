@@ -37,6 +37,9 @@ extension IntegrationTests {
             #expect(output.contains("3 of 3 TCP connections from the client to 10.91.2.2"), "\(output)")
             #expect(output.contains("3 of 3 TCP connections from the client to fd00:91:2::2"), "\(output)")
             #expect(output.contains("| synwall: ready"), "the daemon's ready line is shown: \(output)")
+            #expect(output.contains("(3 rules)"), "the demo runs with its rule file: \(output)")
+            #expect(output.contains("but no rule opens it: synwall dropped"), "the blocked port stays blocked: \(output)")
+            #expect(output.contains("\"reason\":\"policy\""), "the drop is in the event log: \(output)")
             let stopLine = output.split(separator: "\n").first { $0.contains(DaemonCounters.stopLinePrefix) }
             let counters = stopLine.flatMap { line in
                 line.range(of: DaemonCounters.stopLinePrefix).flatMap { DaemonCounters(stopLine: String(line[$0.lowerBound...])) }

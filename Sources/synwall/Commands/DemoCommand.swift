@@ -101,6 +101,7 @@ extension DemoCommand {
         Step(title: "Start an echo server on the server", perform: startServer),
         Step(title: "Connect over IPv4", perform: { try connect($0, ipv6: false) }),
         Step(title: "Connect over IPv6", perform: { try connect($0, ipv6: true) }),
+        Step(title: "Try a port no rule opens", perform: connectBlocked),
         Step(title: "Stop synwall", perform: stopFirewall),
         Step(title: "Read the event log", perform: readEvents),
     ]
@@ -117,9 +118,26 @@ extension DemoCommand {
         context.say("   server \(server.ipv4) / \(server.ipv6)  (namespace \(server.namespace))")
     }
 
+    /// The demo's rule file: the router forwards the echo service and ping, nothing else.
+    static func rules(port: UInt16) -> String {
+        """
+        # synwall demo: a router that forwards one service and ping, and drops (and logs) the rest.
+        policy forward drop log
+        pass forward proto tcp to port \(port) label "echo service"
+        pass forward inet proto icmp icmp-type echoreq label "ping"
+        pass forward inet6 proto icmp6 label "ping6"
+
+        """
+    }
+
     static func startFirewall(_ context: Context) throws {
         let sandbox = try context.requireSandbox()
-        let command = [context.binary, "run", "--hook", "forward", "--log", context.logPath]
+        let rulesPath = sandbox.workDirectory.appendingPathComponent("demo.rules").path
+        try rules(port: context.port).write(toFile: rulesPath, atomically: true, encoding: .utf8)
+        context.say("   The rule file (\(rulesPath)):")
+        for line in rules(port: context.port).split(separator: "\n") { context.say("   > \(line)") }
+        let command = [context.binary, "run", "--hook", "forward", "--rules", rulesPath, "--log", context.logPath,
+                       "--pid-file", "none"]
         let daemon = try sandbox.spawn(in: sandbox.firewallHost, command)
         context.daemon = daemon
         guard daemon.waitForLine(prefix: DaemonCounters.readyLinePrefix, timeout: .seconds(10)) != nil else {
@@ -127,11 +145,12 @@ extension DemoCommand {
             daemon.stop(grace: .seconds(2))
             throw exited ? DemoError.daemonExited(daemon.output) : DemoError.daemonNotReady(daemon.output)
         }
-        context.say("   Running: synwall run --hook forward --log \(context.logPath)")
+        context.say("   Running: synwall run --hook forward --rules demo.rules --log \(context.logPath)")
         for line in daemon.standardOutput.split(separator: "\n") where line.hasPrefix("synwall: ") {
             context.say("   | \(line)")
         }
-        context.say("   Every IP packet the router forwards now goes through synwall before it moves on.")
+        context.say("   Every IP packet the router forwards now goes through synwall before it moves on: the rules "
+                    + "decide which connections may start, the tracker judges every packet after that.")
     }
 
     static func startServer(_ context: Context) throws {
@@ -157,6 +176,21 @@ extension DemoCommand {
         if let reason = failures.first {
             context.say("   \(failures.count) failed; the first said: \(reason)")
             context.problems += 1
+        }
+    }
+
+    static func connectBlocked(_ context: Context) throws {
+        let sandbox = try context.requireSandbox()
+        let blockedPort = context.port &+ 1
+        try sandbox.startEchoServer(port: blockedPort)
+        let result = try sandbox.connect(from: sandbox.client, to: sandbox.server.ipv4, port: blockedPort,
+                                         message: "not allowed", timeout: .seconds(2))
+        if result.succeeded {
+            context.say("   A connection to port \(blockedPort) went through, though no rule opens it: that is a problem.")
+            context.problems += 1
+        } else {
+            context.say("   The server also listens on port \(blockedPort), but no rule opens it: synwall dropped the "
+                        + "client's SYNs (policy forward drop log), so the connection timed out.")
         }
     }
 
@@ -204,11 +238,15 @@ extension DemoCommand {
             byReason[reason, default: 0] += 1
         }
         if total == 0 {
-            context.say("   No events were logged: with the default policy (accept) synwall logs only the "
-                        + "packets it drops, and these connections were all well-formed.")
+            context.say("   No events were logged, though the blocked connection should have been: that is a problem.")
+            context.problems += 1
         } else {
             let summary = byReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             context.say("   \(total) event\(total == 1 ? "" : "s") logged: \(summary).")
+            if let drop = text.split(separator: "\n").first(where: { $0.contains("\"event_type\":\"drop\"") }) {
+                context.say("   The first drop, as the log holds it:")
+                context.say("   \(drop)")
+            }
         }
         if context.keepLog { context.say("   The log stays at \(context.logPath).") }
     }
