@@ -21,6 +21,8 @@ public struct DaemonSummary: Sendable {
             + "malformed=\(pipeline.drops(.malformed)) bad_checksum=\(pipeline.drops(.badChecksum)) "
             + "enobufs=\(queue.enobufs) verdict_errors=\(queue.verdictErrors) "
             + "events_lost=\(eventsLost) event_write_failures=\(eventWriteFailures)"
+            + DropReason.allCases.filter { pipeline.drops($0) > 0 }.map { " drop.\($0.rawValue)=\(pipeline.drops($0))" }
+            .joined()
     }
 }
 

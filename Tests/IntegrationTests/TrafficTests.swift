@@ -55,6 +55,7 @@ extension IntegrationTests {
             #expect(counters.received > 0, "\(counters)")
             #expect(counters.dropped > 0, "the SYNs were dropped by synwall: \(counters)")
             #expect(counters.accepted == 0, "nothing decodable passes with --policy drop: \(counters)")
+            #expect(counters.values["drop.policy", default: 0] > 0, "the stop line counts drops by reason: \(counters)")
             try sandbox.expectNoSynwallRules("after SIGTERM")
             try sandbox.expectConnections(succeed: true, "after synwall stopped")
         }
