@@ -101,3 +101,34 @@ extension IntegrationTests {
         }
     }
 }
+
+extension IntegrationTests.LiveRules {
+    @Test("an overload rule puts a brute-force source into its table and blocks it; the log says so")
+    func overloadBlocksBruteForce() throws {
+        let sandbox = try Harness.sandbox()
+        defer { sandbox.teardown() }
+        try sandbox.startEchoServer(port: 8080)
+        let rules = sandbox.workDirectory.appendingPathComponent("bruteforce.rules")
+        try """
+        table <bruteforce> persist
+        policy forward drop
+        block forward quick from <bruteforce> log label "brute force"
+        pass forward proto tcp to port 8080 max-src-conn-rate 3/30 overload <bruteforce> label "login"
+        """.write(to: rules, atomically: true, encoding: .utf8)
+        let log = sandbox.workDirectory.appendingPathComponent("events.jsonl").path
+        let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--rules", rules.path, "--log", log,
+                                                "--pid-file", "none"])
+        var outcomes: [Bool] = []
+        for _ in 0 ..< 5 {
+            outcomes.append(sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8080,
+                                               timeout: .seconds(2)))
+        }
+        #expect(outcomes == [true, true, true, false, false], "three per 30 s, then the source is blocked")
+        let counters = try daemon.stop()
+        #expect(counters.dropped > 0, "\(counters)")
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(text.contains("\"event_type\":\"overload\""), "the log records the overload: \(text)")
+        #expect(text.contains("\"label\":\"brute force\""), "later attempts hit the block rule: \(text)")
+        #expect(text.contains("\"src_ip\":\"\(sandbox.client.ipv4)\""), "\(text)")
+    }
+}
