@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // C libraries, reached through thin module maps (no C code of our own).
@@ -43,6 +44,7 @@ let package = Package(
             "Tracking",
             "Engine", "NetfilterQueue", "Capture", "EventLog",
             .product(name: "Atomics", package: "swift-atomics"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         // `swift run -c release TrackerBenchmark`: the tracker's throughput and memory figures.
@@ -56,6 +58,7 @@ let package = Package(
         .executableTarget(name: "synwall", dependencies: [
             "Firewall", "Engine", "Tracking", "Rules", "Sandbox", "EventLog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         // Benchmarks (run with -c release).

@@ -2,6 +2,7 @@ import Atomics
 import Engine
 import EventLog
 import Foundation
+import Logging
 import NetfilterQueue
 import Rules
 import Tracking
@@ -31,10 +32,13 @@ public struct DaemonSummary: Sendable {
 public final class Daemon {
     public let configuration: DaemonConfiguration
     private let say: @Sendable (String) -> Void
+    private let logger: Logger
 
-    /// `say` receives the operator-facing lines (start-up mode, ready, stopped).
-    public init(configuration: DaemonConfiguration, say: @escaping @Sendable (String) -> Void) {
+    /// `say` receives the operator-facing lines (start-up mode, ready, stopped); `logger` gets
+    /// the same facts as structured messages (constant text, dotted metadata) for journald.
+    public init(configuration: DaemonConfiguration, logger: Logger, say: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
+        self.logger = logger
         self.say = say
     }
 
@@ -54,17 +58,21 @@ public final class Daemon {
     private func reload(control: WorkerControl, log: EventLogService?) {
         guard let path = configuration.rulesPath else {
             say("synwall: reload: no rule file in use (start with --rules FILE); nothing to reload")
+            logger.notice("reload ignored: no rule file in use")
             return
         }
         switch RuleCompiler.compile(file: path) {
         case .success(let compiled):
             control.publish(compiled)
             say("synwall: reloaded: \(path) (\(compiled.rules.count) rules); live connections keep their state")
+            logger.notice("rules reloaded", metadata: ["rules.file": "\(path)", "rules.count": "\(compiled.rules.count)"])
             log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reloaded",
                               detail: "\(path) (\(compiled.rules.count) rules)"))
         case .failure(let diagnostics):
             let text = diagnostics.description.replacingOccurrences(of: "\n", with: " | ")
             say("synwall: reload failed, the running rules stay in force: " + text)
+            logger.error("rules reload failed; running rules stay in force",
+                         metadata: ["rules.file": "\(path)", "error": "\(text)"])
             log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reload_failed",
                               detail: text))
         }
@@ -85,7 +93,10 @@ public final class Daemon {
             switch RuleCompiler.compile(file: path) {
             case .success(let compiled):
                 rules = compiled
-                for warning in compiled.warnings { say(warning.description) }
+                for warning in compiled.warnings {
+                    say(warning.description)
+                    logger.warning("rule file warning", metadata: ["diagnostic": "\(warning.description)"])
+                }
             case .failure(let diagnostics):
                 throw .rules(report: diagnostics.description)
             }
@@ -118,14 +129,20 @@ public final class Daemon {
         var service: EventLogService?
         if let path = logPath {
             let say = self.say
+            let logger = self.logger
             let log = EventLogService(path: path) { report in
                 switch report {
-                case .failed(let error): say("synwall: warning: event log: \(error)")
-                case .recovered(let path): say("synwall: event log writable again: \(path)")
+                case .failed(let error):
+                    say("synwall: warning: event log: \(error)")
+                    logger.warning("event log unwritable; filtering goes on", metadata: ["log.error": "\(error)"])
+                case .recovered(let path):
+                    say("synwall: event log writable again: \(path)")
+                    logger.notice("event log writable again", metadata: ["log.path": "\(path)"])
                 }
             }
             if let error = log.start() {
                 say("synwall: warning: event log: \(error); filtering goes on, events are counted as dropped")
+                logger.warning("event log unwritable; filtering goes on", metadata: ["log.error": "\(error)"])
             }
             service = log
         }
@@ -175,6 +192,10 @@ public final class Daemon {
         service?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .start, reason: "started",
                               detail: "queues \(queueText), attach \(attachment.summary), \(rulesText)"))
         say("synwall: ready: queues \(queueText), attach \(attachment.summary), hooks \(hookText), \(rulesText), pid \(getpid())")
+        logger.info("started", metadata: [
+            "queue.range": "\(queueText)", "attach": "\(attachment.summary)", "hooks": "\(hookText)",
+            "rules": "\(rulesText)", "fail.mode": "\(configuration.failOpen ? "open" : "closed")",
+        ])
         PidFile.write(configuration.pidFile)
         defer { PidFile.remove(configuration.pidFile) }
 
@@ -218,6 +239,11 @@ public final class Daemon {
             summary.eventsLost = counters.lost
         }
         say("synwall: stopped: " + summary.line)
+        logger.info("stopped", metadata: [
+            "packets.received": "\(summary.queue.received)", "packets.accepted": "\(summary.queue.accepted)",
+            "packets.dropped": "\(summary.queue.dropped)", "queue.enobufs": "\(summary.queue.enobufs)",
+            "events.lost": "\(summary.eventsLost)",
+        ])
         return summary
     }
 }

@@ -87,3 +87,22 @@ extension IntegrationTests {
         }
     }
 }
+
+extension IntegrationTests.Queues {
+    @Test("under systemd (JOURNAL_STREAM) the daemon's messages go to stderr with syslog priorities")
+    func journaldMessages() throws {
+        let sandbox = try Harness.sandbox()
+        defer { sandbox.teardown() }
+        let binary = try Harness.synwallBinary()
+        let process = try sandbox.spawn(in: sandbox.firewallHost, [
+            "/usr/bin/env", "JOURNAL_STREAM=8:12345", binary, "run", "--hook", "forward", "--pid-file", "none",
+        ])
+        let started = process.waitForLine(prefix: "<6>synwall: started", in: .standardError, timeout: Harness.readyTimeout)
+        #expect(started?.contains("fail.mode=closed") == true, "\(process.output)")
+        process.terminate()
+        #expect(process.waitForExit(timeout: Harness.stopTimeout) == .exited(0), "\(process.output)")
+        #expect(process.standardError.contains("<6>synwall: stopped events.lost=0 packets.accepted="), "\(process.output)")
+        #expect(process.standardOutput.isEmpty, "no duplicate plain lines under journald: \(process.output)")
+        try sandbox.expectNoSynwallRules("after SIGTERM")
+    }
+}

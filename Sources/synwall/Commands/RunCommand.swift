@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Tracking
 import Firewall
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -79,6 +80,10 @@ struct RunCommand: ParsableCommand {
         + "'none' for no pid file.", valueName: "file"))
     var pidFile: String = PidFile.defaultPath
 
+    @Option(name: .long, help: ArgumentHelp("Level of the daemon's own messages on stderr: trace, debug, info, "
+        + "notice, warning, error, critical (default: info under systemd, warning otherwise).", valueName: "level"))
+    var logLevel: Logger.Level?
+
     @Flag(name: .long, inversion: .prefixedNo,
           help: "Verify checksums the kernel reports as unverified (drop bad ones as bad_checksum).")
     var verifyChecksums = true
@@ -129,10 +134,18 @@ struct RunCommand: ParsableCommand {
                 + "the host's connections and drops the rest as out of order; add --hook "
                 + "\(hooks.contains(.input) ? "output" : "input")", to: 2)
         }
-        let daemon = Daemon(configuration: configuration) { line in writeLine(line) }
+        // Under systemd the structured log carries everything; interactively the plain lines on
+        // stdout do, and the log shows warnings and errors only (unless --log-level says more).
+        let journald = DaemonLogHandler.underJournald
+        let level = logLevel ?? (journald ? .info : .warning)
+        let logger = Logger(label: "synwall") { _ in DaemonLogHandler(level: level, journald: journald) }
+        let daemon = Daemon(configuration: configuration, logger: logger) { line in
+            if !journald { writeLine(line) }
+        }
         do {
             _ = try daemon.run()
         } catch {
+            if journald { logger.error("start failed", metadata: ["error": "\(error.description)"]) }
             throw CLIError(error.description)
         }
     }
@@ -152,3 +165,5 @@ struct QueueRange: ExpressibleByArgument {
 extension AttachMode: ExpressibleByArgument {}
 extension Hook: ExpressibleByArgument {}
 extension Verdict: ExpressibleByArgument {}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
