@@ -130,7 +130,11 @@ public final class Daemon {
         if let path = logPath {
             let say = self.say
             let logger = self.logger
-            let log = EventLogService(path: path) { report in
+            var settings = EventLogService.Settings()
+            if let bytes = rules?.settings.logRotateBytes {
+                settings.rotation = LogRotation(maxBytes: bytes, keep: rules?.settings.logRotateKeep ?? 10)
+            }
+            let log = EventLogService(path: path, settings: settings) { report in
                 switch report {
                 case .failed(let error):
                     say("synwall: warning: event log: \(error)")

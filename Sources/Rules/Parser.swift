@@ -800,6 +800,18 @@ struct Parser {
             setting = .synRate(RuleSettings.Rate(count: rate.count, seconds: rate.seconds, burst: burst))
             try expectEnd(candidates: burst == nil ? ["burst"] : [])
             return setting
+        case "log" where peek?.isWord("rotate") == true:
+            guard let rotate = next(), let size = next(), size.kind == .word,
+                  let bytes = Parser.byteSize(size.text) else {
+                throw failure("expected a size after 'set log rotate'", at: takenSpan,
+                              hint: "write set log rotate 100M keep 10 (sizes in bytes, or with K, M or G)")
+            }
+            _ = rotate
+            guard let keep = next(), keep.kind == .word, keep.text == "keep" else {
+                throw failure("expected 'keep N' after the size", at: takenSpan,
+                              hint: "write set log rotate 100M keep 10: how many rotated files to keep")
+            }
+            setting = .logRotate(bytes: bytes, keep: try parseCount(after: keep))
         case "log":
             guard let path = next(), path.kind == .string || path.kind == .word else {
                 throw failure("expected a quoted file name after 'set log'", at: takenSpan,
@@ -823,6 +835,22 @@ struct Parser {
         }
         try expectEnd()
         return setting
+    }
+
+    /// `100M`, `64K`, `1G` or a number of bytes; at least 4096.
+    static func byteSize(_ text: String) -> Int? {
+        var digits = Substring(text)
+        var unit = 1
+        switch text.last {
+        case "K", "k": unit = 1 << 10
+        case "M", "m": unit = 1 << 20
+        case "G", "g": unit = 1 << 30
+        default: break
+        }
+        if unit != 1 { digits = digits.dropLast() }
+        guard !digits.isEmpty, digits.allSatisfy(\.isNumber), let value = Int(digits) else { return nil }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: unit)
+        return overflow || bytes < 4096 ? nil : bytes
     }
 
     // MARK: - Token access

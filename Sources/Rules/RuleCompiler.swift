@@ -393,6 +393,9 @@ final class Compilation {
         case .tcpRST(let check): settings.tcpRST = check
         case .synRate(let rate): settings.synRate = rate
         case .log(let path): settings.logPath = FileSystem.resolve(path, relativeTo: file.path)
+        case let .logRotate(bytes, keep):
+            settings.logRotateBytes = bytes
+            settings.logRotateKeep = keep
         case .reload(let states): settings.reloadStates = states
         }
     }

@@ -91,6 +91,9 @@ public struct RuleSettings: Sendable, Hashable {
     /// `set log FILE`: the event log path (relative paths resolved against the rule file's
     /// directory).
     public var logPath: String?
+    /// `set log rotate SIZE keep N`: rotate the event log at this many bytes, keeping N files.
+    public var logRotateBytes: Int?
+    public var logRotateKeep: Int?
     /// `set reload keep|recheck`.
     public var reloadStates: ReloadStates
 

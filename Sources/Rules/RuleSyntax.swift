@@ -65,6 +65,7 @@ enum SettingSyntax {
     case tcpRST(RuleSettings.RSTCheck)
     case synRate(RuleSettings.Rate)
     case log(String)
+    case logRotate(bytes: Int, keep: Int)
     case reload(RuleSettings.ReloadStates)
 
     enum LimitName: String, CaseIterable {
