@@ -62,6 +62,8 @@ let package = Package(
         ], swiftSettings: strict),
 
         // Benchmarks (run with -c release).
+        .executableTarget(name: "PipelineBenchmark", dependencies: ["Engine", "Tracking", "Wire"],
+                          path: "Benchmarks/PipelineBenchmark", swiftSettings: strict),
         .executableTarget(name: "LogBenchmark", dependencies: ["EventLog"], path: "Benchmarks/LogBenchmark",
                           swiftSettings: strict),
         .executableTarget(name: "RulesBenchmark", dependencies: ["Rules", "Wire"], path: "Benchmarks/RulesBenchmark",
