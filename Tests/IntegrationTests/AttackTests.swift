@@ -96,6 +96,36 @@ extension IntegrationTests {
             try sandbox.expectNoSynwallRules("after SIGTERM")
         }
 
+        @Test("a SYN flood from 3,000 spoofed sources: echo connections keep succeeding, synwall keeps running")
+        func synFloodFromSpoofedSources() throws {
+            let sandbox = try Harness.sandbox(.routed)
+            defer { sandbox.teardown() }
+            try sandbox.startEchoServer(port: Harness.port)
+            let daemon = try Daemon.start(sandbox, ["--hook", "forward"])
+            let sources = 3000
+            let flood = try sandbox.spawn(in: sandbox.client, [
+                Sandbox.scapyPython, try Harness.script("attacks"), "synflood", "--src", sandbox.client.ipv4,
+                "--dst", sandbox.server.ipv4, "--dport", String(Harness.port), "--count", String(sources),
+            ])
+            defer { _ = flood.stop(grace: .seconds(1)) }
+            // Echo connections while the flood runs (bounded: at most 20 rounds of at most 4 s).
+            var succeeded = 0, failed: [String] = []
+            for _ in 0..<20 where flood.isRunning || succeeded + failed.count < 3 {
+                let result = try sandbox.connectToServer(ipv6: false)
+                if result.succeeded { succeeded += 1 } else { failed.append(result.description) }
+            }
+            let ended = flood.waitForExit(timeout: .seconds(30))
+            #expect(ended == .exited(0), "the flood script finished: \(flood.output)")
+            let sent = try ScriptResult(flood.standardOutput)
+            #expect(sent.int("sent") == sources, "\(flood.output)")
+            #expect(succeeded >= 3 && failed.isEmpty, "every echo connection during the flood succeeds: \(succeeded) ok, \(failed)")
+            #expect(daemon.process.isRunning, "synwall survives the flood: \(daemon.process.output)")
+            try sandbox.expectConnections(succeed: true, "after the flood")
+            let counters = try daemon.stop()
+            #expect(counters.received >= sources, "every spoofed SYN reached synwall: \(counters)")
+            #expect(counters.values["verdict_errors"] == 0, "\(counters)")
+        }
+
         /// Runs `synwall log LOG --reason REASON --json` and expects `count` occurrences (summing
         /// aggregated `count`s), all drops from `src` to `dst`:`dport`, from the given source ports
         /// (an aggregate carries its last repeat's port), each with one of the given details.

@@ -16,6 +16,8 @@ Modes (each prints one JSON line describing what it sent, and exits 0):
   syn       run in the server: a bare SYN from the server's port --sport to the client's port
             --dport (the client's kernel RSTs are dropped by the test), seq 7000.
   synack    run in the client: the SYN-ACK answering `syn` with a wrong ack (7000 + 7).
+  synflood  run in the client: --count SYNs to --dst:--dport, each from a different spoofed
+            source in 198.18.0.0/15 (benchmark space) and a random port, on one socket.
 """
 
 import argparse
@@ -101,16 +103,32 @@ def synack(args):
     return {"sport": args.sport}
 
 
+def synflood(args):
+    import random
+    rng = random.Random(5)
+    sock = conf.L3socket()
+    start = time.monotonic()
+    try:
+        for index in range(1, args.count + 1):
+            source = f"198.{18 + (index >> 16 & 1)}.{index >> 8 & 0xFF}.{index & 0xFF}"
+            sock.send(IP(src=source, dst=args.dst) / TCP(sport=rng.randint(1024, 65535), dport=args.dport,
+                                                        flags="S", seq=rng.randint(0, 2**32 - 1)))
+    finally:
+        sock.close()
+    return {"sent": args.count, "seconds": round(time.monotonic() - start, 3)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["live", "scans", "early", "syn", "synack"])
+    parser.add_argument("mode", choices=["live", "scans", "early", "syn", "synack", "synflood"])
     parser.add_argument("--iface", default="")
     parser.add_argument("--src", required=True)
     parser.add_argument("--dst", required=True)
     parser.add_argument("--sport", type=int, default=0)
     parser.add_argument("--dport", type=int, default=8080)
+    parser.add_argument("--count", type=int, default=3000)
     args = parser.parse_args()
-    result = {"live": live, "scans": scans, "early": early, "syn": syn, "synack": synack}[args.mode](args)
+    result = {"live": live, "scans": scans, "early": early, "syn": syn, "synack": synack, "synflood": synflood}[args.mode](args)
     print(json.dumps(result, sort_keys=True))
     return 0
 
