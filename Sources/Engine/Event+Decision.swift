@@ -20,7 +20,10 @@ extension Event {
                             ack: summary.acknowledgment, win: summary.window)
         }
         var eventRule: EventRule?
-        var eventType: EventType = decision.verdict == .drop ? .drop : .alert
+        var eventType: EventType = .drop
+        if decision.verdict == .accept {
+            eventType = decision.trackerEvent?.isSuspicious == true && decision.rule?.log != true ? .anomaly : .alert
+        }
         if let rule = decision.rule, let rules {
             if let location = rules.location(of: rule) {
                 eventRule = EventRule(file: location.file, line: location.line, label: rules.label(of: rule))
@@ -58,7 +61,8 @@ extension Event {
                   sourcePort: summary.flatMap { $0.hasPorts ? $0.sourcePort : nil },
                   destinationIP: summary?.destination.description ?? "",
                   destinationPort: summary.flatMap { $0.hasPorts ? $0.destinationPort : nil },
-                  reason: decision.reason?.rawValue ?? (decision.verdict == .accept ? "rule_log" : "none"),
+                  reason: decision.reason?.rawValue
+                      ?? (eventType == .anomaly ? decision.trackerEvent?.rawValue ?? "anomaly" : "rule_log"),
                   detail: detail,
                   state: decision.state?.name,
                   rule: eventRule,

@@ -91,7 +91,9 @@ public struct Decision: Sendable {
         self.trackerEvent = trackerEvent
     }
 
-    /// Whether this decision is worth an event in the log: every drop, and a new connection
-    /// whose rule says `log`.
-    public var isEvent: Bool { verdict == .drop || rule?.log == true }
+    /// Whether this decision is worth an event in the log: every drop, a new connection whose
+    /// rule says `log`, and a passed packet the tracker found suspicious.
+    public var isEvent: Bool {
+        verdict == .drop || rule?.log == true || trackerEvent?.isSuspicious == true
+    }
 }

@@ -93,6 +93,12 @@ extension IntegrationTests {
             try expectLogged(sandbox, log, reason: "bad_ack", count: 1,
                              src: clientIP, dst: serverIP, dport: Self.synServerPort, sports: [Self.synAckClientPort],
                              details: ["synack_wrong_ack"])
+            // The RST inside the window but not exact passes (Linux's choice, `set tcp rst exact`
+            // drops it) and is logged as an anomaly.
+            try expectLogged(sandbox, log, reason: "rst_in_window_inexact", count: 1,
+                             src: clientIP, dst: serverIP, dport: http, sports: [liveSport],
+                             details: ["rst_in_window_inexact"], eventType: "anomaly")
+            #expect(counters.values["drop.invalid_flags"] == 3, "the stop line counts drops by reason: \(counters)")
             try sandbox.expectNoSynwallRules("after SIGTERM")
         }
 
@@ -131,7 +137,8 @@ extension IntegrationTests {
         /// (an aggregate carries its last repeat's port), each with one of the given details.
         private func expectLogged(
             _ sandbox: Sandbox, _ log: String, reason: String, count: Int, src: String, dst: String, dport: Int,
-            sports: Set<Int>, details: Set<String>, sourceLocation: SourceLocation = #_sourceLocation
+            sports: Set<Int>, details: Set<String>, eventType: String = "drop",
+            sourceLocation: SourceLocation = #_sourceLocation
         ) throws {
             let result = try sandbox.run(in: sandbox.client, [Harness.synwallBinary(), "log", log, "--reason", reason, "--json"],
                                          timeout: .seconds(10))
@@ -142,7 +149,7 @@ extension IntegrationTests {
                 let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                                           "a JSON record: \(line)", sourceLocation: sourceLocation)
                 #expect(record["reason"] as? String == reason, "\(line)", sourceLocation: sourceLocation)
-                #expect(record["event_type"] as? String == "drop", "\(line)", sourceLocation: sourceLocation)
+                #expect(record["event_type"] as? String == eventType, "\(line)", sourceLocation: sourceLocation)
                 #expect(record["src_ip"] as? String == src, "\(line)", sourceLocation: sourceLocation)
                 #expect(record["dest_ip"] as? String == dst, "\(line)", sourceLocation: sourceLocation)
                 #expect(record["dest_port"] as? Int == dport, "\(line)", sourceLocation: sourceLocation)
