@@ -18,6 +18,16 @@ extension Event {
         if let summary, summary.isTCP {
             tcp = TCPFields(flags: UInt8(truncatingIfNeeded: summary.flags.rawValue), seq: summary.sequence,
                             ack: summary.acknowledgment, win: summary.window)
+            if let bounds = decision.windowBounds {
+                switch decision.reason {
+                case .badSeq?, .rstInvalid?:
+                    tcp?.seqWindow = TCPWindowBounds(lower: bounds.seqLower, upper: bounds.seqUpper)
+                case .badAck?:
+                    tcp?.ackWindow = TCPWindowBounds(lower: bounds.ackLower, upper: bounds.ackUpper)
+                default:
+                    break
+                }
+            }
         }
         var eventRule: EventRule?
         var eventType: EventType = .drop

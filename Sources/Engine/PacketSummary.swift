@@ -78,6 +78,8 @@ public struct Decision: Sendable {
     public var trackerEvent: TrackerEvent?
     /// What the rules decided, when this packet asked them (a new flow).
     public var rule: RuleDecision?
+    /// The ranges the packet failed, when a window check dropped it.
+    public var windowBounds: WindowBounds?
 
     @inlinable
     public init(verdict: Verdict, reason: DropReason? = nil, summary: PacketSummary? = nil,

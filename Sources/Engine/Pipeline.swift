@@ -141,8 +141,10 @@ public struct Pipeline: ~Copyable {
         }
         // Track, asking the admission (rules or policy) for packets that would start a flow.
         let result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission)
-        return Decision(verdict: result.verdict, reason: result.reason, summary: summary, state: result.state,
-                        trackerEvent: result.event)
+        var decision = Decision(verdict: result.verdict, reason: result.reason, summary: summary, state: result.state,
+                                trackerEvent: result.event)
+        if result.verdict == .drop { decision.windowBounds = tracker.lastWindowBounds }
+        return decision
     }
 
     @inline(__always)

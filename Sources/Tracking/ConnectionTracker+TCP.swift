@@ -349,7 +349,12 @@ extension ConnectionTracker {
                               checkAck: checkAck)
             : TCPWindow.apply(sender: &entry.pointee.responder, receiver: &entry.pointee.initiator, segment,
                               checkAck: checkAck)
-        if let reason = checked.reason { return .drop(reason, checked.event, state: state) }
+        if let reason = checked.reason {
+            lastWindowBounds = fromInitiator
+                ? WindowBounds.data(sender: entry.pointee.initiator, receiver: entry.pointee.responder)
+                : WindowBounds.data(sender: entry.pointee.responder, receiver: entry.pointee.initiator)
+            return .drop(reason, checked.event, state: state)
+        }
         var event = checked.event
         if fromInitiator {
             if segment.kind == .fin { entry.pointee.initiator.set(DirectionFlags.finSent) }
@@ -430,6 +435,9 @@ extension ConnectionTracker {
                                    exactOnly: configuration.rstExact)
         switch outcome {
         case .invalid(let event):
+            lastWindowBounds = fromInitiator
+                ? WindowBounds.reset(sender: entry.pointee.initiator, receiver: entry.pointee.responder)
+                : WindowBounds.reset(sender: entry.pointee.responder, receiver: entry.pointee.initiator)
             return .drop(.rstInvalid, event, state: state)
         case .inexact:
             cutTimeout(index)

@@ -27,6 +27,9 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// Whole seconds, rounded up: deadlines count from here, so expiry is never early.
     var nowCeiling: UInt32 = 0
 
+    /// The ranges the last packet failed, when it was dropped by a window check (nil otherwise).
+    public internal(set) var lastWindowBounds: WindowBounds?
+
     /// Set by `evaluate` when the packet would create a flow and the admission must be asked.
     @usableFromInline var awaitingAdmission = false
     /// The key of that flow.
@@ -144,6 +147,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     @usableFromInline
     mutating func evaluate(_ packet: Packet, bytes: UnsafeRawBufferPointer?, now: UInt64) -> TrackResult {
         awaitingAdmission = false
+        lastWindowBounds = nil
         setClock(now)
         if nowFloor >= table.nextDue { expireSome(budget: Self.sweepBudgetPerPacket) }
         switch packet.transport {

@@ -220,3 +220,33 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
         #expect(third.verdict == .accept, "the count was released")
     }
 }
+
+@Suite struct WindowBoundsEventTests {
+    @Test func aBadSeqRecordCarriesTheWindowItFailed() {
+        var pipeline = Pipeline()
+        let client = v4
+        let server = PacketBuilder(from: "198.51.100.2", to: "192.0.2.1")!
+        _ = judge(client.tcp(sourcePort: 40000, destinationPort: 22, sequence: 1000, flags: .syn, window: 1000), &pipeline)
+        _ = judge(server.tcp(sourcePort: 22, destinationPort: 40000, sequence: 5000, acknowledgment: 1001,
+                             flags: [.syn, .ack], window: 2000), &pipeline)
+        _ = judge(client.tcp(sourcePort: 40000, destinationPort: 22, sequence: 1001, acknowledgment: 5001,
+                             flags: .ack, window: 1000), &pipeline)
+        let far = judge(client.tcp(sourcePort: 40000, destinationPort: 22, sequence: 1001 + 50_000_000,
+                                   acknowledgment: 5001, flags: [.ack, .psh], window: 1000, payload: [1, 2, 3]),
+                        &pipeline)
+        #expect(far.reason == .badSeq)
+        let bounds = far.windowBounds
+        #expect(bounds != nil)
+        // The client may send up to the server's ack + window: 1001 + 2000.
+        #expect(bounds?.seqUpper == 3001)
+        let line = JSONLinesEncoder().line(for: Event(decision: far, timestampNanoseconds: 0, queue: nil))
+        #expect(line.contains("\"seq_max\":3001"), "\(line)")
+        #expect(line.contains("\"seq_min\":"), "\(line)")
+        #expect(!line.contains("ack_min"), "\(line)")
+
+        let fine = judge(client.tcp(sourcePort: 40000, destinationPort: 22, sequence: 1001, acknowledgment: 5001,
+                                    flags: .ack, window: 1000), &pipeline)
+        #expect(fine.verdict == .accept)
+        #expect(fine.windowBounds == nil)
+    }
+}
