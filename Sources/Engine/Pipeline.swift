@@ -34,6 +34,7 @@ public struct Pipeline: ~Copyable {
     /// The rules (nil: `configuration.defaultVerdict` decides new flows).
     private var matcher: RuleMatcher?
     private var interfaceNames: InterfaceNames
+    private var fragments = FragmentTable()
 
     /// A pipeline; with `rules`, new flows are admitted by the rule file, else by the default verdict.
     public init(configuration: PipelineConfiguration = PipelineConfiguration(), rules: CompiledRuleset? = nil,
@@ -139,8 +140,21 @@ public struct Pipeline: ~Copyable {
                 return Decision(verdict: .drop, reason: .badChecksum, summary: summary)
             }
         }
+        // Fragments that reach the queue unreassembled: overlaps and the rest of a dropped
+        // datagram go; a non-first fragment (no transport header) otherwise passes untracked.
+        if packet.fragment.isFragment {
+            if fragments.check(packet, now: context.timestampNanoseconds) == .drop {
+                return Decision(verdict: .drop, reason: .fragment, summary: summary)
+            }
+            if !packet.fragment.isFirst {
+                return Decision(verdict: .accept, summary: summary)
+            }
+        }
         // Track, asking the admission (rules or policy) for packets that would start a flow.
         let result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission)
+        if packet.fragment.isFragment {
+            fragments.record(first: packet, verdict: result.verdict, now: context.timestampNanoseconds)
+        }
         var decision = Decision(verdict: result.verdict, reason: result.reason, summary: summary, state: result.state,
                                 trackerEvent: result.event)
         if result.verdict == .drop { decision.windowBounds = tracker.lastWindowBounds }

@@ -250,3 +250,65 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
         #expect(fine.windowBounds == nil)
     }
 }
+
+@Suite struct FragmentTests {
+    /// A TCP SYN split in two IPv4 fragments: 40 bytes (header + 20 payload), then 8 more.
+    func fragment(offset: Int, more: Bool, bytes: [UInt8], id: UInt16 = 0x4242) -> [UInt8] {
+        var builder = v4
+        builder.dontFragment = false
+        builder.moreFragments = more
+        builder.fragmentOffset = offset
+        builder.identification = id
+        return builder.ip(protocolNumber: 6, transport: bytes)
+    }
+
+    var synSegment: [UInt8] {
+        // The SYN with its checksum over the whole (unfragmented) segment is irrelevant here:
+        // checksums are not verified on fragments.
+        let whole = v4.tcp(sourcePort: 40000, destinationPort: 80, sequence: 1000, flags: .syn,
+                           payload: [UInt8](repeating: 7, count: 28))
+        return Array(whole[20...])
+    }
+
+    @Test func inOrderFragmentsPassAndTheFirstIsTracked() {
+        var pipeline = Pipeline()
+        let segment = synSegment
+        let first = judge(fragment(offset: 0, more: true, bytes: Array(segment[0 ..< 40])), &pipeline)
+        #expect(first.verdict == .accept)
+        #expect(first.state == .synSent, "the first fragment carries the TCP header and is tracked")
+        let second = judge(fragment(offset: 40, more: false, bytes: Array(segment[40...])), &pipeline)
+        #expect(second.verdict == .accept)
+        let again = judge(fragment(offset: 40, more: false, bytes: Array(segment[40...])), &pipeline)
+        #expect(again.verdict == .accept, "an exact duplicate is a retransmission")
+    }
+
+    @Test func anOverlappingFragmentIsDropped() {
+        var pipeline = Pipeline()
+        let segment = synSegment
+        _ = judge(fragment(offset: 0, more: true, bytes: Array(segment[0 ..< 40])), &pipeline)
+        let overlap = judge(fragment(offset: 32, more: false, bytes: Array(segment[32...])), &pipeline)
+        #expect(overlap.verdict == .drop)
+        #expect(overlap.reason == .fragment)
+        #expect(pipeline.counters.drops(.fragment) == 1)
+    }
+
+    @Test func theRestOfADroppedDatagramIsDropped() {
+        var pipeline = Pipeline(configuration: PipelineConfiguration(defaultVerdict: .drop))
+        let segment = synSegment
+        let first = judge(fragment(offset: 0, more: true, bytes: Array(segment[0 ..< 40])), &pipeline)
+        #expect(first.reason == .policy)
+        let second = judge(fragment(offset: 40, more: false, bytes: Array(segment[40...])), &pipeline)
+        #expect(second.verdict == .drop)
+        #expect(second.reason == .fragment)
+    }
+
+    @Test func aDatagramInTooManyPiecesIsDropped() {
+        var pipeline = Pipeline()
+        var last: Decision?
+        for piece in 0 ..< 10 {
+            last = judge(fragment(offset: 8 + piece * 8, more: true, bytes: [UInt8](repeating: 1, count: 8), id: 7),
+                         &pipeline)
+        }
+        #expect(last?.reason == .fragment)
+    }
+}
