@@ -66,7 +66,7 @@ public struct Pipeline: ~Copyable {
         guard let rules = matcher.take() else {
             var admission = PolicyAdmission(verdict: configuration.defaultVerdict)
             let decision = process(bytes, context: context, admission: &admission)
-            if tracker.hasRemovedFlows { tracker.drainRemovedFlows { _ in } }
+            forgetRemovedFlows()
             return decision
         }
         // The matcher moves into the admission and back, so it stays uniquely owned (no copy).
@@ -74,11 +74,9 @@ public struct Pipeline: ~Copyable {
                                        inInterface: context.inInterface, outInterface: context.outInterface,
                                        now: context.timestampNanoseconds)
         var decision = decide(bytes, context: context, admission: &admission)
-        if tracker.hasRemovedFlows {
-            tracker.drainRemovedFlows { admission.matcher.connectionClosed(key: $0) }
-        }
         matcher = admission.matcher
         interfaceNames = admission.names
+        forgetRemovedFlows()
         if let rule = admission.decision {
             decision.rule = rule
             if decision.reason == .policy, let reason = rule.dropReason { decision.reason = reason }

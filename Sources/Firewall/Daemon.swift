@@ -224,14 +224,7 @@ public final class Daemon {
 
         var summary = DaemonSummary()
         for worker in workers {
-            let q = worker.queueStatistics
-            summary.queue.received += q.received
-            summary.queue.accepted += q.accepted
-            summary.queue.dropped += q.dropped
-            summary.queue.enobufs += q.enobufs
-            summary.queue.verdictErrors += q.verdictErrors
-            summary.queue.sendErrors += q.sendErrors
-            summary.queue.truncatedDatagrams += q.truncatedDatagrams
+            summary.queue.add(worker.queueStatistics)
             summary.pipeline.add(worker.pipelineCounters)
             summary.suppressedEvents += worker.suppressedEvents
         }

@@ -2,12 +2,11 @@ import Atomics
 import Foundation
 import Rules
 
-/// What the daemon's main thread tells its workers: stop, reopen the event log, take new rules.
+/// What the daemon's main thread tells its workers: stop, take new rules.
 /// Workers look at the generation counters once per receive round (an atomic load); only a
 /// change takes the lock, so the packet path never waits on it.
 final class WorkerControl: @unchecked Sendable {
     let stop = ManagedAtomic(false)
-    let logGeneration = ManagedAtomic(0)
     let rulesGeneration = ManagedAtomic(0)
     private let lock = NSLock()
     private var pendingRules: CompiledRuleset?

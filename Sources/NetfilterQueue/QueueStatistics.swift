@@ -24,4 +24,20 @@ public struct QueueStatistics: Sendable, Equatable {
     public var rounds = 0
 
     public init() {}
+
+    /// Adds `other` into this (totals across queues); `lastVerdictErrno` keeps the latest non-zero.
+    public mutating func add(_ other: QueueStatistics) {
+        received += other.received
+        accepted += other.accepted
+        dropped += other.dropped
+        enobufs += other.enobufs
+        truncatedDatagrams += other.truncatedDatagrams
+        unusableMessages += other.unusableMessages
+        verdictErrors += other.verdictErrors
+        if other.lastVerdictErrno != 0 { lastVerdictErrno = other.lastVerdictErrno }
+        sendErrors += other.sendErrors
+        receiveErrors += other.receiveErrors
+        foreignDatagrams += other.foreignDatagrams
+        rounds += other.rounds
+    }
 }

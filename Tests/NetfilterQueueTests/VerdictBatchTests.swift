@@ -84,3 +84,19 @@ private func decodeVerdicts(_ bytes: UnsafeRawBufferPointer) -> [(type: UInt16, 
         #expect(flushed == 20)
     }
 }
+
+@Suite struct QueueStatisticsTests {
+    @Test func addSumsEveryCounter() {
+        var a = QueueStatistics()
+        a.received = 3; a.enobufs = 1; a.lastVerdictErrno = 2
+        var b = QueueStatistics()
+        b.received = 4; b.accepted = 4; b.receiveErrors = 2; b.rounds = 5
+        a.add(b)
+        #expect(a.received == 7)
+        #expect(a.accepted == 4)
+        #expect(a.enobufs == 1)
+        #expect(a.receiveErrors == 2)
+        #expect(a.rounds == 5)
+        #expect(a.lastVerdictErrno == 2)
+    }
+}
