@@ -40,8 +40,11 @@ let package = Package(
         // Edges to the OS.
         .target(name: "NetfilterQueue", dependencies: ["CNetfilterQueue"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: strict),
+        // The control socket's protocol, client and the text/Prometheus views of its answers.
+        .target(name: "Control", dependencies: ["Tracking", "Rules", "Wire"], swiftSettings: strict),
+
         .target(name: "Firewall", dependencies: [
-            "Tracking",
+            "Tracking", "Control",
             "Engine", "NetfilterQueue", "Capture", "EventLog",
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
@@ -56,7 +59,7 @@ let package = Package(
         .target(name: "Sandbox", swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall", "Engine", "Tracking", "Rules", "Sandbox", "EventLog",
+            "Firewall", "Engine", "Tracking", "Rules", "Sandbox", "EventLog", "Control",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),

@@ -115,6 +115,15 @@ public struct Pipeline: ~Copyable {
     public var trackedFlows: Int { tracker.count }
     /// The tracker's counters (created, expired, evicted, rejected…).
     public var trackerStatistics: TrackerStatistics { tracker.statistics }
+    /// Most flows the table holds.
+    public var trackerCapacity: Int { tracker.capacity }
+    /// TCP connections whose handshake is incomplete.
+    public var halfOpenFlows: Int { tracker.halfOpenCount }
+
+    /// Calls `body` with a copy of every live flow (for `synwall conns`; not the packet path).
+    public func forEachConnection(now: UInt64? = nil, _ body: (ConnectionSnapshot) throws -> Void) rethrows {
+        try tracker.forEachConnection(now: now, body)
+    }
 
     @inline(__always)
     private mutating func decide<A: Admission>(_ bytes: UnsafeRawBufferPointer, context: PacketContext,

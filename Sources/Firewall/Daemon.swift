@@ -1,4 +1,5 @@
 import Atomics
+import Control
 import Engine
 import EventLog
 import Foundation
@@ -29,10 +30,14 @@ public struct DaemonSummary: Sendable {
 
 /// `synwall run`: binds the queues, starts one worker per queue, attaches to the host, waits for
 /// a signal, and takes everything down again in reverse order.
-public final class Daemon {
+public final class Daemon: @unchecked Sendable {
     public let configuration: DaemonConfiguration
     private let say: @Sendable (String) -> Void
     private let logger: Logger
+    /// SIGHUP (main thread) and the control socket's `reload` (its thread) take turns.
+    private let reloadLock = NSLock()
+    /// Rules in force: the last file that compiled.
+    private var rulesInForce: CompiledRuleset?
 
     /// `say` receives the operator-facing lines (start-up mode, ready, stopped); `logger` gets
     /// the same facts as structured messages (constant text, dotted metadata) for journald.
@@ -54,20 +59,27 @@ public final class Daemon {
     }
 
     /// Compiles the rule file aside and, only if it is valid, hands it to every worker; the
-    /// running rules stay in force otherwise. Connections keep their state either way.
-    private func reload(control: WorkerControl, log: EventLogService?) {
+    /// running rules stay in force otherwise. Connections keep their state either way (unless
+    /// the file says `set reload recheck`).
+    @discardableResult
+    private func reload(control: WorkerControl, log: EventLogService?) -> ReloadReport {
+        reloadLock.lock()
+        defer { reloadLock.unlock() }
         guard let path = configuration.rulesPath else {
             say("synwall: reload: no rule file in use (start with --rules FILE); nothing to reload")
             logger.notice("reload ignored: no rule file in use")
-            return
+            return ReloadReport(reloaded: false, file: "", rules: 0,
+                                diagnostics: "the daemon runs without a rule file (start it with --rules FILE)")
         }
         switch RuleCompiler.compile(file: path) {
         case .success(let compiled):
             control.publish(compiled)
+            rulesInForce = compiled
             say("synwall: reloaded: \(path) (\(compiled.rules.count) rules); live connections keep their state")
             logger.notice("rules reloaded", metadata: ["rules.file": "\(path)", "rules.count": "\(compiled.rules.count)"])
             log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reloaded",
                               detail: "\(path) (\(compiled.rules.count) rules)"))
+            return ReloadReport(reloaded: true, file: path, rules: compiled.rules.count)
         case .failure(let diagnostics):
             let text = diagnostics.description.replacingOccurrences(of: "\n", with: " | ")
             say("synwall: reload failed, the running rules stay in force: " + text)
@@ -75,6 +87,8 @@ public final class Daemon {
                          metadata: ["rules.file": "\(path)", "error": "\(text)"])
             log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reload_failed",
                               detail: text))
+            return ReloadReport(reloaded: false, file: path, rules: rulesInForce?.rules.count ?? 0,
+                                diagnostics: diagnostics.description)
         }
     }
 
@@ -93,6 +107,7 @@ public final class Daemon {
             switch RuleCompiler.compile(file: path) {
             case .success(let compiled):
                 rules = compiled
+                rulesInForce = compiled
                 for warning in compiled.warnings {
                     say(warning.description)
                     logger.warning("rule file warning", metadata: ["diagnostic": "\(warning.description)"])
@@ -181,12 +196,29 @@ public final class Daemon {
             for _ in workers { finished.wait() }
         }
 
+        // The control socket (`synwall stats`, `conns`, `reload`). Made while still privileged.
+        var server: ControlServer?
+        if let controlPath = configuration.controlPath {
+            let logService = service
+            let handler = DaemonControl(workers: control, queues: Array(configuration.queues), log: logService,
+                                        logPath: logPath) { [self] in reload(control: control, log: logService) }
+            do {
+                server = try ControlServer(path: controlPath, group: configuration.controlGroup) { handler.handle($0) }
+                server?.start()
+            } catch {
+                stopWorkers()
+                service?.stop()
+                throw error
+            }
+        }
+
         // 4. Attach last, so packets only flow to queues that are already served.
         let attachment = makeAttachment()
         do {
             try attachment.install()
         } catch {
             attachment.remove()
+            server?.stop()
             stopWorkers()
             throw .attach(error)
         }
@@ -195,13 +227,14 @@ public final class Daemon {
         let rulesText = rules.map { "rules \($0.mainFile) (\($0.rules.count) rules)" } ?? "no rules (policy \(configuration.pipeline.defaultVerdict.rawValue))"
         service?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .start, reason: "started",
                               detail: "queues \(queueText), attach \(attachment.summary), \(rulesText)"))
-        say("synwall: ready: queues \(queueText), attach \(attachment.summary), hooks \(hookText), \(rulesText), pid \(getpid())")
+        say("synwall: ready: queues \(queueText), attach \(attachment.summary), hooks \(hookText), \(rulesText), control \(configuration.controlPath ?? "none"), pid \(getpid())")
         logger.info("started", metadata: [
             "queue.range": "\(queueText)", "attach": "\(attachment.summary)", "hooks": "\(hookText)",
             "rules": "\(rulesText)", "fail.mode": "\(configuration.failOpen ? "open" : "closed")",
         ])
         PidFile.write(configuration.pidFile)
         defer { PidFile.remove(configuration.pidFile) }
+
 
         // 5. Wait for a signal: SIGHUP reloads the rules, SIGUSR1 reopens the event log.
         while true {
@@ -219,6 +252,7 @@ public final class Daemon {
         }
 
         // 6. Detach first, then let the workers verdict what is still queued and stop.
+        server?.stop()
         attachment.remove()
         stopWorkers()
 

@@ -1,4 +1,7 @@
 import Engine
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Everything `synwall run` was asked to do.
 public struct DaemonConfiguration: Sendable {
@@ -20,6 +23,10 @@ public struct DaemonConfiguration: Sendable {
     public var maxStatesOverride: Int?
     /// Where the daemon writes its pid (for `synwall reload` and `synwall rules`), or nil.
     public var pidFile: String?
+    /// The control socket's path (`synwall stats`, `conns`, `reload`), or nil for none.
+    public var controlPath: String? = "/run/synwall/control.sock"
+    /// A group allowed to use the control socket (mode 0660); nil: root only (0600).
+    public var controlGroup: gid_t?
 
     public init(queues: ClosedRange<UInt16> = 0 ... 0, attach: AttachMode = .iptables, hooks: [Hook] = [.input, .output],
                 failOpen: Bool = false, logPath: String? = nil, pipeline: PipelineConfiguration = .init(),

@@ -1,4 +1,5 @@
 import Atomics
+import Control
 import Engine
 import Tracking
 import EventLog
@@ -18,6 +19,7 @@ final class QueueWorker: @unchecked Sendable {
     private let log: EventQueue?
     private let control: WorkerControl
     private var rulesGeneration = 0
+    private var queryGeneration = 0
     private var names = InterfaceNames(resolver: QueueWorker.interfaceName)
     /// Decisions worth an event, kept until the round's verdicts are sent.
     private var pendingEvents: [(decision: Decision, context: PacketContext)] = []
@@ -63,6 +65,11 @@ final class QueueWorker: @unchecked Sendable {
                 rulesGeneration = rules
                 pipeline.replaceRules(newRules)
             }
+            let query = control.queryGeneration.load(ordering: .acquiring)
+            if query != queryGeneration {
+                queryGeneration = query
+                answerQuery(query)
+            }
         }
         // The queue rules are gone by now: give every packet still queued its verdict.
         roundTimestamp = Self.now()
@@ -99,6 +106,27 @@ final class QueueWorker: @unchecked Sendable {
             }
         }
         return decision.verdict == .accept ? .accept : .drop
+    }
+
+    /// Answers the control socket's question `id` (counters, and connections if asked). Runs
+    /// between rounds on this thread, so the copies are consistent and nothing is locked.
+    private func answerQuery(_ id: Int) {
+        guard let query = control.pendingQuery(id: id) else { return }
+        var connections: [ConnectionSnapshot] = []
+        var matched = 0
+        if let filter = query.connections {
+            pipeline.forEachConnection(now: Self.now()) { connection in
+                guard filter.matches(connection) else { return }
+                matched += 1
+                if connections.count < query.limit { connections.append(connection) }
+            }
+        }
+        let report = WorkerReport(
+            queue: queue, queueStatistics: socket.statistics, pipeline: pipeline.counters,
+            tracker: pipeline.trackerStatistics, states: pipeline.trackedFlows, capacity: pipeline.trackerCapacity,
+            halfOpen: pipeline.halfOpenFlows, ruleHits: pipeline.ruleHits, ruleset: pipeline.ruleset,
+            suppressedEvents: suppressedEvents, connections: connections, matched: matched)
+        control.answer(report, to: id)
     }
 
     /// After the verdicts: hand the round's events to the log writer's ring. Building an event

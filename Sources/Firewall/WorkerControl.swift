@@ -1,15 +1,21 @@
 import Atomics
+import Control
 import Foundation
 import Rules
 
-/// What the daemon's main thread tells its workers: stop, take new rules.
+/// What the daemon's main thread tells its workers: stop, take new rules, answer a question.
 /// Workers look at the generation counters once per receive round (an atomic load); only a
 /// change takes the lock, so the packet path never waits on it.
 final class WorkerControl: @unchecked Sendable {
     let stop = ManagedAtomic(false)
     let rulesGeneration = ManagedAtomic(0)
+    /// Bumped for every question (`synwall stats`, `synwall conns`); the value is its id.
+    let queryGeneration = ManagedAtomic(0)
     private let lock = NSLock()
     private var pendingRules: CompiledRuleset?
+    private let answered = NSCondition()
+    private var query: WorkerQuery?
+    private var answers: [UInt16: WorkerReport] = [:]
 
     /// Hands a newly compiled rule file to every worker.
     func publish(_ rules: CompiledRuleset) {
@@ -25,4 +31,55 @@ final class WorkerControl: @unchecked Sendable {
         defer { lock.unlock() }
         return pendingRules
     }
+
+    /// Asks every worker in `queues` the question and waits up to `timeout` seconds for their
+    /// answers; workers that did not answer in time are missing from the result. One question at
+    /// a time (the control server is single-threaded).
+    func ask(connections: ConnectionFilter.Compiled?, limit: Int, queues: [UInt16],
+             timeout: TimeInterval) -> [UInt16: WorkerReport]
+    {
+        answered.lock()
+        let id = queryGeneration.load(ordering: .relaxed) &+ 1
+        query = WorkerQuery(id: id, connections: connections, limit: limit)
+        answers = [:]
+        answered.unlock()
+        queryGeneration.store(id, ordering: .releasing)
+
+        let deadline = Date().addingTimeInterval(timeout)
+        answered.lock()
+        defer { answered.unlock() }
+        while answers.count < queues.count {
+            if !answered.wait(until: deadline) { break }
+        }
+        let result = answers
+        query = nil
+        answers = [:]
+        return result
+    }
+
+    /// The question with id `id`, if it is still being asked.
+    func pendingQuery(id: Int) -> WorkerQuery? {
+        answered.lock()
+        defer { answered.unlock() }
+        guard let query, query.id == id else { return nil }
+        return query
+    }
+
+    /// A worker's answer to question `id` (ignored when that question is over).
+    func answer(_ report: WorkerReport, to id: Int) {
+        answered.lock()
+        defer { answered.unlock() }
+        guard let query, query.id == id else { return }
+        answers[report.queue] = report
+        answered.broadcast()
+    }
+}
+
+/// A question to the workers: counters, and the connections matching a filter if asked.
+struct WorkerQuery: Sendable {
+    let id: Int
+    /// Nil: counters only.
+    let connections: ConnectionFilter.Compiled?
+    /// At most this many connections.
+    let limit: Int
 }

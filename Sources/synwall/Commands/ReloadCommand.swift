@@ -1,4 +1,5 @@
 import ArgumentParser
+import Control
 import Firewall
 import Rules
 #if canImport(Glibc)
@@ -11,9 +12,12 @@ struct ReloadCommand: ParsableCommand {
         abstract: "Ask the running daemon to re-read its rule file (checked here first).",
         discussion: """
         With --rules, the file is compiled here first: if it has errors they are printed as \
-        FILE:LINE:COLUMN and nothing is sent (exit 1). Otherwise the daemon whose pid is in the \
-        pid file gets SIGHUP; it compiles the file again and swaps it in only if it is valid. \
-        Live connections keep their state.
+        FILE:LINE:COLUMN and nothing is sent (exit 1). Otherwise the daemon is asked over its \
+        control socket: it compiles its rule file again and swaps it in only if it is valid, \
+        and its answer decides the exit status (1 with the daemon's diagnostics when the file \
+        is broken; the running rules stay in force). A daemon without a control socket gets \
+        SIGHUP (pid from --pid-file) and reports the outcome in its own output. Live \
+        connections keep their state (unless the file says set reload recheck).
         """
     )
 
@@ -24,6 +28,8 @@ struct ReloadCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The daemon's pid file.", valueName: "file"))
     var pidFile: String = PidFile.defaultPath
 
+    @OptionGroup var controlOptions: ControlOptions
+
     func run() throws {
         try Self.reportingErrors {
             if let rules {
@@ -31,6 +37,14 @@ struct ReloadCommand: ParsableCommand {
                     writeLine(diagnostics.description, to: 2)
                     throw CLIError("\(rules) has errors; the running rules stay in force")
                 }
+            }
+            if let report = try reloadOverControlSocket(controlOptions) {
+                if report.reloaded {
+                    writeLine("synwall: reloaded \(report.file) (\(report.rules) rules); live connections keep their state")
+                    return
+                }
+                if let diagnostics = report.diagnostics { writeLine(diagnostics, to: 2) }
+                throw CLIError("reload failed; the running rules stay in force (\(report.rules) rules)")
             }
             guard let pid = PidFile.read(pidFile) else {
                 throw CLIError("no running synwall: \(pidFile) holds no pid (is the daemon running with --pid-file?)")
@@ -41,4 +55,19 @@ struct ReloadCommand: ParsableCommand {
             writeLine("synwall: reload requested (pid \(pid)); the daemon reports the outcome in its output")
         }
     }
+}
+
+/// Asks the daemon to reload over its control socket; nil when no daemon listens there (the
+/// caller falls back to SIGHUP).
+func reloadOverControlSocket(_ options: ControlOptions) throws -> ReloadReport? {
+    let response: ControlResponse
+    do throws(ControlError) {
+        response = try ControlClient(path: options.control, timeoutSeconds: options.timeout)
+            .send(ControlRequest(command: .reload))
+    } catch {
+        if case .notRunning = error { return nil }
+        throw CLIError(error.description)
+    }
+    guard let report = response.reload else { throw CLIError("the daemon's answer held no reload report") }
+    return report
 }

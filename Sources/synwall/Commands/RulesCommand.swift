@@ -1,4 +1,5 @@
 import ArgumentParser
+import Control
 import Rules
 #if canImport(Glibc)
 import Glibc
@@ -37,11 +38,25 @@ struct ReloadOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The running daemon's pid file.", valueName: "file"))
     var pidFile = "/run/synwall.pid"
 
-    /// Sends SIGHUP to the daemon named in the pid file, and says what happened.
+    @Option(name: .long, help: ArgumentHelp("The running daemon's control socket.", valueName: "path"))
+    var control: String = ControlSocketAddress.defaultPath
+
+    /// Asks the daemon to reload over its control socket (or, without one, with SIGHUP to the
+    /// pid in the pid file), and says what happened.
     func requestReload() throws {
         if noReload {
             writeLine("not reloading (--no-reload): a running daemon keeps its current rules until it reloads")
             return
+        }
+        var options = ControlOptions()
+        options.control = control
+        if let report = try reloadOverControlSocket(options) {
+            if report.reloaded {
+                writeLine("synwall reloaded \(report.file) (\(report.rules) rules)")
+                return
+            }
+            if let diagnostics = report.diagnostics { writeLine(diagnostics, to: 2) }
+            throw CLIError("the daemon could not reload \(report.file); its running rules stay in force")
         }
         guard let text = readSmallFile(pidFile) else {
             writeLine("no daemon is running (no \(pidFile)); the rules apply when synwall starts")
@@ -100,16 +115,30 @@ extension RulesCommand {
 
         @OptionGroup var options: RuleFileOptions
 
+        @Option(name: .long, help: ArgumentHelp("The running daemon's control socket (for hit counters).",
+                                                valueName: "path"))
+        var control: String = ControlSocketAddress.defaultPath
+
         func run() throws {
             try Self.reportingErrors {
                 do throws(RuleEditError) {
                     let editor = try RuleFileEditor(path: options.path)
-                    writeLine(editor.listing())
+                    writeLine(editor.listing(hits: runningHits(for: editor)))
                 } catch {
                     if let diagnostics = error.diagnostics { writeLine(diagnostics.description, to: 2) }
                     throw CLIError(error.message)
                 }
             }
+        }
+    /// Hit counters from a running daemon, when it runs this very file with the same rules;
+        /// nil otherwise (no daemon, another file, or the file changed since it was loaded).
+        private func runningHits(for editor: RuleFileEditor) -> [UInt64]? {
+            guard let stats = try? ControlClient(path: control, timeoutSeconds: 3).send(ControlRequest(command: .stats)).stats,
+                  let running = stats.rulesFile,
+                  realPath(running) == realPath(options.path),
+                  stats.rules.map(\.text) == editor.ruleset.rules.map(\.text)
+            else { return nil }
+            return stats.rules.map { UInt64(max(0, $0.hits)) }
         }
     }
 
@@ -188,4 +217,11 @@ extension RulesCommand {
             }
         }
     }
+}
+
+/// The canonical path of `path` (symbolic links and `..` resolved), or `path` itself.
+private func realPath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Control
 import Engine
 import Tracking
 import Firewall
@@ -80,6 +81,14 @@ struct RunCommand: ParsableCommand {
         + "'none' for no pid file.", valueName: "file"))
     var pidFile: String = PidFile.defaultPath
 
+    @Option(name: .long, help: ArgumentHelp("The control socket for synwall stats, conns and reload (mode 0600); "
+        + "'none' for no socket.", valueName: "path"))
+    var control: String = ControlSocketAddress.defaultPath
+
+    @Option(name: .long, help: ArgumentHelp("A group whose members may use the control socket (mode 0660).",
+                                            valueName: "group"))
+    var controlGroup: String?
+
     @Option(name: .long, help: ArgumentHelp("Level of the daemon's own messages on stderr: trace, debug, info, "
         + "notice, warning, error, critical (default: info under systemd, warning otherwise).", valueName: "level"))
     var logLevel: Logger.Level?
@@ -128,6 +137,13 @@ struct RunCommand: ParsableCommand {
             queueMaxLength: queueMaxlen, copyRange: copyRange, receiveBufferBytes: receiveBuffer,
             rulesPath: rules, pidFile: pidFile == "none" ? nil : pidFile)
         configuration.maxStatesOverride = maxStates
+        configuration.controlPath = control == "none" ? nil : control
+        if let controlGroup {
+            guard let group = getgrnam(controlGroup) else {
+                throw CLIError("--control-group: no group named '\(controlGroup)' (create it with groupadd, or leave the socket root-only)")
+            }
+            configuration.controlGroup = group.pointee.gr_gid
+        }
         let hooks = Set(configuration.hooks)
         if attach != .none, !hooks.contains(.forward), hooks.count == 1 {
             writeLine("synwall: warning: with only --hook \(hooks.first?.rawValue ?? "") synwall sees one direction of "

@@ -1,0 +1,114 @@
+import Rules
+import Tracking
+import Wire
+
+/// Which connections `synwall conns` lists: every field given must match. Addresses are
+/// prefixes (`10.0.0.0/8`) or bare addresses; ports and addresses match the endpoint named, or
+/// either end for `host` and `port`.
+public struct ConnectionFilter: Codable, Sendable, Equatable {
+    /// The initiator's address.
+    public var src: String?
+    /// The responder's address.
+    public var dst: String?
+    /// Either end's address.
+    public var host: String?
+    /// Either end's port.
+    public var port: Int?
+    /// The initiator's port.
+    public var sport: Int?
+    /// The responder's port.
+    public var dport: Int?
+    /// A state name (`established`, `syn_sent`, `time_wait`, `unreplied`, …), any case.
+    public var state: String?
+    /// `tcp`, `udp`, `icmp` or `icmp6`.
+    public var proto: String?
+
+    /// A filter; nil fields match everything.
+    public init(src: String? = nil, dst: String? = nil, host: String? = nil, port: Int? = nil, sport: Int? = nil,
+                dport: Int? = nil, state: String? = nil, proto: String? = nil) {
+        self.src = src
+        self.dst = dst
+        self.host = host
+        self.port = port
+        self.sport = sport
+        self.dport = dport
+        self.state = state
+        self.proto = proto
+    }
+
+    /// The state names a filter accepts.
+    public static var stateNames: [String] {
+        var names: [String] = []
+        for state in ConnectionState.allCases where !names.contains(state.name.lowercased()) {
+            names.append(state.name.lowercased())
+        }
+        return names
+    }
+
+    /// The filter checked and ready to match, or what is wrong with it.
+    public func compiled() throws(ControlError) -> Compiled {
+        func checkedPrefix(_ text: String?, _ option: String) throws(ControlError) -> IPPrefix? {
+            guard let text else { return nil }
+            guard let prefix = IPPrefix(text) else {
+                throw .invalidFilter("--\(option) '\(text)' is not an address or prefix (e.g. 192.0.2.7 or 10.0.0.0/8)")
+            }
+            return prefix
+        }
+        func checkedPort(_ value: Int?, _ option: String) throws(ControlError) -> UInt16? {
+            guard let value else { return nil }
+            guard (0...65535).contains(value) else { throw .invalidFilter("--\(option) \(value) is not a port (0-65535)") }
+            return UInt16(value)
+        }
+        var states: Set<ConnectionState>?
+        if let state {
+            let wanted = state.lowercased().replacingOccurrences(of: "-", with: "_")
+            let matching = ConnectionState.allCases.filter { $0.name.lowercased() == wanted }
+            guard !matching.isEmpty else {
+                throw .invalidFilter("--state '\(state)' is not a state; use one of "
+                    + Self.stateNames.joined(separator: ", "))
+            }
+            states = Set(matching)
+        }
+        var protocolNumber: UInt8?
+        if let proto {
+            switch proto.lowercased() {
+            case "tcp": protocolNumber = 6
+            case "udp": protocolNumber = 17
+            case "icmp": protocolNumber = 1
+            case "icmp6", "ipv6-icmp", "icmpv6": protocolNumber = 58
+            default:
+                throw .invalidFilter("--proto '\(proto)' is not one of tcp, udp, icmp, icmp6")
+            }
+        }
+        return Compiled(src: try checkedPrefix(src, "src"), dst: try checkedPrefix(dst, "dst"), host: try checkedPrefix(host, "host"),
+                        port: try checkedPort(port, "port"), sport: try checkedPort(sport, "sport"), dport: try checkedPort(dport, "dport"),
+                        states: states, proto: protocolNumber)
+    }
+
+    /// A checked filter.
+    public struct Compiled: Sendable {
+        let src: IPPrefix?
+        let dst: IPPrefix?
+        let host: IPPrefix?
+        let port: UInt16?
+        let sport: UInt16?
+        let dport: UInt16?
+        let states: Set<ConnectionState>?
+        let proto: UInt8?
+
+        /// True when `connection` passes every condition.
+        public func matches(_ connection: ConnectionSnapshot) -> Bool {
+            if let proto, connection.proto != proto { return false }
+            if let states, !states.contains(connection.state) { return false }
+            if let src, !src.contains(connection.initiatorAddress) { return false }
+            if let dst, !dst.contains(connection.responderAddress) { return false }
+            if let host, !host.contains(connection.initiatorAddress), !host.contains(connection.responderAddress) {
+                return false
+            }
+            if let sport, connection.initiatorPort != sport { return false }
+            if let dport, connection.responderPort != dport { return false }
+            if let port, connection.initiatorPort != port, connection.responderPort != port { return false }
+            return true
+        }
+    }
+}

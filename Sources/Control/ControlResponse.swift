@@ -1,0 +1,44 @@
+/// The daemon's answer to one ``ControlRequest``: a single JSON object, then the daemon closes
+/// the connection.
+public struct ControlResponse: Codable, Sendable {
+    /// Nil when the request was served; otherwise what went wrong, for the user.
+    public var error: String?
+    /// For `stats`.
+    public var stats: StatsReport?
+    /// For `conns`: the connections (at most the request's limit).
+    public var connections: [ConnectionRecord]?
+    /// For `conns`: how many connections matched the filter in all.
+    public var matched: Int?
+    /// For `reload`: what happened.
+    public var reload: ReloadReport?
+
+    /// An answer.
+    public init(error: String? = nil, stats: StatsReport? = nil, connections: [ConnectionRecord]? = nil,
+                matched: Int? = nil, reload: ReloadReport? = nil) {
+        self.error = error
+        self.stats = stats
+        self.connections = connections
+        self.matched = matched
+        self.reload = reload
+    }
+}
+
+/// The outcome of a reload asked for over the control socket.
+public struct ReloadReport: Codable, Sendable, Equatable {
+    /// True when the new rules are in force.
+    public var reloaded: Bool
+    /// The rule file.
+    public var file: String
+    /// Rules in force after the reload (the new count, or the old one if it failed).
+    public var rules: Int
+    /// The compiler's diagnostics when it failed (`FILE:LINE:COLUMN: error: …`).
+    public var diagnostics: String?
+
+    /// A report.
+    public init(reloaded: Bool, file: String, rules: Int, diagnostics: String? = nil) {
+        self.reloaded = reloaded
+        self.file = file
+        self.rules = rules
+        self.diagnostics = diagnostics
+    }
+}

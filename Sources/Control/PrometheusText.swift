@@ -1,0 +1,88 @@
+/// `synwall stats --prometheus`: the Prometheus text exposition format (version 0.0.4), for
+/// node_exporter's textfile collector or a scrape. One series per queue worker; counters end in
+/// `_total`.
+public enum PrometheusText {
+    /// The report as metric families.
+    public static func render(_ report: StatsReport) -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: Int)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for sample in samples {
+                let labels = sample.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
+                out += labels.isEmpty ? "\(name) \(sample.value)\n" : "\(name){\(labels)} \(sample.value)\n"
+            }
+        }
+        func perQueue(_ name: String, _ type: String, _ help: String, _ value: (WorkerStats) -> Int) {
+            family(name, type, help, report.workers.map { ([("queue", String($0.queue))], value($0)) })
+        }
+
+        family("synwall_start_time_seconds", "gauge", "When the daemon started, in Unix seconds.",
+               [([], Int(report.startedAt))])
+        family("synwall_packets_total", "counter", "Packets received from the kernel, by queue and verdict.",
+               report.workers.flatMap { w in [([("queue", String(w.queue)), ("verdict", "accept")], w.accepted),
+                                              ([("queue", String(w.queue)), ("verdict", "drop")], w.dropped)] })
+        family("synwall_drops_total", "counter", "Dropped packets by queue and reason.",
+               report.workers.flatMap { w in
+                   w.drops.keys.sorted().map { ([("queue", String(w.queue)), ("reason", $0)], w.drops[$0] ?? 0) }
+               })
+        perQueue("synwall_states", "gauge", "Live entries in the connection table.") { $0.states }
+        perQueue("synwall_states_capacity", "gauge", "Capacity of the connection table.") { $0.capacity }
+        perQueue("synwall_half_open", "gauge", "TCP connections whose handshake is incomplete.") { $0.halfOpen }
+        perQueue("synwall_states_created_total", "counter", "Connection table entries created.") { $0.created }
+        perQueue("synwall_states_expired_total", "counter", "Entries removed when their timeout passed.") { $0.expired }
+        perQueue("synwall_states_closed_total", "counter", "Entries removed by the TCP state machine.") { $0.closed }
+        perQueue("synwall_states_evicted_total", "counter", "Entries evicted to make room.") { $0.evicted }
+        family("synwall_new_flows_refused_total", "counter", "New flows refused, by queue and cause.",
+               report.workers.flatMap { w in
+                   let q = ("queue", String(w.queue))
+                   return [([q, ("cause", "table_full")], w.rejectedTableFull),
+                           ([q, ("cause", "half_open_cap")], w.rejectedHalfOpen),
+                           ([q, ("cause", "syn_rate")], w.rejectedRateLimited),
+                           ([q, ("cause", "rules")], w.rejectedByRules)]
+               })
+        perQueue("synwall_queue_enobufs_total", "counter",
+                 "Receive buffer overruns: the kernel dropped netlink messages (ENOBUFS).") { $0.enobufs }
+        perQueue("synwall_verdict_errors_total", "counter", "Verdicts the kernel refused.") { $0.verdictErrors }
+        perQueue("synwall_kernel_queue_waiting", "gauge", "Packets waiting in the kernel's queue.") { $0.kernelWaiting }
+        perQueue("synwall_kernel_queue_dropped_total", "counter",
+                 "Packets the kernel dropped because the queue was full.") { $0.kernelQueueDropped }
+        perQueue("synwall_kernel_user_dropped_total", "counter",
+                 "Packets the kernel could not deliver to synwall.") { $0.kernelUserDropped }
+        perQueue("synwall_events_suppressed_total", "counter",
+                 "Events left out because one receive round had too many.") { $0.eventsSuppressed }
+        if let log = report.log {
+            let path = [("path", log.path)]
+            family("synwall_log_records_written_total", "counter", "Event log records written.", [(path, log.written)])
+            family("synwall_log_events_lost_total", "counter", "Events lost because the writer's ring was full.",
+                   [(path, log.lost)])
+            family("synwall_log_events_folded_total", "counter", "Occurrences folded by the records-per-second cap.",
+                   [(path, log.suppressed)])
+            family("synwall_log_write_failures_total", "counter", "Failed opens, writes or rotations of the event log.",
+                   [(path, log.writeFailures)])
+            family("synwall_log_rotations_total", "counter", "Event log rotations.", [(path, log.rotations)])
+        }
+        if !report.rules.isEmpty {
+            family("synwall_rule_hits_total", "counter", "New connections each rule decided since the rules were loaded.",
+                   report.rules.map { rule in
+                       var labels = [("rule", String(rule.number)), ("action", rule.action), ("location", rule.location)]
+                       if let label = rule.label { labels.append(("label", label)) }
+                       return (labels, rule.hits)
+                   })
+        }
+        return out
+    }
+
+    /// A label value with `\`, `"` and newlines escaped as the format requires.
+    static func escape(_ value: String) -> String {
+        var out = ""
+        for c in value {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,168 @@
+import Control
+import Engine
+import EventLog
+import Foundation
+import NetfilterQueue
+import Rules
+import Tracking
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the control socket's requests are answered from: the workers (asked between their
+/// rounds), the event log's counters and the daemon's reload.
+final class DaemonControl: @unchecked Sendable {
+    let workers: WorkerControl
+    let queues: [UInt16]
+    let log: EventLogService?
+    let logPath: String?
+    let startedAt: Double
+    let reload: @Sendable () -> ReloadReport
+    /// How long workers get to answer (a worker answers between receive rounds, within ~0.2 s).
+    static let answerTimeout: TimeInterval = 3
+
+    init(workers: WorkerControl, queues: [UInt16], log: EventLogService?, logPath: String?,
+         reload: @escaping @Sendable () -> ReloadReport)
+    {
+        self.workers = workers
+        self.queues = queues
+        self.log = log
+        self.logPath = logPath
+        self.reload = reload
+        startedAt = Date().timeIntervalSince1970
+    }
+
+    /// Answers one request.
+    func handle(_ request: ControlRequest) -> ControlResponse {
+        switch request.command {
+        case .stats:
+            return ControlResponse(stats: stats())
+        case .reload:
+            return ControlResponse(reload: reload())
+        case .conns:
+            let filter: ConnectionFilter.Compiled
+            do {
+                filter = try (request.filter ?? ConnectionFilter()).compiled()
+            } catch {
+                return ControlResponse(error: error.description)
+            }
+            let limit = max(0, request.limit ?? Int.max)
+            let reports = workers.ask(connections: filter, limit: limit, queues: queues, timeout: Self.answerTimeout)
+            let missing = queues.filter { reports[$0] == nil }
+            guard missing.isEmpty || !reports.isEmpty else {
+                return ControlResponse(error: "no queue worker answered within \(Int(Self.answerTimeout)) s")
+            }
+            let now = QueueWorker.now()
+            var records: [ConnectionRecord] = []
+            var matched = 0
+            for queue in queues {
+                guard let report = reports[queue] else { continue }
+                matched += report.matched
+                for connection in report.connections where records.count < limit {
+                    records.append(ConnectionRecord(connection, queue: Int(queue), now: now, rules: report.ruleset))
+                }
+            }
+            return ControlResponse(connections: records, matched: matched)
+        }
+    }
+
+    /// Every worker's counters, the event log's and the rules' hits.
+    func stats() -> StatsReport {
+        let reports = workers.ask(connections: nil, limit: 0, queues: queues, timeout: Self.answerTimeout)
+        let kernel = Dictionary(KernelQueueStatus.read().map { ($0.queue, $0) }, uniquingKeysWith: { first, _ in first })
+        var workerStats: [WorkerStats] = []
+        var hits: [UInt64] = []
+        var ruleset: CompiledRuleset?
+        for queue in queues {
+            guard let report = reports[queue] else { continue }
+            workerStats.append(WorkerStats(report, kernel: kernel[queue]))
+            if ruleset == nil { ruleset = report.ruleset }
+            if report.ruleset?.rules.count == ruleset?.rules.count {
+                if hits.count < report.ruleHits.count { hits += Array(repeating: 0, count: report.ruleHits.count - hits.count) }
+                for (index, count) in report.ruleHits.enumerated() { hits[index] += count }
+            }
+        }
+        var logStats: LogStats?
+        if let log, let logPath {
+            let counters = log.counters
+            logStats = LogStats(path: logPath, posted: counters.posted, written: counters.written, lost: counters.lost,
+                                suppressed: counters.suppressed, unwritten: counters.droppedRecords,
+                                writeFailures: counters.writeFailures, rotations: counters.rotations)
+        }
+        let rules = (ruleset?.rules ?? []).map { rule in
+            RuleHits(number: rule.index + 1, action: rule.verdict == .accept ? "pass" : "block",
+                     location: "\(rule.location.file):\(rule.location.line)", text: rule.text, label: rule.label,
+                     hits: Int(clamping: rule.index < hits.count ? hits[rule.index] : 0))
+        }
+        return StatsReport(pid: Int(getpid()), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
+                           rulesFile: ruleset?.mainFile, rulesCount: ruleset?.rules.count ?? 0, workers: workerStats,
+                           unanswered: queues.filter { reports[$0] == nil }.map(Int.init), log: logStats, rules: rules)
+    }
+}
+
+extension WorkerStats {
+    /// A worker's counters from its report and the kernel's line for its queue.
+    init(_ report: WorkerReport, kernel: KernelQueueStatus?) {
+        self.init(queue: Int(report.queue))
+        received = report.queueStatistics.received
+        accepted = report.queueStatistics.accepted
+        dropped = report.queueStatistics.dropped
+        for reason in DropReason.allCases { drops[reason.rawValue] = report.pipeline.drops(reason) }
+        enobufs = report.queueStatistics.enobufs
+        verdictErrors = report.queueStatistics.verdictErrors
+        receiveErrors = report.queueStatistics.receiveErrors
+        kernelWaiting = kernel?.waiting ?? 0
+        kernelQueueDropped = kernel?.queueDropped ?? 0
+        kernelUserDropped = kernel?.userDropped ?? 0
+        states = report.states
+        capacity = report.capacity
+        halfOpen = report.halfOpen
+        created = Int(clamping: report.tracker.created)
+        expired = Int(clamping: report.tracker.expired)
+        closed = Int(clamping: report.tracker.closed)
+        evicted = Int(clamping: report.tracker.evicted)
+        rejectedTableFull = Int(clamping: report.tracker.rejectedTableFull)
+        rejectedHalfOpen = Int(clamping: report.tracker.rejectedHalfOpenCap)
+        rejectedRateLimited = Int(clamping: report.tracker.rejectedRateLimited)
+        rejectedByRules = Int(clamping: report.tracker.rejectedPolicy)
+        eventsSuppressed = report.suppressedEvents
+    }
+}
+
+extension ConnectionRecord {
+    /// A connection as `synwall conns` shows it.
+    init(_ connection: ConnectionSnapshot, queue: Int, now: UInt64, rules: CompiledRuleset?) {
+        let nowSeconds = now / 1_000_000_000
+        let name: String
+        switch connection.proto {
+        case 6: name = "tcp"
+        case 17: name = "udp"
+        case 1: name = "icmp"
+        case 58: name = "icmp6"
+        default: name = String(connection.proto)
+        }
+        let rule = connection.ruleIndexPending.flatMap { index in rules.flatMap { index < $0.rules.count ? $0.rules[index] : nil } }
+        self.init(queue: queue, proto: name,
+                  src: connection.initiatorAddress.description, sport: Int(connection.initiatorPort),
+                  dst: connection.responderAddress.description, dport: Int(connection.responderPort),
+                  state: connection.state.name,
+                  ageSeconds: Int(clamping: nowSeconds &- min(nowSeconds, connection.createdSeconds)),
+                  idleSeconds: Int(clamping: nowSeconds &- min(nowSeconds, connection.lastSeenSeconds)),
+                  expiresInSeconds: Int(clamping: connection.expiresAtSeconds &- min(connection.expiresAtSeconds, nowSeconds)),
+                  packetsOut: Int(clamping: connection.initiatorPackets), bytesOut: Int(clamping: connection.initiatorBytes),
+                  packetsIn: Int(clamping: connection.responderPackets), bytesIn: Int(clamping: connection.responderBytes),
+                  rule: rule.map { $0.index + 1 },
+                  ruleLocation: rule.map { "\($0.location.file):\($0.location.line)" }, ruleText: rule?.text)
+    }
+}
+
+// MERGE-PENDING: the tracker's per-flow accounting lands from the `track` branch.
+extension ConnectionSnapshot {
+    var ruleIndexPending: Int? { nil }
+    var createdSeconds: UInt64 { 0 }
+    var lastSeenSeconds: UInt64 { 0 }
+    var initiatorPackets: UInt64 { 0 }
+    var initiatorBytes: UInt64 { 0 }
+    var responderPackets: UInt64 { 0 }
+    var responderBytes: UInt64 { 0 }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Sandbox
+import Testing
+
+extension IntegrationTests {
+    /// The control socket with the real daemon: `synwall stats` (text, JSON, Prometheus,
+    /// --watch), `synwall conns` (a live connection, filters), `synwall rules list` hit counters,
+    /// `synwall reload` over the socket, and hostile clients that must not stall or crash it.
+    @Suite struct Control {
+        /// Keeps one echo connection open for `seconds`, sending a line every 100 ms.
+        private static let longConnection = """
+        import socket, sys, time
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+        end = time.time() + float(sys.argv[3])
+        n = 0
+        try:
+            while time.time() < end:
+                s.sendall(b"ping %d\\n" % n)
+                got = b""
+                while not got.endswith(b"\\n"):
+                    chunk = s.recv(100)
+                    if not chunk:
+                        raise OSError("closed by peer")
+                    got += chunk
+                n += 1
+                time.sleep(0.1)
+            print("ok", n, flush=True)
+        except OSError as e:
+            print("failed after", n, e, flush=True)
+        """
+
+        /// Hostile clients: many that connect and say nothing, one that sends a megabyte without
+        /// a newline, one that sends garbage, one that asks for stats and never reads.
+        private static let hostileClients = """
+        import socket, sys, time
+        path = sys.argv[1]
+        idle = []
+        for _ in range(40):
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(path)
+                idle.append(s)
+            except OSError:
+                pass
+        big = socket.socket(socket.AF_UNIX); big.connect(path)
+        big.setblocking(False)
+        try:
+            big.send(b"x" * 1000000)
+        except OSError:
+            pass
+        junk = socket.socket(socket.AF_UNIX); junk.connect(path)
+        junk.sendall(b"\\x00\\xff{not json\\n")
+        print("junk answer:", junk.recv(1000).decode(errors="replace").strip(), flush=True)
+        deaf = socket.socket(socket.AF_UNIX); deaf.connect(path)
+        deaf.sendall(b'{"command":"conns"}\\n')
+        print("hostile clients connected:", len(idle), flush=True)
+        time.sleep(float(sys.argv[2]))
+        """
+
+        private static func json(_ text: String) throws -> [String: Any] {
+            guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                throw HarnessError("not a JSON object: \(text)")
+            }
+            return object
+        }
+
+        @Test("stats, conns and rules list read the running daemon; reload answers over the socket")
+        func statsConnsAndHits() throws {
+            let sandbox = try Harness.sandbox()
+            defer { sandbox.teardown() }
+            let binary = try Harness.synwallBinary()
+            try sandbox.startEchoServer(port: 8080)
+            let rules = sandbox.workDirectory.appendingPathComponent("test.rules")
+            try """
+            # only 8080 is open through the router
+            policy forward drop log
+            pass forward proto tcp to port 8080 label "web"
+            """.write(to: rules, atomically: true, encoding: .utf8)
+            let socketPath = sandbox.workDirectory.appendingPathComponent("control.sock").path
+            let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--rules", rules.path,
+                                                    "--control", socketPath, "--pid-file", "none"])
+            #expect(daemon.process.firstLine(prefix: "synwall: ready")?.contains("control \(socketPath)") == true)
+
+            // The socket is root's alone.
+            let attributes = try FileManager.default.attributesOfItem(atPath: socketPath)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(attributes)")
+
+            // Traffic: one live connection, and a refused port.
+            let script = sandbox.workDirectory.appendingPathComponent("long.py")
+            try Self.longConnection.write(to: script, atomically: true, encoding: .utf8)
+            let long = try sandbox.spawn(in: sandbox.client, ["/usr/bin/python3", script.path, sandbox.server.ipv4, "8080", "5"])
+            #expect(!sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8081, timeout: .seconds(2)))
+            Thread.sleep(forTimeInterval: 1)
+
+            // conns: the live connection, with its rule and counts; filters.
+            let conns = try sandbox.run(in: sandbox.client, [binary, "conns", "--control", socketPath, "--json",
+                                                             "--dport", "8080", "--state", "established"])
+            #expect(conns.status == 0, "\(conns)")
+            let lines = conns.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 1, "one established connection to 8080: \(conns.stdout)")
+            if let line = lines.first {
+                let record = try Self.json(line)
+                #expect(record["src"] as? String == sandbox.client.ipv4)
+                #expect(record["dst"] as? String == sandbox.server.ipv4)
+                #expect(record["state"] as? String == "ESTABLISHED")
+                #expect(record["rule"] as? Int == 1, "admitted by rule 1: \(record)")
+                #expect((record["packetsOut"] as? Int ?? 0) >= 5, "\(record)")
+                #expect((record["bytesIn"] as? Int ?? 0) > 0, "\(record)")
+                #expect((record["ageSeconds"] as? Int ?? -1) >= 0)
+            }
+            let table = try sandbox.run(in: sandbox.client, [binary, "conns", "--control", socketPath])
+            #expect(table.status == 0 && table.stdout.contains("ESTABLISHED") && table.stdout.contains("PROTO"), "\(table)")
+            let none = try sandbox.run(in: sandbox.client, [binary, "conns", "--control", socketPath, "--port", "9999"])
+            #expect(none.stdout.contains("0 connections"), "\(none)")
+            let badFilter = try sandbox.run(in: sandbox.client, [binary, "conns", "--control", socketPath, "--state", "bogus"])
+            #expect(badFilter.status != 0 && badFilter.stderr.contains("not a state"), "\(badFilter)")
+
+            // stats: JSON, text, Prometheus, --watch.
+            let stats = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath, "--json"])
+            #expect(stats.status == 0, "\(stats)")
+            let report = try Self.json(stats.stdout)
+            let workers = report["workers"] as? [[String: Any]] ?? []
+            #expect(workers.count == 1)
+            #expect((workers.first?["received"] as? Int ?? 0) > 10, "\(stats.stdout)")
+            #expect((workers.first?["states"] as? Int ?? 0) >= 1, "\(stats.stdout)")
+            let ruleHits = report["rules"] as? [[String: Any]] ?? []
+            #expect(ruleHits.first?["hits"] as? Int == 1, "rule 1 admitted one connection: \(ruleHits)")
+            let text = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath])
+            #expect(text.stdout.contains("received") && text.stdout.contains("rule hits"), "\(text)")
+            let prometheus = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath, "--prometheus"])
+            #expect(prometheus.stdout.contains("# TYPE synwall_packets_total counter"), "\(prometheus)")
+            #expect(prometheus.stdout.contains("synwall_rule_hits_total{rule=\"1\",action=\"pass\""), "\(prometheus)")
+            #expect(prometheus.stdout.contains("synwall_drops_total{queue=\"0\",reason=\"policy\"}"), "\(prometheus)")
+            let watch = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath, "--watch",
+                                                             "--interval", "0.5", "--count", "2"])
+            #expect(watch.status == 0 && watch.stdout.contains("per s"), "the second frame has rates: \(watch)")
+
+            // rules list: hit counters from the daemon running this file.
+            let list = try sandbox.run(in: sandbox.client, [binary, "rules", "list", "--file", rules.path,
+                                                            "--control", socketPath])
+            #expect(list.status == 0 && list.stdout.contains("  1  1  "), "rule 1 with 1 hit: \(list)")
+
+            // reload over the socket: a broken file fails with the daemon's diagnostics, exit 1.
+            try "pass forward proto tcp to prot 9000\n".write(to: rules, atomically: true, encoding: .utf8)
+            let broken = try sandbox.run(in: sandbox.client, [binary, "reload", "--control", socketPath,
+                                                              "--pid-file", "/nonexistent"])
+            #expect(broken.status == 1 && broken.stderr.contains("test.rules:1:"), "\(broken)")
+            try "policy forward drop\npass forward proto tcp to port { 8080 8081 }\n"
+                .write(to: rules, atomically: true, encoding: .utf8)
+            let good = try sandbox.run(in: sandbox.client, [binary, "reload", "--control", socketPath,
+                                                            "--pid-file", "/nonexistent"])
+            #expect(good.status == 0 && good.stdout.contains("reloaded"), "\(good)")
+
+            #expect(long.waitForExit(timeout: .seconds(10)) != nil)
+            #expect(long.standardOutput.hasPrefix("ok"), "the live connection kept flowing: \(long.output)")
+            _ = try daemon.stop()
+            #expect(!FileManager.default.fileExists(atPath: socketPath), "the socket is removed at stop")
+            let after = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath])
+            #expect(after.status == 1 && after.stderr.contains("no synwall daemon is listening"), "\(after)")
+        }
+
+        @Test("hostile clients neither stall nor crash the control socket or the packet path")
+        func hostileClients() throws {
+            let sandbox = try Harness.sandbox()
+            defer { sandbox.teardown() }
+            let binary = try Harness.synwallBinary()
+            try sandbox.startEchoServer(port: 8080)
+            let socketPath = sandbox.workDirectory.appendingPathComponent("control.sock").path
+            let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--control", socketPath, "--pid-file", "none"])
+            let script = sandbox.workDirectory.appendingPathComponent("hostile.py")
+            try Self.hostileClients.write(to: script, atomically: true, encoding: .utf8)
+            let hostile = try sandbox.spawn(in: sandbox.client, ["/usr/bin/python3", script.path, socketPath, "6"])
+            #expect(hostile.waitForLine(prefix: "hostile clients connected", timeout: .seconds(10)) != nil,
+                    "\(hostile.output)")
+            #expect(hostile.standardOutput.contains("junk answer: {\"error\":\"not a request"), "\(hostile.output)")
+
+            // Packets flow all along; a real client is served at once (it displaces an idle one).
+            #expect(sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8080, timeout: .seconds(4)))
+            for _ in 0..<3 {
+                let started = Date()
+                let stats = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath, "--json",
+                                                                 "--timeout", "5"])
+                #expect(stats.status == 0, "stats answered despite the hostile clients: \(stats)")
+                #expect(Date().timeIntervalSince(started) < 5)
+            }
+            #expect(daemon.process.isRunning)
+            _ = hostile.stop(grace: .seconds(1))
+            let counters = try daemon.stop()
+            #expect(counters.received > 0)
+        }
+    }
+}
