@@ -80,6 +80,7 @@ let package = Package(
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Tracking", "Wire"], swiftSettings: strict),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"], resources: [.copy("Scripts")],
                     swiftSettings: strict),
