@@ -61,7 +61,10 @@ final class QueueWorker: @unchecked Sendable {
             let rules = control.rulesGeneration.load(ordering: .acquiring)
             if rules != rulesGeneration, let newRules = control.currentRules() {
                 rulesGeneration = rules
-                pipeline.replaceRules(newRules)
+                let outcome = pipeline.replaceRules(newRules, now: roundTimestamp)
+                if outcome.isWorthAnEvent, let log {
+                    _ = log.post(Event(reload: outcome, timestampNanoseconds: Self.now(), queue: Int(queue)))
+                }
             }
         }
         // The queue rules are gone by now: give every packet still queued its verdict.
