@@ -51,20 +51,68 @@ public struct Pipeline: ~Copyable {
     /// Hits per rule (index as in `ruleset.rules`), when rules are in force.
     public var ruleHits: [UInt64] { matcher?.ruleHits ?? [] }
 
-    /// Puts a newly compiled rule file in force. Live connections keep their state; per-source
-    /// tables filled at run time are kept by name.
-    public mutating func replaceRules(_ rules: CompiledRuleset) {
+    /// Puts a newly compiled rule file in force; per-source tables filled at run time are kept
+    /// by name. Then every live flow is judged by the new rules as if its first packet arrived
+    /// at `now` (default: the time of the last packet or `idle` call), from its initiator, with
+    /// the hook and interfaces that packet had. With `set reload recheck` the flows the new
+    /// rules block are removed (their next packets are judged as new: a mid-stream TCP
+    /// segment is `no_connection` unless `set tcp pickup`); with `keep` (the default) every
+    /// flow stays. Either way each kept flow's rule becomes the new rules' passing rule (or
+    /// none). Runs on the worker's thread; costs one rule decision per live flow.
+    @discardableResult
+    public mutating func replaceRules(_ rules: CompiledRuleset, now: UInt64? = nil) -> ReloadOutcome {
         if matcher == nil {
             matcher = RuleMatcher(ruleset: rules)
         } else {
             matcher?.replaceRuleset(rules)
         }
+        return revise(mode: rules.settings.reloadStates, now: now ?? tracker.lastTime)
+    }
+
+    /// Judges every live flow by the rules in force (see `replaceRules`).
+    private mutating func revise(mode: RuleSettings.ReloadStates, now: UInt64) -> ReloadOutcome {
+        var outcome = ReloadOutcome(mode: mode)
+        forgetRemovedFlows()
+        guard var rules = matcher.take() else { return outcome }
+        var names = interfaceNames
+        var cursor: Int? = 0
+        while let start = cursor {
+            cursor = tracker.reviseFlows(from: start, now: now) { flow, origin in
+                let context = RuleContext(direction: Self.direction(ofHook: origin.hook),
+                                          inInterface: names.name(of: origin.inInterface),
+                                          outInterface: names.name(of: origin.outInterface), now: now)
+                let decision = rules.recheck(Self.firstPacket(of: flow), key: flow.key, context: context)
+                if decision.verdict == .accept {
+                    outcome.kept += 1
+                    return .keep(ruleIndex: decision.ruleIndex)
+                }
+                guard mode == .recheck else {
+                    outcome.kept += 1
+                    outcome.keptBlocked += 1
+                    return .keep(ruleIndex: nil)
+                }
+                outcome.cut += 1
+                if outcome.cutExamples.count < ReloadOutcome.exampleLimit { outcome.cutExamples.append(flow) }
+                return .remove
+            }
+            tracker.drainRemovedFlows { rules.connectionClosed(key: $0) }
+        }
+        matcher = rules
+        interfaceNames = names
+        return outcome
+    }
+
+    /// Calls `body` with a copy of every flow in this pipeline's table (see
+    /// `ConnectionTracker.forEachConnection`); with `now`, flows already expired are left out.
+    /// Call it on the thread that owns the pipeline; not for the packet path.
+    public func forEachConnection(now: UInt64?, _ body: (ConnectionSnapshot) throws -> Void) rethrows {
+        try tracker.forEachConnection(now: now, body)
     }
 
     /// Judges one packet; `bytes` start at the IP header.
     public mutating func process(_ bytes: UnsafeRawBufferPointer, context: PacketContext) -> Decision {
         guard let rules = matcher.take() else {
-            var admission = PolicyAdmission(verdict: configuration.defaultVerdict)
+            var admission = PolicyAdmission(verdict: configuration.defaultVerdict, origin: Self.origin(of: context))
             let decision = process(bytes, context: context, admission: &admission)
             forgetRemovedFlows()
             return decision
@@ -168,6 +216,58 @@ public struct Pipeline: ~Copyable {
         return decision
     }
 
+    /// What the tracker keeps about a packet that starts a flow without rules.
+    @inline(__always)
+    static func origin(of context: PacketContext) -> FlowOrigin {
+        FlowOrigin(hook: UInt8(truncatingIfNeeded: context.direction.index), inInterface: context.inInterface,
+                   outInterface: context.outInterface)
+    }
+
+    /// The rules' direction for a stored hook number (`Direction.index`).
+    static func direction(ofHook hook: UInt8) -> Direction {
+        switch hook {
+        case 1: return .out
+        case 2: return .forward
+        default: return .in
+        }
+    }
+
+    /// The packet that would start `flow` now: from its initiator to its responder, a bare SYN
+    /// for TCP, an empty datagram for UDP, an echo request for ICMP, a bare header otherwise.
+    /// Built as a value (no bytes), which is all the rules read.
+    static func firstPacket(of flow: ConnectionSnapshot) -> Packet {
+        let v4 = flow.initiatorAddress.isIPv4
+        let ipHeader = v4 ? 20 : 40
+        let transport: TransportHeader
+        let transportLength: Int
+        switch flow.proto {
+        case 6:
+            transport = .tcp(TCPHeader(sourcePort: flow.initiatorPort, destinationPort: flow.responderPort,
+                                       sequenceNumber: 0, acknowledgmentNumber: 0, headerLength: 20, flags: .syn,
+                                       window: 65535, checksum: 0, urgentPointer: 0, options: TCPOptions(),
+                                       payloadLength: 0))
+            transportLength = 20
+        case 17:
+            transport = .udp(UDPHeader(sourcePort: flow.initiatorPort, destinationPort: flow.responderPort, length: 8,
+                                       checksum: 0, payloadLength: 0))
+            transportLength = 8
+        case 1, 58:
+            let echo = ICMPHeader(type: flow.proto == 1 ? 8 : 128, code: 0, checksum: 0,
+                                  identifier: flow.initiatorPort, sequence: 0,
+                                  restOfHeader: UInt32(flow.initiatorPort) << 16, isEcho: true, isEchoReply: false,
+                                  isError: false, quotedOffset: nil, payloadLength: 0)
+            transport = flow.proto == 1 ? .icmp(echo) : .icmpv6(echo)
+            transportLength = 8
+        default:
+            transport = .other(flow.proto)
+            transportLength = 0
+        }
+        return Packet(version: v4 ? .v4 : .v6, source: flow.initiatorAddress, destination: flow.responderAddress,
+                      protocolNumber: flow.proto, hopLimit: 64, ipHeaderLength: ipHeader, transportOffset: ipHeader,
+                      ipTotalLength: ipHeader + transportLength, capturedLength: ipHeader + transportLength,
+                      transport: transport)
+    }
+
     @inline(__always)
     private mutating func count(_ decision: Decision) {
         counters.packets += 1
@@ -190,10 +290,17 @@ public struct Pipeline: ~Copyable {
 
 /// Admission without a rule file: every new flow, or none.
 public struct PolicyAdmission: Admission, Sendable {
+    /// The verdict for every new flow.
     public var verdict: Verdict
+    /// What the tracker stores with an admitted flow (no rule; the packet's hook and interfaces).
+    public var origin: FlowOrigin
 
+    /// An admission giving `verdict`, recording `origin` with the flows it admits.
     @inlinable
-    public init(verdict: Verdict) { self.verdict = verdict }
+    public init(verdict: Verdict, origin: FlowOrigin = FlowOrigin()) {
+        self.verdict = verdict
+        self.origin = origin
+    }
 
     @inlinable
     public mutating func admit(_ packet: Packet, key: FlowKey) -> Bool { verdict == .accept }

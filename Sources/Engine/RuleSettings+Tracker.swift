@@ -32,7 +32,8 @@ extension TrackerConfiguration {
             case .udpSingle: timeouts.udp = duration
             case .udpStream: timeouts.udpStream = duration
             case .icmp: timeouts.icmp = duration
-            case .tcpPickup, .other: break
+            case .tcpPickup: timeouts.tcpPickup = duration
+            case .other: timeouts.other = duration
             }
         }
     }

@@ -42,4 +42,11 @@ struct RulesAdmission: Admission {
         self.decision = decision
         return decision.verdict == .accept
     }
+
+    /// The admitting rule (from the last decision) and the packet's hook and interfaces.
+    var origin: FlowOrigin {
+        FlowOrigin(ruleIndex: decision?.ruleIndex.map { UInt32(clamping: $0) } ?? FlowOrigin.noRule,
+                   hook: UInt8(truncatingIfNeeded: direction.index), inInterface: inInterface,
+                   outInterface: outInterface)
+    }
 }

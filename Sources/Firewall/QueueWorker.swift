@@ -63,7 +63,10 @@ final class QueueWorker: @unchecked Sendable {
             let rules = control.rulesGeneration.load(ordering: .acquiring)
             if rules != rulesGeneration, let newRules = control.currentRules() {
                 rulesGeneration = rules
-                pipeline.replaceRules(newRules)
+                let outcome = pipeline.replaceRules(newRules, now: roundTimestamp)
+                if outcome.isWorthAnEvent, let log {
+                    _ = log.post(Event(reload: outcome, timestampNanoseconds: Self.now(), queue: Int(queue)))
+                }
             }
             let query = control.queryGeneration.load(ordering: .acquiring)
             if query != queryGeneration {

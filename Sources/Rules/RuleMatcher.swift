@@ -63,16 +63,7 @@ public struct RuleMatcher: Sendable {
     /// applied), else the policy. `key` is the tracker's flow key, used again by
     /// `connectionClosed(key:)`; nil derives one from the packet's addresses and ports.
     public mutating func admit(_ packet: Packet, key: FlowKey? = nil, context: RuleContext) -> RuleDecision {
-        let found: Int?
-        if addedCount == 0 {
-            found = ruleset.firstMatch(packet, context, StaticMembership())
-        } else {
-            found = added.withUnsafeBufferPointer { tables in
-                expiry.withUnsafeBufferPointer { expiry in
-                    ruleset.firstMatch(packet, context, DynamicMembership(tables: tables, expiry: expiry))
-                }
-            }
-        }
+        let found = firstMatch(packet, context)
         guard let index = found else {
             let direction = context.direction
             policyHits[direction.index] &+= 1
@@ -85,6 +76,45 @@ public struct RuleMatcher: Sendable {
             return RuleDecision(verdict: outcome.verdict, origin: .rule(index), log: outcome.log)
         }
         return applyLimits(index, outcome, packet, key, context.now)
+    }
+
+    /// For a reload (`set reload`): decides for a live flow as if its first packet (`packet`)
+    /// arrived now, under the ruleset in force. Unlike `admit` it counts no hit and applies no
+    /// per-source limit (a live flow is not a new connection): the first matching rule's
+    /// action, else the policy. A flow a `max-src-conn` rule passes is counted as one of its
+    /// source's connections (counts start afresh with a new ruleset), and released as usual
+    /// by `connectionClosed(key:)`.
+    public mutating func recheck(_ packet: Packet, key: FlowKey, context: RuleContext) -> RuleDecision {
+        let found = firstMatch(packet, context)
+        guard let index = found else {
+            let policy = ruleset.policyOutcomes[context.direction.index]
+            return RuleDecision(verdict: policy.verdict, origin: .policy(context.direction), log: false)
+        }
+        let outcome = ruleset.outcomes[index]
+        if outcome.verdict == .accept, outcome.maxConnections > 0 {
+            let sourceKey = SourceKey(rule: Int32(truncatingIfNeeded: index), address: packet.source)
+            if sources[sourceKey] != nil || sources.count < sourceNodeLimit {
+                var state = sources[sourceKey] ?? SourceState(lastUpdate: context.now)
+                if let previous = connections.updateValue(sourceKey, forKey: key) {
+                    release(previous)
+                    if previous == sourceKey { state = sources[sourceKey] ?? state }
+                }
+                state.connections += 1
+                sources[sourceKey] = state
+            }
+        }
+        return RuleDecision(verdict: outcome.verdict, origin: .rule(index), log: false)
+    }
+
+    /// The first rule matching `packet`, tables' run-time additions included; nil: none.
+    @inline(__always)
+    private func firstMatch(_ packet: Packet, _ context: RuleContext) -> Int? {
+        if addedCount == 0 { return ruleset.firstMatch(packet, context, StaticMembership()) }
+        return added.withUnsafeBufferPointer { tables in
+            expiry.withUnsafeBufferPointer { expiry in
+                ruleset.firstMatch(packet, context, DynamicMembership(tables: tables, expiry: expiry))
+            }
+        }
     }
 
     /// The same as `admit` without a flow key.

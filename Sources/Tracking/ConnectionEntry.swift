@@ -1,7 +1,13 @@
 /// One tracked flow, stored by value in the table's preallocated array and addressed by index.
 ///
-/// Field order is chosen for size (112 bytes): the key's 37 bytes are followed by the one-byte
-/// fields in its tail padding. For UDP and ICMP flows the direction fields are unused.
+/// Field order is chosen for size (160 bytes, 156 used): the key's 37 bytes are followed by the
+/// one-byte fields in its tail padding; the tracking fields the packet path reads first fill the
+/// first 112 bytes; the accounting (times, counts, origin) follows. For UDP, ICMP and other
+/// protocols' flows the direction fields are unused.
+///
+/// Times are whole seconds of the injected clock (`now / 1e9`, rounded down) in `UInt32`, like
+/// `deadline`: enough until 2106 on a Unix-epoch clock. Counts are of packets the tracker
+/// accepted for the flow; bytes are IP total lengths.
 struct ConnectionEntry {
     /// The flow's direction-normalised key.
     var key: FlowKey
@@ -29,10 +35,26 @@ struct ConnectionEntry {
     var moreFlags: UInt8
     /// The timer class the entry's current timeout comes from (`TimerClass`).
     var timerClass: UInt8
+    /// The first packet's hook (`FlowOrigin.hook`: 0 in, 1 out, 2 forward).
+    var hook: UInt8
     /// Highest TSval seen from the initiator and the responder (for TIME_WAIT reuse); in
     /// SYN_SENT and SYN_RECV these hold queued ISNs instead.
     var initiatorTimestamp: UInt32
     var responderTimestamp: UInt32
+    /// When the flow was created, and when the tracker last accepted a packet of it (seconds).
+    var createdSeconds: UInt32
+    var lastSeenSeconds: UInt32
+    /// Packets accepted from the initiator and from the responder.
+    var initiatorPackets: UInt32
+    var responderPackets: UInt32
+    /// Bytes (IP total length) of those packets.
+    var initiatorBytes: UInt64
+    var responderBytes: UInt64
+    /// The first packet's interface indexes (`FlowOrigin`).
+    var inInterface: UInt32
+    var outInterface: UInt32
+    /// The admitting rule's index in the ruleset in force, or `FlowOrigin.noRule`.
+    var ruleIndex: UInt32
 
     /// Bits of `flags`.
     enum Flags {
@@ -75,4 +97,35 @@ struct ConnectionEntry {
     /// The state, or nil for a free entry.
     @inline(__always)
     var connectionState: ConnectionState? { state }
+
+    /// A free entry's contents for `key`: all zero, no state, no links, no rule.
+    static func empty(_ key: FlowKey) -> ConnectionEntry {
+        ConnectionEntry(
+            key: key, state: nil, listClass: 0, flags: 0, deadline: 0, previous: ConnectionTable.none,
+            next: ConnectionTable.none, initiator: DirectionState(), responder: DirectionState(), lastSegment: 0,
+            repeats: 0, moreFlags: 0, timerClass: 0, hook: 0, initiatorTimestamp: 0, responderTimestamp: 0,
+            createdSeconds: 0, lastSeenSeconds: 0, initiatorPackets: 0, responderPackets: 0, initiatorBytes: 0,
+            responderBytes: 0, inInterface: 0, outInterface: 0, ruleIndex: FlowOrigin.noRule)
+    }
+
+    /// Starts the flow's accounting at `seconds` with its origin (counts at zero: the creating
+    /// packet is counted like any other accepted one).
+    @inline(__always)
+    mutating func begin(at seconds: UInt32, origin: FlowOrigin) {
+        createdSeconds = seconds
+        lastSeenSeconds = seconds
+        initiatorPackets = 0
+        responderPackets = 0
+        initiatorBytes = 0
+        responderBytes = 0
+        hook = origin.hook
+        inInterface = origin.inInterface
+        outInterface = origin.outInterface
+        ruleIndex = origin.ruleIndex
+    }
+
+    /// The flow's origin as stored.
+    var origin: FlowOrigin {
+        FlowOrigin(ruleIndex: ruleIndex, hook: hook, inInterface: inInterface, outInterface: outInterface)
+    }
 }

@@ -1,5 +1,5 @@
-/// The state of a tracked flow: a TCP connection's state (Linux conntrack's names), or a UDP or
-/// ICMP echo flow's.
+/// The state of a tracked flow: a TCP connection's state (Linux conntrack's names), or a UDP,
+/// ICMP echo or other protocol's flow's.
 public enum ConnectionState: UInt8, Sendable, CaseIterable, Hashable {
     /// The initiator's SYN was seen.
     case synSent = 1
@@ -29,9 +29,13 @@ public enum ConnectionState: UInt8, Sendable, CaseIterable, Hashable {
     case icmpUnreplied
     /// An ICMP or ICMPv6 echo flow whose reply was seen.
     case icmpReplied
+    /// A flow of another protocol (GRE, ESP, SCTP…) seen one way only.
+    case otherUnreplied
+    /// A flow of another protocol with a packet seen from the responder.
+    case otherReplied
 
     /// Upper-case name for logs and `synwall conns` (a stable format): `SYN_SENT`, `ESTABLISHED`,
-    /// `UNREPLIED`, … UDP and ICMP share the names `UNREPLIED`, `REPLIED`, `STREAM`.
+    /// `UNREPLIED`, … UDP, ICMP and other protocols share the names `UNREPLIED`, `REPLIED`, `STREAM`.
     public var name: String {
         switch self {
         case .synSent: "SYN_SENT"
@@ -43,8 +47,8 @@ public enum ConnectionState: UInt8, Sendable, CaseIterable, Hashable {
         case .lastAck: "LAST_ACK"
         case .timeWait: "TIME_WAIT"
         case .close: "CLOSE"
-        case .udpUnreplied, .icmpUnreplied: "UNREPLIED"
-        case .udpReplied, .icmpReplied: "REPLIED"
+        case .udpUnreplied, .icmpUnreplied, .otherUnreplied: "UNREPLIED"
+        case .udpReplied, .icmpReplied, .otherReplied: "REPLIED"
         case .udpStream: "STREAM"
         }
     }

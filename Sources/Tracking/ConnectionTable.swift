@@ -8,7 +8,7 @@ import Glibc
 /// Index: a power-of-two array of 32-bit slots (at least twice the capacity, so the load stays
 /// at most 1/2), linear probing, backward-shift deletion (no tombstones). A slot holds the
 /// entry index + 1 in its low bits and a few hash bits as a tag, so a probe rarely reads an
-/// entry that does not match. Memory: 112 bytes per entry plus about 8 per entry of index;
+/// entry that does not match. Memory: 160 bytes per entry plus about 8 per entry of index;
 /// entries are touched only as they are first used. Large arrays are 2 MiB-aligned and
 /// hinted for transparent huge pages (`madvise`, Linux; no system call on the packet path).
 struct ConnectionTable {
@@ -147,10 +147,7 @@ struct ConnectionTable {
         } else {
             return nil
         }
-        (entries + index).initialize(to: ConnectionEntry(
-            key: key, state: nil, listClass: 0, flags: 0, deadline: 0, previous: Self.none, next: Self.none,
-            initiator: DirectionState(), responder: DirectionState(), lastSegment: 0, repeats: 0, moreFlags: 0,
-            timerClass: 0, initiatorTimestamp: 0, responderTimestamp: 0))
+        (entries + index).initialize(to: ConnectionEntry.empty(key))
         var position = Int(truncatingIfNeeded: hash) & slotMask
         while slots[position] != 0 { position = (position + 1) & slotMask }
         slots[position] = tag(hash) << indexBits | UInt32(index + 1)

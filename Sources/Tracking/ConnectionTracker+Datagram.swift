@@ -1,6 +1,6 @@
 import Wire
 
-// UDP flows, ICMP/ICMPv6 echo flows and ICMP errors.
+// UDP flows, ICMP/ICMPv6 echo flows, ICMP errors and other protocols' flows.
 
 extension ConnectionTracker {
     /// UDP: the first datagram of a flow asks the admission; the other side's datagrams are
@@ -15,6 +15,7 @@ extension ConnectionTracker {
         }
         let entry = table.entries + index
         let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
+        belongs(to: index, fromInitiator: fromInitiator)
         var state = entry.pointee.connectionState ?? .udpUnreplied
         switch state {
         case .udpUnreplied where !fromInitiator:
@@ -27,6 +28,29 @@ extension ConnectionTracker {
             setState(index, state)
         default:
             break
+        }
+        refresh(index)
+        return .accept(state)
+    }
+
+    /// Any other protocol (GRE, ESP, SCTP, IGMP…): one flow per address pair and protocol
+    /// (ports 0), as Linux's generic tracker does. The first packet asks the admission; a
+    /// packet from the other side marks it replied. Timeout `other`.
+    mutating func trackOther(_ packet: Packet, proto: UInt8) -> TrackResult {
+        let (key, reversed) = FlowKey.make(source: packet.source, sourcePort: 0, destination: packet.destination,
+                                           destinationPort: 0, proto: proto)
+        let hash = table.hash(key)
+        guard let index = lookup(key, hash: hash) else {
+            return requestAdmission(.other, key: key, hash: hash, reversed: reversed)
+        }
+        let entry = table.entries + index
+        let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
+        belongs(to: index, fromInitiator: fromInitiator)
+        var state = entry.pointee.connectionState ?? .otherUnreplied
+        if state == .otherUnreplied && !fromInitiator {
+            state = .otherReplied
+            entry.pointee.set(ConnectionEntry.Flags.seenReply)
+            setState(index, state)
         }
         refresh(index)
         return .accept(state)
@@ -47,6 +71,7 @@ extension ConnectionTracker {
         }
         let entry = table.entries + index
         let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
+        belongs(to: index, fromInitiator: fromInitiator)
         var state = entry.pointee.connectionState ?? .icmpUnreplied
         if header.isEchoReply {
             // A reply travels from the responder only.

@@ -7,6 +7,7 @@ enum PendingKind: UInt8 {
     case tcpPickup
     case udp
     case icmpEcho
+    case other
 }
 
 /// The packet awaiting admission, between the two phases of `track`.
@@ -32,10 +33,10 @@ extension ConnectionTracker {
         return TrackResult(verdict: .drop, reason: .policy)
     }
 
-    /// Phase two of `track`: the admission said `admitted`; apply the flood limits, find room
-    /// and create the flow.
+    /// Phase two of `track`: the admission said `admitted` (and gave `origin` to keep with the
+    /// flow); apply the flood limits, find room and create the flow.
     @usableFromInline
-    mutating func completeAdmission(_ packet: Packet, admitted: Bool) -> TrackResult {
+    mutating func completeAdmission(_ packet: Packet, admitted: Bool, origin: FlowOrigin) -> TrackResult {
         awaitingAdmission = false
         let request = pending
         pending = PendingFlow()
@@ -44,21 +45,29 @@ extension ConnectionTracker {
             statistics.rejectedPolicy += 1
             return .drop(.policy, nil, state: oldState)
         }
+        flowIndex = -1
+        var result = TrackResult.drop(.noConnection, nil)
         switch request.kind {
         case .tcpSyn:
             guard case .tcp(let header) = packet.transport else { break }
-            return createConnection(packet, TCPSegment(header, kind: .syn), request, oldState: oldState)
+            result = createConnection(packet, TCPSegment(header, kind: .syn), request, oldState: oldState)
         case .tcpPickup:
             guard case .tcp(let header) = packet.transport else { break }
-            return pickUpConnection(TCPSegment(header, kind: .ack), request)
+            result = pickUpConnection(TCPSegment(header, kind: .ack), request)
         case .udp:
-            return createDatagramFlow(request, state: .udpUnreplied)
+            result = createDatagramFlow(request, state: .udpUnreplied)
         case .icmpEcho:
-            return createDatagramFlow(request, state: .icmpUnreplied)
+            result = createDatagramFlow(request, state: .icmpUnreplied)
+        case .other:
+            result = createDatagramFlow(request, state: .otherUnreplied)
         case .none:
             break
         }
-        return .drop(.noConnection, nil)
+        if result.created, flowIndex >= 0 {
+            table.entries[flowIndex].begin(at: nowFloor, origin: origin)
+            account(packet)
+        }
+        return result
     }
 
     // MARK: Flood limits and room
@@ -84,7 +93,7 @@ extension ConnectionTracker {
     }
 
     /// A free entry for `key`: expiring due entries, then evicting one that may be evicted
-    /// (CLOSE, TIME_WAIT, other closing states, the oldest half-open, unreplied UDP/ICMP;
+    /// (CLOSE, TIME_WAIT, other closing states, the oldest half-open, unreplied UDP/ICMP/other;
     /// never an established connection or a flow with replies). Nil when there is none.
     mutating func allocate(_ key: FlowKey, hash: UInt64) -> Int? {
         if table.isFull { expireSome(budget: 16) }
@@ -130,7 +139,7 @@ extension ConnectionTracker {
             removeEntry(victim)
             return true
         }
-        if let index = table.head(.udpUnreplied) ?? table.head(.icmpUnreplied) {
+        if let index = table.head(.udpUnreplied) ?? table.head(.icmpUnreplied) ?? table.head(.otherUnreplied) {
             statistics.evictedUnreplied += 1
             removeEntry(index)
             return true
@@ -168,6 +177,7 @@ extension ConnectionTracker {
             index = fresh
         }
         let entry = table.entries + index
+        belongs(to: index, fromInitiator: true)
         if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
         entry.pointee.initiator = Self.direction(fromSYN: segment)
         entry.pointee.responder = DirectionState()
@@ -189,13 +199,14 @@ extension ConnectionTracker {
     }
 
     /// A connection picked up mid-stream from an ACK (`pickup`): windows learned as Linux does,
-    /// shift 14 assumed, ACK checks skipped until the other side speaks, 300 s until then.
+    /// shift 14 assumed, ACK checks skipped until the other side speaks, `tcp.pickup` until then.
     private mutating func pickUpConnection(_ segment: TCPSegment, _ request: PendingFlow) -> TrackResult {
         guard let index = allocate(pendingKey, hash: request.hash) else {
             statistics.rejectedTableFull += 1
             return .drop(.tableFull, .tableFull)
         }
         let entry = table.entries + index
+        belongs(to: index, fromInitiator: true)
         entry.pointee.flags = ConnectionEntry.Flags.liberal | ConnectionEntry.Flags.assured
         if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
         var sender = DirectionState()
@@ -224,13 +235,14 @@ extension ConnectionTracker {
         direction.maxEnd = segment.end &+ direction.maxWindow
     }
 
-    /// A new UDP or ICMP echo flow.
+    /// A new UDP, ICMP echo or other protocol's flow.
     private mutating func createDatagramFlow(_ request: PendingFlow, state: ConnectionState) -> TrackResult {
         guard let index = allocate(pendingKey, hash: request.hash) else {
             statistics.rejectedTableFull += 1
             return .drop(.tableFull, .tableFull)
         }
         let entry = table.entries + index
+        belongs(to: index, fromInitiator: true)
         if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
         setState(index, state)
         let timerClass = TimerClass.of(state)

@@ -22,6 +22,7 @@ extension ConnectionTracker {
         }
         let entry = table.entries + index
         let fromInitiator = entry.pointee.has(EntryFlags.initiatorIsHigh) == reversed
+        belongs(to: index, fromInitiator: fromInitiator)
         var result: TrackResult
         switch entry.pointee.connectionState {
         case .synSent?:

@@ -38,6 +38,12 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
                                                proto: 0)
     var pending = PendingFlow()
 
+    /// The entry the current packet belongs to (-1: none, or it was removed), and whether the
+    /// packet comes from its initiator: set when the packet's flow is found or created, read
+    /// to count an accepted packet.
+    var flowIndex = -1
+    var flowFromInitiator = false
+
     /// Keys of flows that left the table since the last `drainRemovedFlows` (a fixed ring: the
     /// rules' per-source connection counts need to hear of every departure).
     let removedKeys: UnsafeMutablePointer<FlowKey>
@@ -75,6 +81,8 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
             case .udpUnreplied, .udpReplied: duration = t.udp
             case .udpStream: duration = t.udpStream
             case .icmpUnreplied, .icmpReplied: duration = t.icmp
+            case .otherUnreplied, .otherReplied: duration = t.other
+            case .tcpPickup: duration = t.tcpPickup
             }
             (timeouts + Int(timerClass.rawValue)).initialize(to: TrackerTimeouts.seconds(duration))
         }
@@ -102,6 +110,10 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         removedCount = 0
     }
 
+    /// The latest time the tracker has been given (nanoseconds of the injected clock): the last
+    /// packet's, or the last `expire`'s, whichever is later.
+    public var lastTime: UInt64 { lastNow }
+
     /// Flows in the table (some may have expired and not yet been swept).
     public var count: Int { table.count }
 
@@ -125,7 +137,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         let result = evaluate(packet, bytes: bytes, now: now)
         guard awaitingAdmission else { return result }
         let admitted = admission.admit(packet, key: pendingKey)
-        return completeAdmission(packet, admitted: admitted)
+        return completeAdmission(packet, admitted: admitted, origin: admission.origin)
     }
 
     /// `track` admitting every new flow (no rules).
@@ -148,17 +160,51 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     mutating func evaluate(_ packet: Packet, bytes: UnsafeRawBufferPointer?, now: UInt64) -> TrackResult {
         awaitingAdmission = false
         lastWindowBounds = nil
+        flowIndex = -1
         setClock(now)
         if nowFloor >= table.nextDue { expireSome(budget: Self.sweepBudgetPerPacket) }
+        let result: TrackResult
         switch packet.transport {
         case .tcp(let header):
-            return trackTCP(packet, header)
+            result = trackTCP(packet, header)
         case .udp(let header):
-            return trackUDP(packet, header)
+            result = trackUDP(packet, header)
         case .icmp(let header), .icmpv6(let header):
-            return trackICMP(packet, header, bytes: bytes)
-        case .fragment, .other:
-            return TrackResult(verdict: .accept)
+            result = trackICMP(packet, header, bytes: bytes)
+        case .other(let proto):
+            result = trackOther(packet, proto: proto)
+        case .fragment:
+            result = TrackResult(verdict: .accept)
+        }
+        if result.verdict == .accept { account(packet) }
+        return result
+    }
+
+    // MARK: Accounting
+
+    /// Notes that the current packet belongs to entry `index` (sent by its initiator or not).
+    @inline(__always)
+    mutating func belongs(to index: Int, fromInitiator: Bool) {
+        flowIndex = index
+        flowFromInitiator = fromInitiator
+    }
+
+    /// Counts an accepted packet against its flow, if it has one: last seen, packets (saturating
+    /// at `UInt32.max`) and bytes (IP total length) in its direction.
+    @inline(__always)
+    mutating func account(_ packet: Packet) {
+        guard flowIndex >= 0 else { return }
+        let entry = table.entries + flowIndex
+        let bytes = UInt64(truncatingIfNeeded: packet.ipTotalLength)
+        entry.pointee.lastSeenSeconds = nowFloor
+        if flowFromInitiator {
+            let (packets, overflow) = entry.pointee.initiatorPackets.addingReportingOverflow(1)
+            entry.pointee.initiatorPackets = overflow ? .max : packets
+            entry.pointee.initiatorBytes &+= bytes
+        } else {
+            let (packets, overflow) = entry.pointee.responderPackets.addingReportingOverflow(1)
+            entry.pointee.responderPackets = overflow ? .max : packets
+            entry.pointee.responderBytes &+= bytes
         }
     }
 
@@ -184,17 +230,23 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         return overflow ? .max - 1 : min(sum, .max - 1)
     }
 
-    /// The timer class an entry's state and flags call for (Linux's 300 s cap while data is
-    /// unacknowledged, after repeated retransmissions, or before a picked-up flow's reply).
+    /// The timer class an entry's state and flags call for: `tcp.pickup` for a picked-up
+    /// connection until the other side speaks, else Linux's 300 s cap while data is
+    /// unacknowledged or after repeated retransmissions; each only when shorter than the
+    /// state's own timeout.
     @inline(__always)
     func wantedTimerClass(_ entry: UnsafeMutablePointer<ConnectionEntry>) -> TimerClass {
         guard let state = entry.pointee.connectionState else { return .close }
         let base = TimerClass.of(state)
-        if state.isTCP && timeout(base) > timeout(.tcpCapped) {
+        guard state.isTCP else { return base }
+        if entry.pointee.flags & (ConnectionEntry.Flags.liberal | ConnectionEntry.Flags.seenReply)
+            == ConnectionEntry.Flags.liberal {
+            return timeout(.tcpPickup) < timeout(base) ? .tcpPickup : base
+        }
+        if timeout(base) > timeout(.tcpCapped) {
             let capped = entry.pointee.initiator.has(DirectionState.Flags.dataUnacked)
                 || entry.pointee.responder.has(DirectionState.Flags.dataUnacked)
                 || entry.pointee.repeats >= 3
-                || (entry.pointee.has(ConnectionEntry.Flags.liberal) && !entry.pointee.has(ConnectionEntry.Flags.seenReply))
             if capped { return .tcpCapped }
         }
         return base
@@ -220,7 +272,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     @inline(__always)
     static func isEstablishedFamily(_ timerClass: UInt8) -> Bool {
         timerClass == TimerClass.established.rawValue || timerClass == TimerClass.tcpCapped.rawValue
-            || timerClass == TimerClass.resetPending.rawValue
+            || timerClass == TimerClass.resetPending.rawValue || timerClass == TimerClass.tcpPickup.rawValue
     }
 
     /// Cuts the entry's timeout to the close timeout without changing its state (a RST in
@@ -286,6 +338,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// Removes entry `index` from the table, releasing what it counted against.
     mutating func removeEntry(_ index: Int) {
         let entry = table.entries + index
+        if index == flowIndex { flowIndex = -1 }
         if entry.pointee.connectionState?.isHalfOpen ?? false { releaseHalfOpen(index) }
         if removedCount < Self.removedCapacity {
             (removedKeys + removedCount).initialize(to: entry.pointee.key)
@@ -309,25 +362,35 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     public func forEachConnection(now: UInt64? = nil, _ body: (ConnectionSnapshot) throws -> Void) rethrows {
         let nowSeconds = now.map { UInt32(clamping: $0 / 1_000_000_000) }
         for index in 0..<table.highWater {
-            let entry = table.entries[index]
-            guard let state = entry.connectionState else { continue }
-            if let nowSeconds, nowSeconds >= entry.deadline { continue }
-            let high = entry.has(ConnectionEntry.Flags.initiatorIsHigh)
-            let key = entry.key
-            func window(_ direction: DirectionState) -> WindowSnapshot? {
-                state.isTCP ? WindowSnapshot(end: direction.end, maxEnd: direction.maxEnd,
-                                             maxWindow: direction.maxWindow, maxAck: direction.maxAck,
-                                             scale: direction.scale) : nil
-            }
-            try body(ConnectionSnapshot(
-                key: key, state: state,
-                initiatorAddress: high ? key.highAddress : key.lowAddress,
-                initiatorPort: high ? key.highPort : key.lowPort,
-                responderAddress: high ? key.lowAddress : key.highAddress,
-                responderPort: high ? key.lowPort : key.highPort,
-                proto: key.proto, expiresAtSeconds: UInt64(entry.deadline),
-                initiatorWindow: window(entry.initiator), responderWindow: window(entry.responder)))
+            guard let snapshot = snapshot(at: index, nowSeconds: nowSeconds) else { continue }
+            try body(snapshot)
         }
+    }
+
+    /// A copy of entry `index`, or nil when it is free or (with `nowSeconds`) expired.
+    func snapshot(at index: Int, nowSeconds: UInt32?) -> ConnectionSnapshot? {
+        let entry = table.entries[index]
+        guard let state = entry.connectionState else { return nil }
+        if let nowSeconds, nowSeconds >= entry.deadline { return nil }
+        let high = entry.has(ConnectionEntry.Flags.initiatorIsHigh)
+        let key = entry.key
+        func window(_ direction: DirectionState) -> WindowSnapshot? {
+            state.isTCP ? WindowSnapshot(end: direction.end, maxEnd: direction.maxEnd,
+                                         maxWindow: direction.maxWindow, maxAck: direction.maxAck,
+                                         scale: direction.scale) : nil
+        }
+        return ConnectionSnapshot(
+            key: key, state: state,
+            initiatorAddress: high ? key.highAddress : key.lowAddress,
+            initiatorPort: high ? key.highPort : key.lowPort,
+            responderAddress: high ? key.lowAddress : key.highAddress,
+            responderPort: high ? key.lowPort : key.highPort,
+            proto: key.proto, expiresAtSeconds: UInt64(entry.deadline),
+            initiatorWindow: window(entry.initiator), responderWindow: window(entry.responder),
+            createdSeconds: UInt64(entry.createdSeconds), lastSeenSeconds: UInt64(entry.lastSeenSeconds),
+            initiatorPackets: UInt64(entry.initiatorPackets), initiatorBytes: entry.initiatorBytes,
+            responderPackets: UInt64(entry.responderPackets), responderBytes: entry.responderBytes,
+            ruleIndex: entry.origin.rule)
     }
 
     /// Copies of up to `limit` flows (see `forEachConnection`).

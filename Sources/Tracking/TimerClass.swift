@@ -10,7 +10,7 @@ enum TimerClass: UInt8, CaseIterable {
     case lastAck
     case timeWait
     case close
-    /// ESTABLISHED with the 300 s cap (unacknowledged data, retransmissions, pickup).
+    /// ESTABLISHED with the 300 s cap (unacknowledged data, retransmissions).
     case tcpCapped
     /// Any state after a RST in the window but not exact (close timeout; not evictable).
     case resetPending
@@ -19,9 +19,13 @@ enum TimerClass: UInt8, CaseIterable {
     case udpStream
     case icmpUnreplied
     case icmpReplied
+    /// A TCP connection picked up mid-stream (`set tcp pickup`) until the other side speaks.
+    case tcpPickup
+    case otherUnreplied
+    case otherReplied
 
     /// Number of classes.
-    static let count = 15
+    static let count = 18
 
     /// The class of a state's own timeout.
     @inline(__always)
@@ -40,6 +44,8 @@ enum TimerClass: UInt8, CaseIterable {
         case .udpStream: .udpStream
         case .icmpUnreplied: .icmpUnreplied
         case .icmpReplied: .icmpReplied
+        case .otherUnreplied: .otherUnreplied
+        case .otherReplied: .otherReplied
         }
     }
 }

@@ -22,6 +22,8 @@ public struct TrackerStatistics: Sendable, Equatable {
     public var rejectedRateLimited: UInt64 = 0
     /// New flows the admission (rules) refused.
     public var rejectedPolicy: UInt64 = 0
+    /// Live flows removed on a reload because the new rules block them (`set reload recheck`).
+    public var removedByReload: UInt64 = 0
 
     /// No counts.
     public init() {}

@@ -18,15 +18,21 @@ public struct TrackerTimeouts: Sendable, Equatable {
     public var tcpTimeWait: Duration = .seconds(120)
     /// `tcp.close`: after a valid RST, and after a RST in the window but not exact (10 s).
     public var tcpClose: Duration = .seconds(10)
-    /// `tcp.unacknowledged`: the cap while data is unacknowledged, after three identical data
-    /// segments, or while a picked-up connection has seen no reply (300 s).
+    /// `tcp.unacknowledged` (also `tcp.retrans`): the cap while data is unacknowledged, or after
+    /// three identical data segments (300 s).
     public var tcpUnacknowledged: Duration = .seconds(300)
+    /// `tcp.pickup`: a connection picked up mid-stream (`set tcp pickup`) until a packet from
+    /// the other side is seen; it applies when shorter than the state's own timeout (300 s).
+    public var tcpPickup: Duration = .seconds(300)
     /// `udp`: a UDP flow without reply, or with a single exchange (30 s).
     public var udp: Duration = .seconds(30)
     /// `udp.stream`: a UDP flow with traffic both ways after the first answer (120 s).
     public var udpStream: Duration = .seconds(120)
     /// `icmp`: ICMP and ICMPv6 echo flows (30 s).
     public var icmp: Duration = .seconds(30)
+    /// `other`: flows of protocols other than TCP, UDP, ICMP and ICMPv6 (GRE, ESP, SCTP…),
+    /// one per address pair and protocol, replied or not (600 s, Linux's generic timeout).
+    public var other: Duration = .seconds(600)
 
     /// Linux's defaults.
     public init() {}

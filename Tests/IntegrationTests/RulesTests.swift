@@ -103,6 +103,60 @@ extension IntegrationTests {
 }
 
 extension IntegrationTests.LiveRules {
+    @Test("set reload recheck cuts a live connection the new rules block (one reload record, cut=1); keep lets it flow",
+          arguments: ["recheck", "keep"])
+    func reloadRecheckCutsBlockedConnections(_ mode: String) throws {
+        let sandbox = try Harness.sandbox()
+        defer { sandbox.teardown() }
+        try sandbox.startEchoServer(port: 8080)
+        let rules = sandbox.workDirectory.appendingPathComponent("reload.rules")
+        let log = sandbox.workDirectory.appendingPathComponent("events.jsonl").path
+        try """
+        set reload \(mode)
+        policy forward drop
+        pass forward proto tcp to port 8080
+        pass forward proto tcp to port 8081
+        """.write(to: rules, atomically: true, encoding: .utf8)
+        let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--rules", rules.path, "--log", log,
+                                                "--pid-file", "none"])
+        // A connection to 8080 that sends a line every 100 ms for 4 s, across the reload.
+        let script = sandbox.workDirectory.appendingPathComponent("long.py")
+        try Self.longConnection.write(to: script, atomically: true, encoding: .utf8)
+        let long = try sandbox.spawn(in: sandbox.client,
+                                     ["/usr/bin/python3", script.path, sandbox.server.ipv4, "8080", "4"])
+        Thread.sleep(forTimeInterval: 0.7)
+
+        // The new rules no longer pass 8080.
+        try """
+        set reload \(mode)
+        policy forward drop
+        pass forward proto tcp to port 8081
+        """.write(to: rules, atomically: true, encoding: .utf8)
+        daemon.process.signal(SIGHUP)
+        #expect(daemon.process.waitForLine(prefix: "synwall: reloaded:", timeout: .seconds(5)) != nil,
+                "\(daemon.process.output)")
+
+        #expect(long.waitForExit(timeout: .seconds(12)) == .exited(0))
+        if mode == "recheck" {
+            #expect(long.standardOutput.hasPrefix("failed after "), "the connection was cut: \(long.output)")
+        } else {
+            #expect(long.standardOutput.hasPrefix("ok "), "the connection kept flowing: \(long.output)")
+        }
+        _ = try daemon.stop()
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let records = text.split(separator: "\n").filter {
+            $0.contains("\"event_type\":\"reload\"") && $0.contains("\"reason\":\"\(mode)\"")
+        }
+        #expect(records.count == 1, "one reload record from the worker: \(text)")
+        if mode == "recheck" {
+            #expect(records.first?.contains("cut=1") == true, "\(records)")
+            #expect(records.first?.contains(":8080 ESTABLISHED") == true, "the cut connection is named: \(records)")
+            #expect(text.contains("\"reason\":\"no_connection\""), "its next segment had no connection: \(text)")
+        } else {
+            #expect(records.first?.contains("blocked_kept=1") == true, "\(records)")
+        }
+    }
+
     @Test("an overload rule puts a brute-force source into its table and blocks it; the log says so")
     func overloadBlocksBruteForce() throws {
         let sandbox = try Harness.sandbox()

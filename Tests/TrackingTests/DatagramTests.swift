@@ -126,14 +126,15 @@ struct DatagramTests {
         #expect(harness.send(bytes: icmpError(harness, to: harness.client, quoting: ping)) == .accept(.icmpUnreplied))
     }
 
-    @Test("other ICMP messages and protocols are not tracked")
+    @Test("other ICMP messages are not tracked; other protocols are (AccountingTests)")
     func untracked() {
         let harness = Harness(ipv6: true)
         let solicitation = PacketBuilder(source: harness.client, destination: harness.server)
             .icmp(type: 135, body: [UInt8](repeating: 0, count: 20))
         #expect(harness.send(bytes: solicitation) == TrackResult(verdict: .accept))
-        let gre = PacketBuilder(source: harness.client, destination: harness.server).ip(protocolNumber: 47, transport: [0, 0, 8, 0])
-        #expect(harness.send(bytes: gre) == TrackResult(verdict: .accept))
         #expect(harness.tracker.count == 0)
+        let gre = PacketBuilder(source: harness.client, destination: harness.server).ip(protocolNumber: 47, transport: [0, 0, 8, 0])
+        #expect(harness.send(bytes: gre) == TrackResult(verdict: .accept, state: .otherUnreplied, created: true))
+        #expect(harness.tracker.count == 1)
     }
 }

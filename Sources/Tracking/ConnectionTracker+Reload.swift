@@ -1,0 +1,40 @@
+/// What a reload decided for one live flow (see `ConnectionTracker.reviseFlows`).
+public enum FlowRevision: Sendable, Equatable {
+    /// Keep the flow, from now on counted as admitted by the rule at `ruleIndex` of the new
+    /// ruleset (nil: by no rule).
+    case keep(ruleIndex: Int?)
+    /// Remove the flow from the table: its next packets are judged as if it never existed.
+    case remove
+}
+
+extension ConnectionTracker {
+    /// For a reload: hands every live flow (not expired at `now`), from entry `start` on, to
+    /// `judge` with its snapshot and its origin (hook and interfaces of its first packet), and
+    /// applies the answer. A kept flow's rule index is replaced; a removed flow leaves the table
+    /// as a closed one does (counted in `statistics.removedByReload`, reported by
+    /// `drainRemovedFlows`).
+    ///
+    /// Stops before a removal the departure ring has no room for, and returns the entry to go
+    /// on from once the caller has drained it; nil when every flow was seen. Not for the packet
+    /// path (it builds a snapshot per flow).
+    public mutating func reviseFlows(from start: Int = 0, now: UInt64,
+                                     _ judge: (ConnectionSnapshot, FlowOrigin) throws -> FlowRevision) rethrows -> Int? {
+        setClock(now)
+        var index = max(0, start)
+        while index < table.highWater {
+            if removedCount >= Self.removedCapacity { return index }
+            if let snapshot = snapshot(at: index, nowSeconds: nowFloor) {
+                let entry = table.entries + index
+                switch try judge(snapshot, entry.pointee.origin) {
+                case .keep(let rule):
+                    entry.pointee.ruleIndex = rule.map { UInt32(clamping: $0) } ?? FlowOrigin.noRule
+                case .remove:
+                    removeEntry(index)
+                    statistics.removedByReload += 1
+                }
+            }
+            index += 1
+        }
+        return nil
+    }
+}

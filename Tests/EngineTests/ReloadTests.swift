@@ -1,0 +1,189 @@
+@testable import Engine
+import EventLog
+import Rules
+import Testing
+import Tracking
+import Wire
+
+private let client = PacketBuilder(from: "192.0.2.1", to: "198.51.100.2")!
+private let server = PacketBuilder(from: "198.51.100.2", to: "192.0.2.1")!
+private let second: UInt64 = 1_000_000_000
+private let start: UInt64 = 1_700_000_000 * second
+
+private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline, at time: UInt64 = start,
+                   direction: Direction = .in, inInterface: UInt32 = 0) -> Decision {
+    bytes.withUnsafeBytes {
+        pipeline.process($0, context: PacketContext(timestampNanoseconds: time, direction: direction,
+                                                    inInterface: inInterface))
+    }
+}
+
+private func rules(_ text: String) throws -> CompiledRuleset {
+    try RuleCompiler.compile(text: text).get()
+}
+
+/// Opens a TCP connection from port `clientPort` to `port`, through the pipeline.
+private func connect(_ pipeline: inout Pipeline, port: UInt16, clientPort: UInt16, at time: UInt64 = start,
+                     direction: Direction = .in, inInterface: UInt32 = 0) {
+    let syn = judge(client.tcp(sourcePort: clientPort, destinationPort: port, sequence: 1000, flags: .syn), &pipeline,
+                    at: time, direction: direction, inInterface: inInterface)
+    #expect(syn.verdict == .accept, "SYN to \(port)")
+    _ = judge(server.tcp(sourcePort: port, destinationPort: clientPort, sequence: 5000, acknowledgment: 1001,
+                         flags: [.syn, .ack]), &pipeline, at: time, direction: direction, inInterface: inInterface)
+    let ack = judge(client.tcp(sourcePort: clientPort, destinationPort: port, sequence: 1001, acknowledgment: 5001,
+                               flags: .ack), &pipeline, at: time, direction: direction, inInterface: inInterface)
+    #expect(ack.state == .established, "handshake to \(port)")
+}
+
+/// A data segment on the connection `connect` opened (next sequence numbers).
+private func data(_ port: UInt16, clientPort: UInt16) -> [UInt8] {
+    client.tcp(sourcePort: clientPort, destinationPort: port, sequence: 1001, acknowledgment: 5001,
+               flags: [.ack, .psh], payload: [1, 2, 3, 4])
+}
+
+private func connections(_ pipeline: borrowing Pipeline) -> [UInt16: ConnectionSnapshot] {
+    var result: [UInt16: ConnectionSnapshot] = [:]
+    pipeline.forEachConnection(now: nil) { result[$0.responderPort] = $0 }
+    return result
+}
+
+private let before = """
+    policy in drop
+    pass in proto tcp to port { 22, 80 }
+    pass in proto udp to port 53
+    """
+
+@Suite struct PipelineAccountingTests {
+    @Test func flowsRecordTheirRuleAndCountsThroughThePipeline() throws {
+        var pipeline = Pipeline(rules: try rules(before))
+        connect(&pipeline, port: 80, clientPort: 40000)
+        _ = judge(data(80, clientPort: 40000), &pipeline, at: start + 3 * second + 5)
+        #expect(judge(client.udp(sourcePort: 5353, destinationPort: 53), &pipeline).verdict == .accept)
+        let flows = connections(pipeline)
+        let web = try #require(flows[80])
+        #expect(web.ruleIndex == 0)
+        #expect(web.createdSeconds == start / second)
+        #expect(web.lastSeenSeconds == start / second + 3)
+        #expect((web.initiatorPackets, web.initiatorBytes) == (3, 40 + 40 + 44))
+        #expect((web.responderPackets, web.responderBytes) == (1, 40))
+        #expect(flows[53]?.ruleIndex == 1)
+        #expect(flows[53]?.initiatorBytes == 28)
+
+        var open = Pipeline()
+        connect(&open, port: 22, clientPort: 40001)
+        #expect(connections(open)[22]?.ruleIndex == nil, "no rule file: no rule")
+    }
+}
+
+@Suite struct PipelineReloadTests {
+    @Test func recheckCutsWhatTheNewRulesBlock() throws {
+        var pipeline = Pipeline(rules: try rules(before))
+        connect(&pipeline, port: 22, clientPort: 40000)
+        connect(&pipeline, port: 80, clientPort: 40001)
+        _ = judge(client.udp(sourcePort: 5353, destinationPort: 53), &pipeline)
+        #expect(pipeline.trackedFlows == 3)
+
+        let outcome = pipeline.replaceRules(try rules("""
+            set reload recheck
+            policy in drop
+            pass in proto udp to port 53
+            pass in proto tcp to port 80
+            """), now: start + 10 * second)
+        #expect(outcome.mode == .recheck)
+        #expect(outcome.kept == 2)
+        #expect(outcome.cut == 1)
+        #expect(outcome.keptBlocked == 0)
+        #expect(outcome.cutExamples.map(\.responderPort) == [22])
+        #expect(outcome.cutExamples.first?.state == .established)
+        #expect(pipeline.trackedFlows == 2)
+        #expect(pipeline.trackerStatistics.removedByReload == 1)
+        let flows = connections(pipeline)
+        #expect(flows[80]?.ruleIndex == 1, "the new rules' passing rule")
+        #expect(flows[53]?.ruleIndex == 0)
+        #expect(pipeline.ruleHits == [0, 0], "a recheck is not a hit")
+
+        // The cut connection's next segment has no connection; the kept one flows on.
+        let cut = judge(data(22, clientPort: 40000), &pipeline, at: start + 11 * second)
+        #expect(cut.verdict == .drop)
+        #expect(cut.reason == .noConnection)
+        #expect(judge(data(80, clientPort: 40001), &pipeline, at: start + 11 * second).verdict == .accept)
+
+        let event = Event(reload: outcome, timestampNanoseconds: 5, queue: 0)
+        #expect(event.eventType == .reload)
+        #expect(event.reason == "recheck")
+        #expect(event.detail == "kept=2 cut=1; cut: TCP 192.0.2.1:40000 > 198.51.100.2:22 ESTABLISHED")
+        #expect(outcome.isWorthAnEvent)
+    }
+
+    @Test func keepLeavesEveryFlowButForgetsTheOldRule() throws {
+        var pipeline = Pipeline(rules: try rules(before))
+        connect(&pipeline, port: 22, clientPort: 40000)
+        connect(&pipeline, port: 80, clientPort: 40001)
+        let outcome = pipeline.replaceRules(try rules("""
+            policy in drop
+            pass in proto tcp to port 80
+            """))
+        #expect(outcome == ReloadOutcome(mode: .keep, kept: 2, keptBlocked: 1, cut: 0))
+        #expect(outcome.isWorthAnEvent)
+        #expect(Event(reload: outcome, timestampNanoseconds: 5, queue: 1).detail == "kept=2 blocked_kept=1")
+        let flows = connections(pipeline)
+        #expect(flows[22]?.ruleIndex == nil, "the new rules would block it")
+        #expect(flows[80]?.ruleIndex == 0)
+        #expect(judge(data(22, clientPort: 40000), &pipeline).verdict == .accept)
+
+        let quiet = pipeline.replaceRules(try rules("pass in proto tcp\n"))
+        #expect(quiet == ReloadOutcome(mode: .keep, kept: 2))
+        #expect(!quiet.isWorthAnEvent)
+    }
+
+    @Test func recheckJudgesAFlowWithTheHookAndInterfaceOfItsFirstPacket() throws {
+        let names = InterfaceNames(resolver: { [3: "eth1", 4: "eth2"][$0] })
+        var pipeline = Pipeline(interfaceNames: names)  // no rules at first: flows still keep their origin
+        connect(&pipeline, port: 22, clientPort: 40000, direction: .in, inInterface: 3)
+        connect(&pipeline, port: 22, clientPort: 40001, direction: .in, inInterface: 4)
+        connect(&pipeline, port: 443, clientPort: 40002, direction: .out)
+        let outcome = pipeline.replaceRules(try rules("""
+            set reload recheck
+            policy in drop
+            policy out drop
+            pass in on eth1 proto tcp to port 22
+            pass out proto tcp to port 443
+            """))
+        #expect(outcome.kept == 2)
+        #expect(outcome.cut == 1)
+        #expect(outcome.cutExamples.first?.initiatorPort == 40001, "came in on eth2")
+        var kept: [UInt16: Int?] = [:]
+        pipeline.forEachConnection(now: nil) { kept[$0.initiatorPort] = $0.ruleIndex }
+        #expect(kept == [40000: 0, 40002: 1])
+    }
+
+    @Test func recheckCountsLiveFlowsForMaxSourceConnections() throws {
+        var pipeline = Pipeline(rules: try rules("pass in proto tcp to port 22\n"))
+        connect(&pipeline, port: 22, clientPort: 40000)
+        _ = pipeline.replaceRules(try rules("""
+            set reload recheck
+            policy in drop
+            pass in proto tcp to port 22 max-src-conn 1
+            """))
+        #expect(pipeline.trackedFlows == 1)
+        let second = judge(client.tcp(sourcePort: 40001, destinationPort: 22, sequence: 1, flags: .syn), &pipeline)
+        #expect(second.verdict == .drop, "the live connection counts as the source's one")
+        #expect(second.rule?.limit == .maxSourceConnections)
+    }
+
+    @Test func recheckOfUDPAndICMPFlowsUsesTheirFirstPacket() throws {
+        var pipeline = Pipeline()
+        #expect(judge(client.udp(sourcePort: 5353, destinationPort: 53), &pipeline).verdict == .accept)
+        #expect(judge(client.icmpEcho(identifier: 7, sequence: 1), &pipeline).verdict == .accept)
+        #expect(judge(client.ip(protocolNumber: 47, transport: [0, 0, 8, 0]), &pipeline).verdict == .accept)
+        let outcome = pipeline.replaceRules(try rules("""
+            set reload recheck
+            policy in drop
+            pass in proto icmp icmp-type echoreq
+            pass in proto gre
+            """))
+        #expect(outcome.kept == 2)
+        #expect(outcome.cut == 1)
+        #expect(outcome.cutExamples.first?.proto == 17)
+    }
+}
