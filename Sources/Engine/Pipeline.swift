@@ -168,11 +168,6 @@ public struct Pipeline: ~Copyable {
     /// TCP connections whose handshake is incomplete.
     public var halfOpenFlows: Int { tracker.halfOpenCount }
 
-    /// Calls `body` with a copy of every live flow (for `synwall conns`; not the packet path).
-    public func forEachConnection(now: UInt64? = nil, _ body: (ConnectionSnapshot) throws -> Void) rethrows {
-        try tracker.forEachConnection(now: now, body)
-    }
-
     @inline(__always)
     private mutating func decide<A: Admission>(_ bytes: UnsafeRawBufferPointer, context: PacketContext,
                                                admission: inout A) -> Decision

@@ -141,7 +141,7 @@ extension ConnectionRecord {
         case 58: name = "icmp6"
         default: name = String(connection.proto)
         }
-        let rule = connection.ruleIndexPending.flatMap { index in rules.flatMap { index < $0.rules.count ? $0.rules[index] : nil } }
+        let rule = connection.ruleIndex.flatMap { index in rules.flatMap { index < $0.rules.count ? $0.rules[index] : nil } }
         self.init(queue: queue, proto: name,
                   src: connection.initiatorAddress.description, sport: Int(connection.initiatorPort),
                   dst: connection.responderAddress.description, dport: Int(connection.responderPort),
@@ -156,13 +156,3 @@ extension ConnectionRecord {
     }
 }
 
-// MERGE-PENDING: the tracker's per-flow accounting lands from the `track` branch.
-extension ConnectionSnapshot {
-    var ruleIndexPending: Int? { nil }
-    var createdSeconds: UInt64 { 0 }
-    var lastSeenSeconds: UInt64 { 0 }
-    var initiatorPackets: UInt64 { 0 }
-    var initiatorBytes: UInt64 { 0 }
-    var responderPackets: UInt64 { 0 }
-    var responderBytes: UInt64 { 0 }
-}

@@ -36,7 +36,7 @@ import Testing
     func text() {
         let text = StatsText.render(Self.report())
         #expect(text.hasPrefix("synwall pid 42, up 2m05s, rules /etc/synwall/synwall.rules (1 rules), queues 0-1\n"))
-        #expect(text.contains("  received                 150  100  50"), "\(text)")
+        #expect(text.contains("\n  received                   150   100    50\n"), "\(text)")
         #expect(text.contains("  bad_seq"))
         #expect(!text.contains("malformed"), "zero reasons are left out: \(text)")
         #expect(text.contains("  events lost (ring full)"))
@@ -50,8 +50,8 @@ import Testing
         earlier.workers[0].received -= 20
         let text = StatsText.render(Self.report(), previous: earlier)
         #expect(text.contains("per s"))
-        #expect(text.contains("  received                 150   10.0  100  50"), "\(text)")
-        #expect(text.contains("  states                     7         5   2"), "gauges get no rate: \(text)")
+        #expect(text.contains("\n  received                   150   10.0   100    50\n"), "\(text)")
+        #expect(text.contains("\n  states                       7            5     2\n"), "gauges get no rate: \(text)")
     }
 
     @Test("Prometheus: HELP and TYPE once per family, labels escaped, counters end in _total")

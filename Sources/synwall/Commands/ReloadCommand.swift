@@ -38,7 +38,7 @@ struct ReloadCommand: ParsableCommand {
                     throw CLIError("\(rules) has errors; the running rules stay in force")
                 }
             }
-            if let report = try reloadOverControlSocket(controlOptions) {
+            if let report = try reloadOverControlSocket(path: controlOptions.control, timeout: controlOptions.timeout) {
                 if report.reloaded {
                     writeLine("synwall: reloaded \(report.file) (\(report.rules) rules); live connections keep their state")
                     return
@@ -59,10 +59,10 @@ struct ReloadCommand: ParsableCommand {
 
 /// Asks the daemon to reload over its control socket; nil when no daemon listens there (the
 /// caller falls back to SIGHUP).
-func reloadOverControlSocket(_ options: ControlOptions) throws -> ReloadReport? {
+func reloadOverControlSocket(path: String, timeout: Int) throws -> ReloadReport? {
     let response: ControlResponse
     do throws(ControlError) {
-        response = try ControlClient(path: options.control, timeoutSeconds: options.timeout)
+        response = try ControlClient(path: path, timeoutSeconds: timeout)
             .send(ControlRequest(command: .reload))
     } catch {
         if case .notRunning = error { return nil }

@@ -48,9 +48,7 @@ struct ReloadOptions: ParsableArguments {
             writeLine("not reloading (--no-reload): a running daemon keeps its current rules until it reloads")
             return
         }
-        var options = ControlOptions()
-        options.control = control
-        if let report = try reloadOverControlSocket(options) {
+        if let report = try reloadOverControlSocket(path: control, timeout: 10) {
             if report.reloaded {
                 writeLine("synwall reloaded \(report.file) (\(report.rules) rules)")
                 return
