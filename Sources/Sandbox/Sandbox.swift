@@ -238,6 +238,10 @@ public final class Sandbox: @unchecked Sendable {
     ) throws -> CommandResult {
         let process = try SandboxProcess.launch(
             arguments, displayCommand: displayCommand, namespace: namespace, directory: workDirectory)
+        // A command inside a namespace is stopped by a teardown that comes while it runs (from
+        // another thread: Ctrl-C in the demo), like a spawned one.
+        if namespace != nil { track(process) }
+        defer { if namespace != nil { untrack(process) } }
         if let ended = process.waitForExit(timeout: timeout) {
             return CommandResult(status: ended.shellStatus, stdout: process.standardOutput,
                                  stderr: process.standardError)
@@ -247,9 +251,22 @@ public final class Sandbox: @unchecked Sendable {
         throw SandboxError.timedOut(command: displayCommand, seconds: seconds, partial: process.output)
     }
 
+    private func track(_ process: SandboxProcess) {
+        lock.lock()
+        spawned.append(process)
+        lock.unlock()
+    }
+
+    private func untrack(_ process: SandboxProcess) {
+        lock.lock()
+        spawned.removeAll { $0 === process }
+        lock.unlock()
+    }
+
     // MARK: - Teardown
 
-    /// Stops every spawned process that still runs (SIGTERM, then SIGKILL after a short grace),
+    /// Stops every spawned process that still runs, and every command of ``run(in:_:timeout:)``
+    /// still waited for (SIGTERM, then SIGKILL after a short grace),
     /// deletes the namespaces (with their veths and firewall tables) and the scratch directory.
     /// Safe to call more than once and from any thread; a call made while another thread tears
     /// down returns when that teardown has finished.
