@@ -67,6 +67,12 @@ public struct DownloadServer: Sendable {
 
         downloadServerStopRequested = 0
         downloadServerHurryRequested = 0
+        // A parent's blocked signals are inherited (a test runner may block these): unblock the
+        // ones this server answers, or SIGUSR1 would never lift the pace.
+        var answered = sigset_t()
+        sigemptyset(&answered)
+        for number in [SIGTERM, SIGINT, SIGUSR1] { sigaddset(&answered, number) }
+        pthread_sigmask(SIG_UNBLOCK, &answered, nil)
         signal(SIGTERM) { _ in downloadServerStopRequested = 1 }
         signal(SIGINT) { _ in downloadServerStopRequested = 1 }
         signal(SIGUSR1) { _ in downloadServerHurryRequested = 1 }

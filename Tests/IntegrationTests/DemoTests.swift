@@ -54,7 +54,7 @@ extension IntegrationTests {
             let elapsed = ContinuousClock.now - started
             let output = demo.standardOutput
             #expect(ended == .exited(0), "\(demo.output)")
-            #expect(elapsed < .seconds(90), "the demo stays short (about 20 s here): it took \(elapsed)")
+            #expect(elapsed < .seconds(60), "the demo stays short (about 20 s here): it took \(elapsed)")
             #expect(!output.contains("NOT stopped") && !output.contains("STOPPED") && !output.contains("problem"),
                     "\(output)")
 
