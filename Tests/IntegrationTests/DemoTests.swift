@@ -135,6 +135,41 @@ extension IntegrationTests {
             #expect(!FileManager.default.fileExists(atPath: demoScratch.path), "the scratch directory is gone")
         }
 
+        @Test("the download pattern: any chunking checks clean, one changed byte is caught")
+        func downloadPattern() {
+            var sender = DownloadPattern()
+            var bytes = [UInt8](repeating: 0, count: 100_003)
+            var start = 0
+            for size in [1, 7, 8, 4096, 13, 65_536] + [Int](repeating: 5_000, count: 10) where start < bytes.count {
+                let end = min(bytes.count, start + size)
+                bytes.withUnsafeMutableBytes { sender.produce(into: UnsafeMutableRawBufferPointer(rebasing: $0[start..<end])) }
+                start = end
+            }
+            #expect(start == bytes.count && sender.offset == UInt64(bytes.count))
+            var receiver = DownloadPattern()
+            for range in [0..<3, 3..<50_000, 50_000..<100_003] {
+                bytes.withUnsafeBytes { receiver.consume(UnsafeRawBufferPointer(rebasing: $0[range])) }
+            }
+            #expect(receiver.mismatches == 0 && receiver.checksum == sender.checksum && receiver.offset == sender.offset)
+            bytes[77_777] ^= 0x20
+            var tampered = DownloadPattern()
+            bytes.withUnsafeBytes { tampered.consume($0) }
+            #expect(tampered.mismatches == 1 && tampered.checksum != sender.checksum)
+            #expect(tampered.checksumText.count == 16)
+        }
+
+        @Test("a sniffed connection's line reads back as printed")
+        func sniffedConnectionLine() {
+            let connection = SniffedConnection(
+                clientAddress: "10.91.1.2", clientPort: 40000, serverAddress: "10.91.2.2", serverPort: 8080,
+                clientNext: 4_000_000_000, clientAcknowledgment: 17, serverNext: nil, segments: 9)
+            #expect(SniffedConnection(line: "synwall peer: sniffed \(connection)") == connection)
+            var withServer = connection
+            withServer.serverNext = 18
+            #expect(SniffedConnection(line: withServer.description) == withServer)
+            #expect(SniffedConnection(line: "client=10.91.1.2 client_port=x") == nil)
+        }
+
         @Test("Ctrl-C during the attacks of synwall demo cleans up and exits 130")
         func demoInterrupted() throws {
             let directory = try scratch()
