@@ -44,9 +44,9 @@ extension DemoCommand {
         }
     }
 
-    /// Says the attack was stopped, or counts a problem.
-    static func verdict(_ context: Context, stopped: Bool, _ evidence: String) {
-        context.say(stopped ? "   Stopped: \(evidence)" : "   NOT stopped: \(evidence)")
+    /// Says the attack was stopped and how, or, counting a problem, what the log showed instead.
+    static func verdict(_ context: Context, stopped: Bool, _ evidence: String, otherwise failure: String) {
+        context.say(stopped ? "   Stopped: \(evidence)" : "   NOT stopped: \(failure)")
         if !stopped { context.problems += 1 }
     }
 
@@ -76,7 +76,9 @@ extension DemoCommand {
         let details = tally.details(.drop, reason: "table_full").joined(separator: ", ")
         verdict(context, stopped: logged > 0 && context.flood - dropped <= halfOpenLimit,
                 "synwall let \(context.flood - dropped) of them start a handshake (set limit half-open "
-                + "\(halfOpenLimit)) and dropped \(dropped) as table_full (\(details)).")
+                + "\(halfOpenLimit)) and dropped \(dropped) as table_full (\(details)).",
+                otherwise: "the log shows \(dropped) table_full drops of \(context.flood) SYNs: "
+                + "\(context.flood - dropped) may have got through.")
         context.say("   The log holds \(tally.records(.drop, reason: "table_full")) of those drops one by one and counts "
                     + "the other \(suppressed) in `suppressed` records: it writes at most 100 records a second.")
         reportDownload(context, since: before)
@@ -113,7 +115,8 @@ extension DemoCommand {
         let details = tally.details(.drop, reason: "invalid_flags").joined(separator: ", ")
         verdict(context, stopped: sent > 0 && dropped == sent && replies == 0,
                 "all \(dropped) of \(sent) probes dropped as invalid_flags (\(details)); "
-                + "the scanner got \(replies) answers, so it learned nothing about the ports.")
+                + "the scanner got \(replies) answers, so it learned nothing about the ports.",
+                otherwise: "\(dropped) of \(sent) probes dropped as invalid_flags, and \(replies) answers came back.")
         reportDownload(context, since: before)
     }
 
@@ -154,9 +157,12 @@ extension DemoCommand {
             $0.source == connection.clientAddress && $0.sourcePort == connection.clientPort
         }
         let details = tally.details(.drop, reason: "rst_invalid").joined(separator: ", ")
+        let passed = tally.count(.anomaly) { $0.source == connection.clientAddress }
         verdict(context, stopped: dropped >= 1,
                 "synwall dropped the RST as rst_invalid (\(details)): with `set tcp rst exact` only the exact "
-                + "next sequence number may reset a connection.")
+                + "next sequence number may reset a connection.",
+                otherwise: "the log has no rst_invalid drop of the forged RST (anomaly records from the client: "
+                + "\(passed)): it reached the server.")
         reportDownload(context, since: before)
     }
 
@@ -180,7 +186,8 @@ extension DemoCommand {
         }
         let details = tally.details(.drop, reason: "bad_seq").joined(separator: ", ")
         verdict(context, stopped: dropped >= 1,
-                "synwall dropped the segment as bad_seq (\(details)); the client never saw it.")
+                "synwall dropped the segment as bad_seq (\(details)); the client never saw it.",
+                otherwise: "the log has no bad_seq drop of the forged segment: it reached the client.")
         reportDownload(context, since: before)
     }
 
@@ -219,9 +226,10 @@ extension DemoCommand {
         let blocked = tally.count(.drop, reason: "policy") { $0.source == attacker.ipv4 && $0.label == "brute force" }
         verdict(context, stopped: overloads >= 1 && blocked >= 1 && answered <= sshRate.connections,
                 "\(answered) attempts were answered; the next went over the rate: an overload record "
-                + "(\(overloadDetail)),")
-        context.say("   then the block rule \"brute force\" dropped \(blocked) more connection attempts from "
-                    + "\(attacker.ipv4): that source is shut out.")
+                + "(\(overloadDetail)),\n   then the block rule \"brute force\" dropped \(blocked) more connection "
+                + "attempts from \(attacker.ipv4): that source is shut out.",
+                otherwise: "\(answered) attempts were answered; the log shows \(overloads) overload records and "
+                + "\(blocked) drops by the block rule \"brute force\".")
         reportDownload(context, since: before)
     }
 }
