@@ -56,7 +56,7 @@ let package = Package(
                           swiftSettings: strict),
 
         // Network-namespace test bed, shared by `synwall demo`, the benchmark and the integration tests.
-        .target(name: "Sandbox", swiftSettings: strict),
+        .target(name: "Sandbox", dependencies: ["Wire"], swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
             "Firewall", "Engine", "Tracking", "Rules", "Sandbox", "EventLog", "Control",

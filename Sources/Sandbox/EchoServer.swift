@@ -48,6 +48,11 @@ public struct EchoServer: Sendable {
         guard listen(listener, 128) == 0 else { throw .system(operation: "listen", errno: errno) }
 
         echoServerStopRequested = 0
+        // A parent's blocked signals are inherited (a test runner may block these): unblock them.
+        var answered = sigset_t()
+        sigemptyset(&answered)
+        for number in [SIGTERM, SIGINT] { sigaddset(&answered, number) }
+        pthread_sigmask(SIG_UNBLOCK, &answered, nil)
         signal(SIGTERM) { _ in echoServerStopRequested = 1 }
         signal(SIGINT) { _ in echoServerStopRequested = 1 }
         signal(SIGPIPE, SIG_IGN)

@@ -16,6 +16,8 @@ public enum PeerError: Error, Sendable, Equatable, CustomStringConvertible {
     case closedEarly(received: Int, expected: Int)
     /// The echo differs from what was sent.
     case mismatch(received: Int)
+    /// A request the helper cannot carry out, with what to change (one sentence).
+    case unusable(String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,8 @@ public enum PeerError: Error, Sendable, Equatable, CustomStringConvertible {
             return "connection closed after \(received) of \(expected) echoed bytes"
         case let .mismatch(received):
             return "the echo (\(received) bytes) differs from what was sent"
+        case let .unusable(sentence):
+            return sentence
         }
     }
 

@@ -4,7 +4,9 @@ import Foundation
 ///
 /// ``SandboxTopology/routed`` gives three namespaces — client, router, server — joined by two
 /// veth pairs, with IPv4 and IPv6 forwarding on in the router and default routes in the ends.
-/// ``SandboxTopology/direct`` gives client and server on one veth pair. Namespace names are
+/// ``SandboxTopology/direct`` gives client and server on one veth pair. A routed sandbox may
+/// also get an attacker: a fourth namespace on a third router interface, whose spoofed packets
+/// the router forwards (reverse-path filtering is off there) like any others. Namespace names are
 /// unique per instance (prefix, process id, counter), so concurrent runs never collide; the
 /// addresses (10.91.0.0/16, fd00:91::/32) exist only inside the namespaces.
 ///
@@ -26,6 +28,8 @@ public final class Sandbox: @unchecked Sendable {
     public let router: SandboxHost?
     /// The server namespace.
     public let server: SandboxHost
+    /// The attacker namespace, when the sandbox was created with one (routed only).
+    public let attacker: SandboxHost?
     /// The synwall binary used for `synwall peer` helpers, if one was given.
     public let synwallPath: String?
     /// A private scratch directory (captured output, logs); removed by ``teardown()``.
@@ -34,7 +38,9 @@ public final class Sandbox: @unchecked Sendable {
     public let defaultTimeout: Duration
 
     /// Every namespace of the sandbox: client, router (if any), server.
-    public var hosts: [SandboxHost] { [client] + (router.map { [$0] } ?? []) + [server] }
+    public var hosts: [SandboxHost] {
+        [client] + (router.map { [$0] } ?? []) + [server] + (attacker.map { [$0] } ?? [])
+    }
 
     /// The namespace where a firewall under test runs: the router, or the server when direct.
     public var firewallHost: SandboxHost { router ?? server }
@@ -51,12 +57,13 @@ public final class Sandbox: @unchecked Sendable {
 
     private init(
         topology: SandboxTopology, client: SandboxHost, router: SandboxHost?, server: SandboxHost,
-        synwallPath: String?, workDirectory: URL, defaultTimeout: Duration, ipPath: String
+        attacker: SandboxHost?, synwallPath: String?, workDirectory: URL, defaultTimeout: Duration, ipPath: String
     ) {
         self.topology = topology
         self.client = client
         self.router = router
         self.server = server
+        self.attacker = attacker
         self.synwallPath = synwallPath
         self.workDirectory = workDirectory
         self.defaultTimeout = defaultTimeout
@@ -74,11 +81,13 @@ public final class Sandbox: @unchecked Sendable {
     ///   - prefix: start of the namespace names, so a leftover can be traced to its creator.
     ///   - synwall: the synwall binary, for ``tcpConnect(from:to:port:message:timeout:)`` and
     ///     ``startEchoServer(in:port:maxConnections:timeout:)``.
+    ///   - attacker: with ``SandboxTopology/routed``, add an ``attacker`` namespace on a third
+    ///     router interface (ignored for ``SandboxTopology/direct``).
     ///   - defaultTimeout: the time limit of each command run in the sandbox.
     /// - Throws: ``SandboxError``; whatever was built is removed before it throws.
     public static func create(
         topology: SandboxTopology = .routed, prefix: String = "sw", synwall: String? = nil,
-        defaultTimeout: Duration = .seconds(10)
+        attacker: Bool = false, defaultTimeout: Duration = .seconds(10)
     ) throws -> Sandbox {
         guard geteuid() == 0 else { throw SandboxError.notRoot }
         let ipPath = try ExecutableLocator.require("ip", package: "iproute2")
@@ -88,7 +97,7 @@ public final class Sandbox: @unchecked Sendable {
         }
 
         let base = "\(prefix)\(getpid())-\(counter.next())"
-        let plan = Plan(topology: topology, base: base)
+        let plan = Plan(topology: topology, base: base, attacker: attacker)
         let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("synwall-\(base)")
         do {
             try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
@@ -97,7 +106,7 @@ public final class Sandbox: @unchecked Sendable {
         }
         let sandbox = Sandbox(
             topology: topology, client: plan.client, router: plan.router, server: plan.server,
-            synwallPath: synwall, workDirectory: workDirectory, defaultTimeout: defaultTimeout,
+            attacker: plan.attacker, synwallPath: synwall, workDirectory: workDirectory, defaultTimeout: defaultTimeout,
             ipPath: ipPath)
         do {
             try sandbox.build(plan)
@@ -141,7 +150,17 @@ public final class Sandbox: @unchecked Sendable {
             try run(in: router, [
                 "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
             ])
-            for (end, gateway) in [(client, router.interfaces[0]), (server, router.interfaces[1])] {
+            var ends = [(client, router.interfaces[0]), (server, router.interfaces[1])]
+            if let attacker, router.interfaces.count > 2 {
+                ends.append((attacker, router.interfaces[2]))
+                // Spoofed sources must reach the firewall, as they would on a router without
+                // reverse-path filtering: the interface's value counts with `all`'s.
+                try run(in: router, [
+                    "sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0",
+                    "net.ipv4.conf.\(router.interfaces[2].name).rp_filter=0",
+                ])
+            }
+            for (end, gateway) in ends {
                 try ip(["-n", end.namespace, "route", "add", "default", "via", gateway.ipv4])
                 try ip(["-n", end.namespace, "-6", "route", "add", "default", "via", gateway.ipv6])
             }
@@ -219,6 +238,10 @@ public final class Sandbox: @unchecked Sendable {
     ) throws -> CommandResult {
         let process = try SandboxProcess.launch(
             arguments, displayCommand: displayCommand, namespace: namespace, directory: workDirectory)
+        // A command inside a namespace is stopped by a teardown that comes while it runs (from
+        // another thread: Ctrl-C in the demo), like a spawned one.
+        if namespace != nil { track(process) }
+        defer { if namespace != nil { untrack(process) } }
         if let ended = process.waitForExit(timeout: timeout) {
             return CommandResult(status: ended.shellStatus, stdout: process.standardOutput,
                                  stderr: process.standardError)
@@ -228,9 +251,22 @@ public final class Sandbox: @unchecked Sendable {
         throw SandboxError.timedOut(command: displayCommand, seconds: seconds, partial: process.output)
     }
 
+    private func track(_ process: SandboxProcess) {
+        lock.lock()
+        spawned.append(process)
+        lock.unlock()
+    }
+
+    private func untrack(_ process: SandboxProcess) {
+        lock.lock()
+        spawned.removeAll { $0 === process }
+        lock.unlock()
+    }
+
     // MARK: - Teardown
 
-    /// Stops every spawned process that still runs (SIGTERM, then SIGKILL after a short grace),
+    /// Stops every spawned process that still runs, and every command of ``run(in:_:timeout:)``
+    /// still waited for (SIGTERM, then SIGKILL after a short grace),
     /// deletes the namespaces (with their veths and firewall tables) and the scratch directory.
     /// Safe to call more than once and from any thread; a call made while another thread tears
     /// down returns when that teardown has finished.

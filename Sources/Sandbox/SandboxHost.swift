@@ -3,13 +3,17 @@ public struct SandboxHost: Sendable, Hashable, CustomStringConvertible {
     /// What the namespace stands for in the topology.
     public enum Role: String, Sendable, Hashable {
         case client, router, server
+        /// A fourth namespace hanging off the router, for an attacker (see
+        /// ``Sandbox/create(topology:prefix:synwall:attacker:defaultTimeout:)``).
+        case attacker
     }
 
     /// The host's part in the topology.
     public let role: Role
     /// The network namespace name (as listed by `ip netns list`), unique per sandbox instance.
     public let namespace: String
-    /// The host's veth interfaces, in creation order (the router's client-facing one first).
+    /// The host's veth interfaces, in creation order (the router's client-facing one first,
+    /// then the server-facing one, then the attacker-facing one when there is an attacker).
     public let interfaces: [SandboxInterface]
 
     /// The IPv4 address of the first interface (for the router: its client-facing side).

@@ -3,35 +3,49 @@ import Dispatch
 import Foundation
 import Sandbox
 
-/// `synwall demo`: builds a throwaway network of namespaces (client — router — server), runs
-/// synwall on the router, pushes real IPv4 and IPv6 connections through it and tells, in plain
-/// sentences, what happened. Everything it creates is removed on every exit path, Ctrl-C included.
+/// `synwall demo`: builds a throwaway network of namespaces (client, router, server and an
+/// attacker), runs synwall on the router, and while the client downloads a large file from the
+/// server, the attacker floods, scans, injects and brute-forces; the demo tells, live, that the
+/// download kept going and how each attack was stopped, then reviews the event log. Everything
+/// it creates is removed on every exit path, Ctrl-C included. It needs no Python.
 ///
 /// The demo is a list of ``Step``s run in order; a scenario is added by appending a step.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Show synwall filtering real traffic in a throwaway network (needs root).",
+        abstract: "Show synwall stopping attacks on real traffic in a throwaway network (needs root).",
         discussion: """
-            Creates three network namespaces — a client, a router running synwall, and a \
-            server — sends TCP connections over IPv4 and IPv6 through the router, and reports \
-            what synwall saw. Nothing outside the namespaces is touched, and they are removed \
-            when the demo ends or is interrupted.
+            Creates four network namespaces — a client, a router running synwall, a server and an \
+            attacker. The client downloads from the server through the router while the attacker \
+            runs a spoofed SYN flood, NULL/FIN/XMAS scans, a RST and a data injection against the \
+            download, and an SSH brute force. The demo reports each attack's fate from synwall's \
+            event log, checks the download arrived intact, and ends with `synwall log --top reason` \
+            and `--histogram`. Nothing outside the namespaces is touched, and they are removed when \
+            the demo ends or is interrupted.
             """)
 
-    @Option(help: "TCP port of the demo's echo server.")
+    @Option(help: "TCP port of the demo's download service.")
     var port: UInt16 = 8080
 
-    @Option(help: "Connections to make per IP version.")
-    var connections = 3
+    @Option(help: "Size of the download in MiB.")
+    var downloadSize = 48
+
+    @Option(help: "Pace of the download while the attacks run, in KiB per second.")
+    var downloadRate = 1536
+
+    @Option(help: "Spoofed SYNs in the flood.")
+    var flood = 2000
 
     @Option(help: "Keep synwall's JSON Lines event log at this path (default: a temporary file).")
     var log: String?
 
     func validate() throws {
-        guard (1...100).contains(connections) else {
-            throw ValidationError("--connections must be between 1 and 100.")
+        guard (4...4096).contains(downloadSize) else { throw ValidationError("--download-size must be 4 to 4096 MiB.") }
+        guard (64...1_048_576).contains(downloadRate) else {
+            throw ValidationError("--download-rate must be 64 to 1048576 KiB per second.")
         }
+        guard (300...100_000).contains(flood) else { throw ValidationError("--flood must be 300 to 100000 SYNs.") }
+        guard port != 22 else { throw ValidationError("--port 22 is the demo's SSH port: choose another.") }
     }
 
     func run() throws {
@@ -48,8 +62,8 @@ struct DemoCommand: ParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("synwall-demo-\(getpid())")
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let context = Context(
-            binary: binary, port: port, connections: connections,
-            logPath: log ?? scratch.appendingPathComponent("events.jsonl").path, scratch: scratch,
+            binary: binary, port: port, downloadBytes: UInt64(downloadSize) << 20, downloadRate: downloadRate << 10,
+            flood: flood, logPath: log ?? scratch.appendingPathComponent("events.jsonl").path, scratch: scratch,
             keepLog: log != nil)
         let signals = context.catchInterrupts()
         defer {
@@ -57,7 +71,8 @@ struct DemoCommand: ParsableCommand {
             context.cleanUp()
         }
 
-        context.say("synwall demo: a client, a router running synwall, and a server, each in its own network namespace.")
+        context.say("synwall demo: a client, a router running synwall, a server and an attacker, each in its own "
+                    + "network namespace.")
         for (number, step) in Self.steps.enumerated() {
             context.say("")
             context.say("\(number + 1). \(step.title)")
@@ -69,6 +84,7 @@ struct DemoCommand: ParsableCommand {
                 break
             }
         }
+        context.stopTicker()
         context.say("")
         context.cleanUp()
         context.say("Cleaned up: the namespaces, their links and synwall's rules are gone.")
@@ -94,38 +110,59 @@ extension DemoCommand {
         let perform: @Sendable (Context) throws -> Void
     }
 
-    /// The demo, in order. Attack scenarios go between the connections and the stop.
+    /// The demo, in order.
     static let steps: [Step] = [
         Step(title: "Build the network", perform: buildNetwork),
         Step(title: "Start synwall on the router", perform: startFirewall),
-        Step(title: "Start an echo server on the server", perform: startServer),
-        Step(title: "Connect over IPv4", perform: { try connect($0, ipv6: false) }),
-        Step(title: "Connect over IPv6", perform: { try connect($0, ipv6: true) }),
-        Step(title: "Try a port no rule opens", perform: connectBlocked),
+        Step(title: "Start the services on the server", perform: startServices),
+        Step(title: "Check the path over IPv4 and IPv6", perform: checkPath),
+        Step(title: "Start a long download: client <- server, through synwall", perform: startDownload),
+        Step(title: "Attack: SYN flood from spoofed sources", perform: synFlood),
+        Step(title: "Attack: NULL, FIN and XMAS scans", perform: scans),
+        Step(title: "Attack: RST injection against the download (in the window, not exact)", perform: rstInjection),
+        Step(title: "Attack: data injection into the download (out of the window)", perform: dataInjection),
+        Step(title: "Attack: SSH brute force", perform: bruteForce),
+        Step(title: "Finish the download", perform: finishDownload),
         Step(title: "Stop synwall", perform: stopFirewall),
-        Step(title: "Read the event log", perform: readEvents),
+        Step(title: "Review the event log: synwall log --top reason, then --histogram", perform: reviewLog),
     ]
 
+    /// The demo's SSH port (an echo server stands in for sshd).
+    static let sshPort: UInt16 = 22
+    /// The half-open limit of the demo's rule file.
+    static let halfOpenLimit = 200
+    /// The brute-force limit of the demo's rule file: connections per window.
+    static let sshRate = (connections: 5, seconds: 30)
+
     static func buildNetwork(_ context: Context) throws {
-        let sandbox = try Sandbox.create(prefix: "swdemo", synwall: context.binary)
+        let sandbox = try Sandbox.create(prefix: "swdemo", synwall: context.binary, attacker: true)
         guard context.adopt(sandbox) else { throw DemoError.interrupted }
         let client = sandbox.client, server = sandbox.server
-        context.say("   client \(client.ipv4) / \(client.ipv6)  (namespace \(client.namespace))")
+        context.say("   client   \(client.ipv4) / \(client.ipv6)  (namespace \(client.namespace))")
         if let router = sandbox.router {
-            context.say("   router \(router.interfaces.map { "\($0.ipv4) / \($0.ipv6)" }.joined(separator: " and "))"
-                        + "  (namespace \(router.namespace)), forwarding between the two")
+            context.say("   router   \(router.interfaces.map(\.ipv4).joined(separator: ", "))  "
+                        + "(namespace \(router.namespace)), forwarding between the others")
         }
-        context.say("   server \(server.ipv4) / \(server.ipv6)  (namespace \(server.namespace))")
+        context.say("   server   \(server.ipv4) / \(server.ipv6)  (namespace \(server.namespace))")
+        if let attacker = sandbox.attacker {
+            context.say("   attacker \(attacker.ipv4)  (namespace \(attacker.namespace)), on its own router port; "
+                        + "it may forge any source address")
+        }
     }
 
-    /// The demo's rule file: the router forwards the echo service and ping, nothing else.
+    /// The demo's rule file: the router forwards the download service and SSH, with defences.
     static func rules(port: UInt16) -> String {
         """
-        # synwall demo: a router that forwards one service and ping, and drops (and logs) the rest.
+        # synwall demo: the router forwards a download service and SSH, and defends both.
+        set tcp rst exact              # a RST must carry the exact next sequence number (RFC 5961)
+        set limit half-open \(halfOpenLimit)        # at most \(halfOpenLimit) unfinished handshakes at once (SYN floods)
+        set timeout tcp.syn_sent 5s    # and a handshake that never finishes is forgotten in 5 s
+        set timeout tcp.syn_recv 5s
+        table <bruteforce> persist
         policy forward drop log
-        pass forward proto tcp to port \(port) label "echo service"
-        pass forward inet proto icmp icmp-type echoreq label "ping"
-        pass forward inet6 proto icmp6 label "ping6"
+        block forward quick from <bruteforce> log label "brute force"
+        pass forward proto tcp to port \(port) label "download"
+        pass forward proto tcp to port ssh max-src-conn-rate \(sshRate.connections)/\(sshRate.seconds) overload <bruteforce> label "ssh"
 
         """
     }
@@ -149,48 +186,101 @@ extension DemoCommand {
         for line in daemon.standardOutput.split(separator: "\n") where line.hasPrefix("synwall: ") {
             context.say("   | \(line)")
         }
-        context.say("   Every IP packet the router forwards now goes through synwall before it moves on: the rules "
-                    + "decide which connections may start, the tracker judges every packet after that.")
+        context.say("   Every packet the router forwards now goes through synwall: the rules decide which "
+                    + "connections may start, the tracker judges every packet after that.")
     }
 
-    static func startServer(_ context: Context) throws {
+    static func startServices(_ context: Context) throws {
         let sandbox = try context.requireSandbox()
-        try sandbox.startEchoServer(port: context.port)
-        context.say("   The server echoes whatever it receives on TCP port \(context.port) (IPv4 and IPv6).")
-    }
-
-    static func connect(_ context: Context, ipv6: Bool) throws {
-        let sandbox = try context.requireSandbox()
-        let target = ipv6 ? sandbox.server.ipv6 : sandbox.server.ipv4
-        var failures: [String] = []
-        for index in 1...context.connections {
-            let result = try sandbox.connect(
-                from: sandbox.client, to: target, port: context.port,
-                message: "demo connection \(index) over IPv\(ipv6 ? 6 : 4)", timeout: .seconds(3))
-            if !result.succeeded { failures.append(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        guard let binary = sandbox.synwallPath else { throw SandboxError.noSynwallBinary }
+        let command = [binary, "peer", "download-server", "--port", String(context.port),
+                       "--rate", String(context.downloadRate)]
+        let server = try sandbox.spawn(in: sandbox.server, command)
+        guard server.waitForLine(prefix: Sandbox.peerListeningPrefix, timeout: .seconds(5)) != nil else {
+            throw SandboxError.notReady(command: command, expected: Sandbox.peerListeningPrefix, output: server.output)
         }
-        let made = context.connections - failures.count
-        context.connectionsMade += made
-        context.say("   \(made) of \(context.connections) TCP connections from the client to \(target) port "
-                    + "\(context.port) went through the router and came back echoed.")
-        if let reason = failures.first {
-            context.say("   \(failures.count) failed; the first said: \(reason)")
-            context.problems += 1
+        context.downloadServer = server
+        try sandbox.startEchoServer(port: sshPort)
+        context.say("   Port \(context.port): a download service that sends a checkable byte pattern at "
+                    + "\(context.downloadRate >> 10) KiB/s (IPv4 and IPv6).")
+        context.say("   Port \(sshPort): an echo server standing in for SSH.")
+    }
+
+    static func checkPath(_ context: Context) throws {
+        let sandbox = try context.requireSandbox()
+        for address in [sandbox.server.ipv4, sandbox.server.ipv6] {
+            let result = try download(context, from: address, bytes: 65_536, idleTimeout: 3)
+            if result.succeeded {
+                context.say("   64 KiB downloaded from \(address) port \(context.port) through the router, every byte "
+                            + "as sent.")
+            } else {
+                context.say("   The download from \(address) failed: "
+                            + result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+                context.problems += 1
+            }
         }
     }
 
-    static func connectBlocked(_ context: Context) throws {
+    /// A short download by the client, waited for.
+    static func download(_ context: Context, from address: String, bytes: UInt64, idleTimeout: Double) throws
+        -> CommandResult
+    {
         let sandbox = try context.requireSandbox()
-        let blockedPort = context.port &+ 1
-        try sandbox.startEchoServer(port: blockedPort)
-        let result = try sandbox.connect(from: sandbox.client, to: sandbox.server.ipv4, port: blockedPort,
-                                         message: "not allowed", timeout: .seconds(2))
-        if result.succeeded {
-            context.say("   A connection to port \(blockedPort) went through, though no rule opens it: that is a problem.")
-            context.problems += 1
+        guard let binary = sandbox.synwallPath else { throw SandboxError.noSynwallBinary }
+        return try sandbox.run(in: sandbox.client, [
+            binary, "peer", "download", address, String(context.port), "--bytes", String(bytes),
+            "--idle-timeout", String(idleTimeout),
+        ], timeout: .seconds(Int64(idleTimeout) + 5))
+    }
+
+    static func startDownload(_ context: Context) throws {
+        let sandbox = try context.requireSandbox()
+        guard let binary = sandbox.synwallPath else { throw SandboxError.noSynwallBinary }
+        let process = try sandbox.spawn(in: sandbox.client, [
+            binary, "peer", "download", sandbox.server.ipv4, String(context.port),
+            "--bytes", String(context.downloadBytes), "--progress", "0.25", "--idle-timeout", "10",
+        ])
+        let watch = DownloadWatch(process: process, size: context.downloadBytes)
+        context.download = watch
+        let deadline = ContinuousClock.now + .seconds(5)
+        while watch.bytes == 0 && watch.isFlowing && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        guard watch.bytes > 0 else { throw DemoError.downloadDidNotStart(process.output) }
+        context.say("   The client is downloading \(mebibytes(context.downloadBytes)) from \(sandbox.server.ipv4) "
+                    + "port \(context.port); it checks every byte against the pattern as it arrives.")
+        context.startTicker()
+    }
+
+    static func finishDownload(_ context: Context) throws {
+        guard let watch = context.download, let server = context.downloadServer else { throw DemoError.noDownload }
+        context.stopTicker()
+        let before = watch.bytes
+        if watch.isFlowing {
+            server.signal(SIGUSR1)
+            context.say("   The attacks are over: the server sends the rest at full speed (\(mebibytes(before)) so far).")
+        }
+        guard watch.process.waitForExit(timeout: .seconds(90)) != nil else {
+            throw DemoError.downloadHung(watch.process.output)
+        }
+        let fields = watch.completion
+        let bytes = fields?["bytes"].flatMap { UInt64($0) } ?? watch.bytes
+        let mismatches = fields?["mismatches"].flatMap { Int($0) }
+        let checksum = fields?["fnv1a"] ?? "-"
+        // The server's line for this transfer: "sent N of N bytes to ADDRESS port P fnv1a=HEX".
+        let sentLine = server.standardOutput.split(separator: "\n")
+            .last { $0.contains("of \(context.downloadBytes) bytes to ") }
+        let serverChecksum = sentLine?.split(separator: "=").last.map(String.init) ?? "-"
+        if watch.process.termination == .exited(0), bytes == context.downloadBytes, mismatches == 0,
+           checksum == serverChecksum {
+            context.say("   Download complete: \(bytes) bytes (\(mebibytes(bytes))), the whole file, never reset; "
+                        + "every byte matched the pattern,")
+            context.say("   and the checksums agree: client fnv1a=\(checksum), server fnv1a=\(serverChecksum).")
         } else {
-            context.say("   The server also listens on port \(blockedPort), but no rule opens it: synwall dropped the "
-                        + "client's SYNs (policy forward drop log), so the connection timed out.")
+            context.say("   The download did not arrive intact: \(bytes) of \(context.downloadBytes) bytes, "
+                        + "\(mismatches.map(String.init) ?? "?") mismatches, client fnv1a=\(checksum), "
+                        + "server fnv1a=\(serverChecksum): \(watch.process.output)")
+            context.problems += 1
         }
     }
 
@@ -207,7 +297,7 @@ extension DemoCommand {
             throw DemoError.noStopLine(ended, daemon.output)
         }
         context.say("   synwall received \(counters.received) packets from the kernel: it accepted "
-                    + "\(counters.accepted) and dropped \(counters.dropped) (\(counters.malformed) of them malformed).")
+                    + "\(counters.accepted) and dropped \(counters.dropped).")
         let sandbox = try context.requireSandbox()
         let state = try sandbox.firewallState(in: sandbox.firewallHost)
         let leftovers = (state.iptablesMangle + "\n" + state.ip6tablesMangle + "\n" + state.nftRuleset)
@@ -221,68 +311,102 @@ extension DemoCommand {
             context.problems += 1
         }
         if ended != .exited(0) { context.problems += 1 }
-        if counters.received == 0 {
-            context.say("   No packet reached synwall, so the connections bypassed it: that is a problem.")
-            context.problems += 1
-        }
     }
 
-    static func readEvents(_ context: Context) throws {
-        let text = (try? String(contentsOfFile: context.logPath, encoding: .utf8)) ?? ""
-        var byReason: [String: Int] = [:]
-        var total = 0
-        for line in text.split(separator: "\n") {
-            total += 1
-            let record = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
-            let reason = record?["reason"] as? String ?? record?["event_type"] as? String ?? "unknown"
-            byReason[reason, default: 0] += 1
-        }
-        if total == 0 {
-            context.say("   No events were logged, though the blocked connection should have been: that is a problem.")
-            context.problems += 1
-        } else {
-            let summary = byReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            context.say("   \(total) event\(total == 1 ? "" : "s") logged: \(summary).")
-            if let drop = text.split(separator: "\n").first(where: { $0.contains("\"event_type\":\"drop\"") }) {
-                context.say("   The first drop, as the log holds it:")
-                context.say("   \(drop)")
+    /// Prints `synwall log LOG --top reason` and `synwall log LOG --histogram --bucket 5s`, run
+    /// through the same command code as on the command line.
+    static func reviewLog(_ context: Context) throws {
+        let invocations = [[context.logPath, "--top", "reason"], [context.logPath, "--histogram", "--bucket", "5s"]]
+        for arguments in invocations {
+            context.say("")
+            context.say("   $ synwall log \(arguments.dropFirst().joined(separator: " "))   (the demo's log)")
+            do {
+                let command = try LogCommand.parse(arguments)
+                try command.run()
+                fflush(nil)
+            } catch {
+                context.say("   synwall log failed: \(error)")
+                context.problems += 1
             }
         }
-        if context.keepLog { context.say("   The log stays at \(context.logPath).") }
+        context.say("")
+        if context.keepLog {
+            context.say("   The log stays at \(context.logPath): try synwall log \(context.logPath) --reason bad_seq")
+        }
     }
 }
 
 // MARK: - Context
 
 extension DemoCommand {
-    /// What the steps share: the sandbox, the daemon, the settings and the tally.
+    /// What the steps share: the sandbox, the processes, the settings and the tally. The steps
+    /// run on one thread; the download ticker and the interrupt handler only print and read.
     final class Context: @unchecked Sendable {
         let binary: String
         let port: UInt16
-        let connections: Int
+        let downloadBytes: UInt64
+        /// Bytes per second.
+        let downloadRate: Int
+        let flood: Int
         let logPath: String
         let scratch: URL
         let keepLog: Bool
         var daemon: SandboxProcess?
-        var connectionsMade = 0
+        var downloadServer: SandboxProcess?
+        var download: DownloadWatch?
         var problems = 0
 
         private let lock = NSLock()
+        private let printLock = NSLock()
         private var sandbox: Sandbox?
         private var interrupted = false
+        private var ticker: (any DispatchSourceTimer)?
 
-        init(binary: String, port: UInt16, connections: Int, logPath: String, scratch: URL, keepLog: Bool) {
+        init(binary: String, port: UInt16, downloadBytes: UInt64, downloadRate: Int, flood: Int, logPath: String,
+             scratch: URL, keepLog: Bool) {
             self.binary = binary
             self.port = port
-            self.connections = connections
+            self.downloadBytes = downloadBytes
+            self.downloadRate = downloadRate
+            self.flood = flood
             self.logPath = logPath
             self.scratch = scratch
             self.keepLog = keepLog
         }
 
+        /// Prints one line at once (the ticker prints from another thread).
         func say(_ line: String) {
+            printLock.lock()
             print(line)
             fflush(nil)
+            printLock.unlock()
+        }
+
+        /// Every 3 s, one line on the download's progress, until ``stopTicker()``.
+        func startTicker() {
+            guard let watch = download else { return }
+            let timer = DispatchSource.makeTimerSource(queue: .global())
+            let last = LastBytes(watch.bytes)
+            timer.schedule(deadline: .now() + 3, repeating: 3)
+            timer.setEventHandler { [self] in
+                let bytes = watch.bytes
+                let added = bytes >= last.value ? bytes - last.value : 0
+                last.value = bytes
+                let state = watch.isFlowing ? "still flowing" : "the client stopped"
+                say("   ~ download: \(DemoCommand.mebibytes(bytes)) so far, +\(DemoCommand.mebibytes(added)) in 3 s, \(state)")
+            }
+            lock.lock()
+            ticker = timer
+            lock.unlock()
+            timer.resume()
+        }
+
+        func stopTicker() {
+            lock.lock()
+            let current = ticker
+            ticker = nil
+            lock.unlock()
+            current?.cancel()
         }
 
         /// Records the sandbox for cleanup; false (and the sandbox removed) when Ctrl-C came first.
@@ -313,6 +437,7 @@ extension DemoCommand {
 
         /// Removes the namespaces (which stops the daemon and the peers) and the scratch files.
         func cleanUp() {
+            stopTicker()
             lock.lock()
             let current = sandbox
             lock.unlock()
@@ -352,6 +477,11 @@ extension DemoCommand {
         case daemonExited(CommandResult)
         case daemonHung
         case noStopLine(SandboxProcess.Termination, CommandResult)
+        case noDownload
+        case downloadDidNotStart(CommandResult)
+        case downloadHung(CommandResult)
+        case noAttacker
+        case peerFailed([String], CommandResult)
 
         var description: String {
             switch self {
@@ -365,7 +495,21 @@ extension DemoCommand {
             case .daemonHung: return "synwall did not stop within 10 s of SIGTERM and was killed"
             case let .noStopLine(ended, output):
                 return "synwall \(ended) without its stop line: \(output)"
+            case .noDownload: return "the download was not started"
+            case let .downloadDidNotStart(output):
+                return "the download received nothing within 5 s: \(output)"
+            case let .downloadHung(output):
+                return "the download did not finish within 90 s: \(output)"
+            case .noAttacker: return "the network has no attacker namespace"
+            case let .peerFailed(command, output):
+                return "synwall peer \(command.dropFirst(2).joined(separator: " ")) failed: \(output)"
             }
         }
     }
+}
+
+/// The byte count the ticker saw last (touched only from the ticker's serial handler).
+private final class LastBytes: @unchecked Sendable {
+    var value: UInt64
+    init(_ value: UInt64) { self.value = value }
 }

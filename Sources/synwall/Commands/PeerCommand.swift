@@ -5,14 +5,17 @@ import Sandbox
 import Glibc
 #endif
 
-/// `synwall peer`: a hidden TCP echo server and client, so the demo and the integration tests
-/// push real connections through the firewall without Python or netcat.
+/// `synwall peer`: hidden helpers, so the demo and the integration tests push real connections
+/// and real attacks through the firewall without Python or netcat: a TCP echo server and client,
+/// a paced download server and a checking client, and attack modes built on raw sockets
+/// (PeerCommand+Attacks.swift).
 struct PeerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peer",
-        abstract: "TCP echo server and client for the demo and the tests.",
+        abstract: "Traffic and attack helpers for the demo and the tests (run inside a sandbox).",
         shouldDisplay: false,
-        subcommands: [Listen.self, Connect.self])
+        subcommands: [Listen.self, Connect.self, DownloadServe.self, Download.self, SynFlood.self, Scan.self,
+                      Sniff.self, Inject.self, BruteForce.self])
 }
 
 extension PeerCommand {
@@ -92,6 +95,6 @@ extension PeerCommand {
     }
 }
 
-private func printError(_ line: String) {
+func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
