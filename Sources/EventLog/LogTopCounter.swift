@@ -32,6 +32,9 @@ public struct LogTopCounter {
     private var counts: [String: Int] = [:]
     /// Occurrences counted (the sum over all names).
     public private(set) var total = 0
+    /// Occurrences the log left out (`suppressed` records: over the records-per-second cap, or
+    /// lost); they carry no source, port or reason, so they are not in the counts.
+    public private(set) var leftOut = 0
 
     /// Creates an empty counter by `key`.
     public init(key: Key) {
@@ -40,6 +43,10 @@ public struct LogTopCounter {
 
     /// Counts `event` when it is about packets and has the key.
     public mutating func add(_ event: Event) {
+        if event.eventType == .suppressed {
+            leftOut += max(1, event.count)
+            return
+        }
         guard event.eventType.isAboutPackets else { return }
         let name: String
         switch key {
@@ -98,7 +105,10 @@ public struct LogTopCounter {
                     + TerminalText.pad(counts[index], to: countWidth, alignRight: true) + "  "
                     + TerminalText.pad(Self.percent(share), to: 6, alignRight: true))
             }
-            let footer = "\(counts.count) of \(self.counts.count) shown; \(total) occurrences in all"
+            var footer = "\(counts.count) of \(self.counts.count) shown; \(total) occurrences in all"
+            if leftOut > 0 {
+                footer += ", and \(leftOut) more the log only counted (suppressed records: over its rate cap or lost)"
+            }
             output.line(color ? TerminalText.Color.dim.wrap(footer) : footer)
         }
         output.flush()

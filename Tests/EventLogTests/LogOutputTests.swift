@@ -93,6 +93,12 @@ private let records: [Event] = [
             2 of 2 shown; 40 occurrences in all
 
             """)
+        counter.add(Event(timestampNanoseconds: 1, eventType: .suppressed, reason: "rate_limit", count: 1700))
+        #expect(counter.total == 40 && counter.leftOut == 1700)
+        let withLeftOut = Captured()
+        counter.render(limit: 10, format: .table, color: false, to: withLeftOut.output)
+        #expect(withLeftOut.text.hasSuffix("2 of 2 shown; 40 occurrences in all, and 1700 more the log only counted "
+            + "(suppressed records: over its rate cap or lost)\n"))
         let json = Captured()
         counter.render(limit: 1, format: .json, color: false, to: json.output)
         #expect(json.text == "{\"src\":\"203.0.113.7\",\"count\":37}\n")
