@@ -158,7 +158,7 @@ passed_count() {
 
 # read_queues PID: every queue of the consumer's namespace, read through /proc/PID/net without
 # forking. Sets the arrays q_lens, q_drops, q_user_drops, q_seqs (indexed by queue number; the
-# last is the queue's last packet id, i.e. how many packets it took since it was bound), the
+# last is the queue's last packet id: the packets sent to it since it was bound, drops included), the
 # list q_nums, and the sums q_total, q_dropped, q_user_dropped.
 read_queues() {
 	local num portid len mode range dropped user_dropped seq rest

@@ -143,7 +143,7 @@ live() {
 	wait_queues_empty "$consumer_pid"
 	consumer_cpu_ns "$consumer_pid"
 	read_queues "$consumer_pid"
-	# The last packet id of each queue counts the packets it took.
+	# The last packet id of each queue counts the packets the hash sent it (queue-full drops too).
 	local total_seq=0 n
 	for n in "${q_nums[@]}"; do total_seq=$((total_seq + q_seqs[n])); done
 	shares q_seqs "$total_seq"
