@@ -22,7 +22,7 @@ usage: scale.sh [options]
                      never spread
   --max-queues Q     measure 1 queue against 2, 4, ... and Q queues (default 2)
   --generators G     parallel udp-flood processes in the live flood, sources split
-                     among them (default 1)
+                     among them (default $CPU_COUNT, one per CPU)
   --gen-cpus LIST    CPUs for the generators (default 0-$((CPU_COUNT - 1)), all)
   --consumer-cpus L  CPUs for synwall (default 0-$((CPU_COUNT - 1)), all)
   --copy-range B     synwall --copy-range (default 512)
@@ -39,7 +39,7 @@ RUN_SECONDS=5
 BACKLOG=50000
 SOURCES=64
 MAX_QUEUES=2
-GENERATORS=1
+GENERATORS=$CPU_COUNT
 GEN_CPUS=0-$((CPU_COUNT - 1))
 CONSUMER_CPUS=0-$((CPU_COUNT - 1))
 COPY_RANGE=512
@@ -74,7 +74,7 @@ done
 ((BACKLOG <= MAXLEN)) || die "--backlog must not exceed --maxlen"
 ((SOURCES >= 1 && SOURCES <= 200)) || die "--sources must be 1..200"
 ((MAX_QUEUES >= 2 && MAX_QUEUES <= 64)) || die "--max-queues must be 2..64"
-((GENERATORS >= 1 && GENERATORS <= SOURCES)) || die "--generators must be 1..--sources"
+((GENERATORS >= 1 && GENERATORS <= SOURCES && GENERATORS <= 64)) || die "--generators must be 1..64 and at most --sources"
 bench_check
 bench_setup
 bed_add_sources "$SOURCES"
