@@ -35,11 +35,13 @@ RCVBUF=$((64 << 20))
 GEN_CPU=0
 CONSUMER_CPU=1
 SKIP_SYNWALL=0
-PORT=9000
 QUEUE=0
 
-die() { echo "run.sh: error: $*" >&2; exit 1; }
-need_number() { [[ $2 =~ ^[0-9]+$ ]] || die "$1 needs a whole number, got '$2'"; }
+BENCH=run.sh
+SYNWALL_HINT=", or pass --skip-synwall"
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+source "$script_dir/lib.sh"
 
 while (($# > 0)); do
 	case $1 in
@@ -60,189 +62,26 @@ done
 ((RUNS >= 1 && RUNS <= 50)) || die "--runs must be 1..50"
 ((BACKLOG >= 1 && BACKLOG <= 65536)) || die "--backlog must be 1..65536 (the kernel's in-flight cap per queue)"
 ((BACKLOG <= MAXLEN)) || die "--backlog must not exceed --maxlen"
-((EUID == 0)) || die "needs root (network namespaces, iptables, NFQUEUE)"
-for tool in cc ip iptables taskset; do
-	command -v "$tool" >/dev/null || die "'$tool' not found"
-done
+if ((SKIP_SYNWALL == 1)); then bench_check no-synwall; else bench_check; fi
+bench_setup
 
-script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo_root=$(git -C "$script_dir" rev-parse --show-toplevel 2>/dev/null || (cd "$script_dir/../.." && pwd))
-SYNWALL=${SYNWALL_BINARY:-$repo_root/.build/release/synwall}
-if ((SKIP_SYNWALL == 0)) && [[ ! -x $SYNWALL ]]; then
-	die "no synwall binary at $SYNWALL; build it with 'swift build -c release' in $repo_root, set \$SYNWALL_BINARY, or pass --skip-synwall"
-fi
-
-# ---------------------------------------------------------------- state and cleanup
-
-work=$(mktemp -d /tmp/nfq-bench.XXXXXX)
-GEN_NS=nfqb-gen-$$
-SINK_NS=nfqb-sink-$$
-GEN_IF=nfqbg$$
-SINK_IF=nfqbs$$
-GEN_ADDR=10.213.0.1
-SINK_ADDR=10.213.0.2
-consumer_pid=""
-sleep_fd=""
-
-cleanup() {
-	set +e
-	if [[ -n $consumer_pid ]]; then
-		kill -CONT "$consumer_pid" 2>/dev/null
-		kill -TERM "$consumer_pid" 2>/dev/null
-		for _ in $(seq 50); do alive "$consumer_pid" || break; sleep 0.1; done
-		kill -KILL "$consumer_pid" 2>/dev/null
-		wait "$consumer_pid" 2>/dev/null
-	fi
-	ip netns del "$GEN_NS" 2>/dev/null
-	ip netns del "$SINK_NS" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# A fork-free sleep for the 1 ms polling loop: read with a timeout on a pipe nobody writes.
-exec {sleep_fd}<> <(:)
-nap() { read -r -t "$1" -u "$sleep_fd" _ || true; }
-
-# Whether a process is still running (a zombie counts as gone).
-alive() {
-	local stat
-	[[ -r /proc/$1/stat ]] || return 1
-	read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
-	stat=${stat##*) }
-	[[ ${stat:0:1} != Z ]]
-}
-
-# CPU time (ns) the consumer's threads have used so far, from /proc/PID/task/*/schedstat,
-# without forking: sets cpu_ns.
-consumer_cpu_ns() {
-	local f t sum=0
-	for f in /proc/"$1"/task/*/schedstat; do
-		read -r t _ <"$f" 2>/dev/null || continue
-		sum=$((sum + t))
-	done
-	cpu_ns=$sum
-}
-
-in_sink() { ip netns exec "$SINK_NS" "$@"; }
-in_gen() { ip netns exec "$GEN_NS" "$@"; }
-
-# ---------------------------------------------------------------- build and test bed
-
-cc -O2 -Wall -o "$work/nfq-reader" "$script_dir/nfq-reader.c" -lnetfilter_queue -lmnl
-cc -O2 -Wall -o "$work/udp-flood" "$script_dir/udp-flood.c"
-
-ip netns add "$GEN_NS"
-ip netns add "$SINK_NS"
-ip link add "$GEN_IF" netns "$GEN_NS" type veth peer name "$SINK_IF" netns "$SINK_NS"
-ip -n "$GEN_NS" link set lo up
-ip -n "$SINK_NS" link set lo up
-ip -n "$GEN_NS" addr add "$GEN_ADDR/24" dev "$GEN_IF"
-ip -n "$SINK_NS" addr add "$SINK_ADDR/24" dev "$SINK_IF"
-ip -n "$GEN_NS" link set "$GEN_IF" up
-ip -n "$SINK_NS" link set "$SINK_IF" up
-# Static neighbour entries: no ARP during a run, nothing held in an unresolved queue.
-sink_mac=$(ip -n "$SINK_NS" -br link show dev "$SINK_IF" | awk '{print $3}')
-gen_mac=$(ip -n "$GEN_NS" -br link show dev "$GEN_IF" | awk '{print $3}')
-ip -n "$GEN_NS" neigh replace "$SINK_ADDR" lladdr "$sink_mac" dev "$GEN_IF" nud permanent
-ip -n "$SINK_NS" neigh replace "$GEN_ADDR" lladdr "$gen_mac" dev "$SINK_IF" nud permanent
-
-# The sink: mangle INPUT holds the case's rule (ACCEPT, or NFQUEUE); filter INPUT drops
-# every flood packet that got through, so no socket or ICMP work follows and its
-# counter is the exact number of packets that passed.
-in_sink iptables -t filter -A INPUT -p udp --dport "$PORT" -j DROP
-set_mangle_rule() { # ACCEPT | NFQUEUE
-	in_sink iptables -t mangle -F INPUT
-	if [[ $1 == NFQUEUE ]]; then
-		in_sink iptables -t mangle -A INPUT -p udp --dport "$PORT" -j NFQUEUE --queue-num "$QUEUE"
-	else
-		in_sink iptables -t mangle -A INPUT -p udp --dport "$PORT" -j ACCEPT
-	fi
-	in_sink iptables -t filter -Z INPUT
-}
-passed_count() {
-	in_sink iptables -t filter -nvxL INPUT | awk '$3 == "DROP" { print $1; exit }'
-}
-
-# Fields of queue $QUEUE in the consumer's namespace, read through /proc/PID/net without
-# forking: sets q_len, q_dropped, q_user_dropped (empty when the queue does not exist).
+# Fields of queue $QUEUE: sets q_len, q_dropped, q_user_dropped.
 read_queue() {
-	local num portid len mode range dropped user_dropped rest
-	q_len="" q_dropped="" q_user_dropped=""
-	alive "$1" || die "the consumer (pid $1) has exited; its output: $(tail -n 3 "$work/consumer.log" 2>/dev/null)"
-	while read -r num portid len mode range dropped user_dropped rest; do
-		if [[ $num == "$QUEUE" ]]; then
-			q_len=$len q_dropped=$dropped q_user_dropped=$user_dropped
-			return 0
-		fi
-	done <"/proc/$1/net/netfilter/nfnetlink_queue"
-	return 0
+	read_queues "$1"
+	q_len=${q_lens[QUEUE]-} q_dropped=${q_drops[QUEUE]-} q_user_dropped=${q_user_drops[QUEUE]-}
 }
 
 # ---------------------------------------------------------------- consumers
 
-# start_consumer c|synwall: starts it in the sink on CONSUMER_CPU, waits (bounded) for ready.
-start_consumer() {
-	local log=$work/consumer.log pattern
-	: >"$log"
+# consumer c|synwall: starts it in the sink on CONSUMER_CPU, waits (bounded) for ready.
+consumer() {
 	if [[ $1 == c ]]; then
-		pattern='^nfq-reader: ready'
-		# Not through in_sink: $! must be the consumer itself (ip netns exec and taskset exec).
-		ip netns exec "$SINK_NS" taskset -c "$CONSUMER_CPU" "$work/nfq-reader" -q "$QUEUE" -r "$COPY_RANGE" \
-			-m "$MAXLEN" -b "$RCVBUF" >"$log" 2>&1 &
+		start_consumer c '^nfq-reader: ready' "$CONSUMER_CPU" "$work/nfq-reader" -q "$QUEUE" \
+			-r "$COPY_RANGE" -m "$MAXLEN" -b "$RCVBUF"
 	else
-		pattern='^synwall: ready'
-		ip netns exec "$SINK_NS" taskset -c "$CONSUMER_CPU" "$SYNWALL" run --attach none --queue "$QUEUE" \
-			--queue-maxlen "$MAXLEN" --copy-range "$COPY_RANGE" --receive-buffer "$RCVBUF" \
-			>"$log" 2>&1 &
+		start_consumer synwall '^synwall: ready' "$CONSUMER_CPU" "$SYNWALL" run --attach none \
+			--queue "$QUEUE" --queue-maxlen "$MAXLEN" --copy-range "$COPY_RANGE" --receive-buffer "$RCVBUF"
 	fi
-	consumer_pid=$!
-	for _ in $(seq 200); do
-		grep -q "$pattern" "$log" && return 0
-		alive "$consumer_pid" || break
-		sleep 0.05
-	done
-	echo "--- consumer output:" >&2
-	cat "$log" >&2
-	die "the $1 consumer did not report ready within 10 s"
-}
-
-# stop_consumer: SIGTERM, bounded wait; sets stopped_line to the consumer's final line.
-stop_consumer() {
-	local pid=$consumer_pid
-	kill -CONT "$pid" 2>/dev/null || true
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 100); do alive "$pid" || break; sleep 0.05; done
-	if alive "$pid"; then
-		kill -KILL "$pid" 2>/dev/null || true
-		echo "run.sh: warning: consumer $pid ignored SIGTERM for 5 s; killed" >&2
-	fi
-	wait "$pid" 2>/dev/null || true
-	consumer_pid=""
-	stopped_line=$(grep -E '^(nfq-reader|synwall): stopped' "$work/consumer.log" | tail -n 1 || true)
-}
-
-# Waits (bounded, 5 s) until the consumer's queue is empty.
-wait_queue_empty() {
-	for _ in $(seq 5000); do
-		read_queue "$1"
-		[[ $q_len == 0 ]] && return 0
-		nap 0.001
-	done
-	echo "run.sh: warning: queue still holds $q_len packets after 5 s" >&2
-}
-
-flood_field() { # flood_field NAME "udp-flood: sent=.. elapsed=.."
-	local word
-	for word in $2; do
-		[[ $word == "$1="* ]] && { echo "${word#*=}"; return 0; }
-	done
-	die "udp-flood printed no $1: '$2'"
-}
-
-flood() { # flood ARGS... -> prints udp-flood's line
-	in_gen taskset -c "$GEN_CPU" "$work/udp-flood" -d "$SINK_ADDR" -p "$PORT" "$@"
 }
 
 # ---------------------------------------------------------------- measurements
@@ -253,18 +92,18 @@ throughput() {
 	if [[ $kind == kernel ]]; then
 		set_mangle_rule ACCEPT
 	else
-		set_mangle_rule NFQUEUE
-		start_consumer "$kind"
+		set_mangle_rule NFQUEUE --queue-num "$QUEUE"
+		consumer "$kind"
 		consumer_cpu_ns "$consumer_pid"
 		cpu0=$cpu_ns
 	fi
-	line=$(flood -t "$RUN_SECONDS")
+	line=$(flood "$GEN_CPU" -t "$RUN_SECONDS")
 	passed=$(passed_count)
 	sent=$(flood_field sent "$line")
 	elapsed=$(flood_field elapsed "$line")
 	local drops="-"
 	if [[ $kind != kernel ]]; then
-		wait_queue_empty "$consumer_pid"
+		wait_queues_empty "$consumer_pid"
 		consumer_cpu_ns "$consumer_pid"
 		read_queue "$consumer_pid"
 		drops="queue_dropped=$q_dropped user_dropped=$q_user_dropped"
@@ -283,59 +122,20 @@ throughput() {
 
 # drain c|synwall -> appends packets/s to the array named drain_<case>
 drain() {
-	local kind=$1 line queued t0 t1 rate stopped
-	set_mangle_rule NFQUEUE
-	start_consumer "$kind"
-	kill -STOP "$consumer_pid"
-	line=$(flood -n "$BACKLOG" -t 30)
-	# Wait (bounded, 2 s) until the queue length stops growing.
-	local previous=-1
-	for _ in $(seq 200); do
-		read_queue "$consumer_pid"
-		[[ $q_len == "$previous" ]] && break
-		previous=$q_len
-		nap 0.01
-	done
-	queued=$q_len
-	if [[ $queued != "$BACKLOG" ]]; then
-		echo "run.sh: warning: $queued of $BACKLOG packets queued (queue_dropped=$q_dropped user_dropped=$q_user_dropped); timing those" >&2
-	fi
-	consumer_cpu_ns "$consumer_pid"
-	local cpu0=$cpu_ns
-	t0=$EPOCHREALTIME
-	kill -CONT "$consumer_pid"
-	local done=0
-	for _ in $(seq 10000); do # ~1 ms per poll, at most ~10 s
-		read_queue "$consumer_pid"
-		if [[ $q_len == 0 ]]; then
-			done=1
-			break
-		fi
-		nap 0.001
-	done
-	t1=$EPOCHREALTIME
-	((done == 1)) || die "the $kind consumer left $q_len packets queued after 10 s"
-	consumer_cpu_ns "$consumer_pid"
-	local per_packet
-	per_packet=$(awk -v c=$((cpu_ns - cpu0)) -v n="$queued" 'BEGIN { printf "%.0f", (n > 0 ? c / n : 0) }')
-	local passed
+	local kind=$1 rate stopped passed
+	set_mangle_rule NFQUEUE --queue-num "$QUEUE"
+	consumer "$kind"
+	fill_and_drain "$BACKLOG" "$GEN_CPU"
 	passed=$(passed_count)
 	stop_consumer
 	stopped=$stopped_line
-	rate=$(awk -v n="$queued" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+	rate=$(awk -v n="$queued" -v d="$drain_seconds" 'BEGIN { printf "%.0f", n / d }')
 	printf '  %-8s queued=%-6s drained in %.1f ms -> %8s pkt/s  consumer %s ns/pkt  (passed=%s; %s sent)\n' \
-		"$kind" "$queued" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')" \
-		"$rate" "$per_packet" "$passed" "$(flood_field sent "$line")"
+		"$kind" "$queued" "$(awk -v d="$drain_seconds" 'BEGIN { printf "%.1f", d * 1000 }')" \
+		"$rate" "$drain_cpu_ns" "$passed" "$(flood_field sent "$fill_line")"
 	[[ -n $stopped ]] && printf '           %s\n' "$stopped"
 	eval "drain_$kind+=(\"$rate\")"
-	eval "dcpu_$kind+=(\"$per_packet\")"
-}
-
-# summary VALUES... -> "mean min max"
-summary() {
-	printf '%s\n' "$@" | awk 'NR == 1 { min = $1; max = $1 }
-		{ sum += $1; if ($1 < min) min = $1; if ($1 > max) max = $1 }
-		END { printf "%.0f %.0f %.0f\n", sum / NR, min, max }'
+	eval "dcpu_$kind+=(\"$drain_cpu_ns\")"
 }
 
 # ---------------------------------------------------------------- run
@@ -347,37 +147,19 @@ taskset -pc "$GEN_CPU" $$ >/dev/null
 consumers=(c)
 ((SKIP_SYNWALL == 1)) || consumers+=(synwall)
 
-# The commit measured: this checkout's, unless $SYNWALL_COMMIT names the one an external
-# $SYNWALL_BINARY was built from.
-commit=${SYNWALL_COMMIT:-$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
-if [[ -n ${SYNWALL_BINARY-} && -z ${SYNWALL_COMMIT-} ]]; then
-	commit="$commit (checkout; the binary comes from \$SYNWALL_BINARY, set \$SYNWALL_COMMIT to name its commit)"
-fi
+bench_commit
 echo "NFQUEUE benchmark: synwall commit $commit, kernel $(uname -r), $(nproc --all) CPUs"
 echo "  ${RUN_SECONDS} s UDP flood of 64-byte payloads, $RUNS runs; generator on CPU $GEN_CPU, consumer on CPU $CONSUMER_CPU"
 echo "  copy-range $COPY_RANGE, maxlen $MAXLEN, rcvbuf $RCVBUF, backlog $BACKLOG"
 ((SKIP_SYNWALL == 0)) && echo "  synwall: $SYNWALL"
-# Other work on this machine skews every figure: sample how busy the CPUs are for one
-# second before starting (the load average would also count this script's own earlier runs).
-cpu_busy_percent() {
-	local label user nice system idle iowait irq softirq steal rest total0 idle0
-	read -r label user nice system idle iowait irq softirq steal rest </proc/stat
-	total0=$((user + nice + system + idle + iowait + irq + softirq + steal))
-	idle0=$((idle + iowait))
-	sleep 1
-	read -r label user nice system idle iowait irq softirq steal rest </proc/stat
-	local total=$((user + nice + system + idle + iowait + irq + softirq + steal - total0))
-	local idle_delta=$((idle + iowait - idle0))
-	echo $(((total - idle_delta) * 100 / (total > 0 ? total : 1)))
-}
 busy=$(cpu_busy_percent)
 echo "  CPUs busy with other work before the start: $busy %"
 ((busy < 10)) ||
-	echo "run.sh: warning: the machine is busy ($busy % of all CPUs); figures will be low and noisy" >&2
+	warn "the machine is busy ($busy % of all CPUs); figures will be low and noisy"
 
 # Warm-up (not counted): the first flood after creating the namespaces runs slower.
 set_mangle_rule ACCEPT
-flood -t 1 >/dev/null
+flood "$GEN_CPU" -t 1 >/dev/null
 
 for run in $(seq "$RUNS"); do
 	# Alternate which consumer goes first, so an order effect does not favour either.
