@@ -13,6 +13,7 @@ struct Synwall: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [RunCommand.self, ReloadCommand.self, ReplayCommand.self, CheckCommand.self, ExplainCommand.self,
-                      RulesCommand.self, LogCommand.self, DemoCommand.self, PeerCommand.self]
+                      RulesCommand.self, LogCommand.self, DemoCommand.self, PeerCommand.self,
+                      BenchCommand.self]
     )
 }

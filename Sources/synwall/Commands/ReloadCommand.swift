@@ -13,7 +13,8 @@ struct ReloadCommand: ParsableCommand {
         With --rules, the file is compiled here first: if it has errors they are printed as \
         FILE:LINE:COLUMN and nothing is sent (exit 1). Otherwise the daemon whose pid is in the \
         pid file gets SIGHUP; it compiles the file again and swaps it in only if it is valid. \
-        Live connections keep their state.
+        Live connections keep their state, unless the file says `set reload recheck`: then \
+        those the new rules block are cut.
         """
     )
 
