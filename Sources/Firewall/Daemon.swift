@@ -75,7 +75,9 @@ public final class Daemon: @unchecked Sendable {
         case .success(let compiled):
             control.publish(compiled)
             rulesInForce = compiled
-            say("synwall: reloaded: \(path) (\(compiled.rules.count) rules); live connections keep their state")
+            say("synwall: reloaded: \(path) (\(compiled.rules.count) rules); "
+                + (compiled.settings.reloadStates == .recheck ? "live connections are checked against them (set reload recheck)"
+                    : "live connections keep their state"))
             logger.notice("rules reloaded", metadata: ["rules.file": "\(path)", "rules.count": "\(compiled.rules.count)"])
             log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reloaded",
                               detail: "\(path) (\(compiled.rules.count) rules)"))

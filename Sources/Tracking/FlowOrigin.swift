@@ -12,8 +12,9 @@ public struct FlowOrigin: Sendable, Hashable {
     /// The hook of the first packet, as the rules number directions (`Direction.index`):
     /// 0 in (INPUT), 1 out (OUTPUT), 2 forward.
     public var hook: UInt8
-    /// Input and output interface indexes of the first packet (0: none or unknown).
+    /// Input interface index of the first packet (0: none or unknown).
     public var inInterface: UInt32
+    /// Output interface index of the first packet (0: none or unknown).
     public var outInterface: UInt32
 
     /// An origin from its parts; the defaults mean "no rule, in, no interface".

@@ -238,3 +238,14 @@ import Wire
         #expect(matcher.addedEntries(ofTable: "t", now: 0).isEmpty)
     }
 }
+
+@Suite struct RuleBenchmarkInputTests {
+    @Test func theGeneratedInputsCompileToWhatTheBenchmarkNames() throws {
+        var random = RuleBenchmark.SplitMix(state: 0x5EED_1234)
+        let rules = try RuleBenchmark.compile(RuleBenchmark.thousandRules(&random), path: "generated-1000.rules")
+        #expect(rules.rules.count == 1_000)
+        let table = RuleBenchmark.prefixTable(&random)
+        #expect(table.split(separator: "\n").count == 100_000)
+        #expect(RuleBenchmark.format(80.04) == "80.0")
+    }
+}

@@ -17,7 +17,8 @@ struct ReloadCommand: ParsableCommand {
         and its answer decides the exit status (1 with the daemon's diagnostics when the file \
         is broken; the running rules stay in force). A daemon without a control socket gets \
         SIGHUP (pid from --pid-file) and reports the outcome in its own output. Live \
-        connections keep their state (unless the file says set reload recheck).
+        connections keep their state, unless the file says `set reload recheck`: then those the \
+        new rules block are cut.
         """
     )
 
@@ -40,7 +41,7 @@ struct ReloadCommand: ParsableCommand {
             }
             if let report = try reloadOverControlSocket(path: controlOptions.control, timeout: controlOptions.timeout) {
                 if report.reloaded {
-                    writeLine("synwall: reloaded \(report.file) (\(report.rules) rules); live connections keep their state")
+                    writeLine("synwall: reloaded \(report.file) (\(report.rules) rules)")
                     return
                 }
                 if let diagnostics = report.diagnostics { writeLine(diagnostics, to: 2) }
