@@ -7,56 +7,6 @@ extension IntegrationTests {
     /// --watch), `synwall conns` (a live connection, filters), `synwall rules list` hit counters,
     /// `synwall reload` over the socket, and hostile clients that must not stall or crash it.
     @Suite struct Control {
-        /// Keeps one echo connection open for `seconds`, sending a line every 100 ms.
-        private static let longConnection = """
-        import socket, sys, time
-        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
-        end = time.time() + float(sys.argv[3])
-        n = 0
-        try:
-            while time.time() < end:
-                s.sendall(b"ping %d\\n" % n)
-                got = b""
-                while not got.endswith(b"\\n"):
-                    chunk = s.recv(100)
-                    if not chunk:
-                        raise OSError("closed by peer")
-                    got += chunk
-                n += 1
-                time.sleep(0.1)
-            print("ok", n, flush=True)
-        except OSError as e:
-            print("failed after", n, e, flush=True)
-        """
-
-        /// Hostile clients: many that connect and say nothing, one that sends a megabyte without
-        /// a newline, one that sends garbage, one that asks for stats and never reads.
-        private static let hostileClients = """
-        import socket, sys, time
-        path = sys.argv[1]
-        idle = []
-        for _ in range(40):
-            s = socket.socket(socket.AF_UNIX)
-            try:
-                s.connect(path)
-                idle.append(s)
-            except OSError:
-                pass
-        big = socket.socket(socket.AF_UNIX); big.connect(path)
-        big.setblocking(False)
-        try:
-            big.send(b"x" * 1000000)
-        except OSError:
-            pass
-        junk = socket.socket(socket.AF_UNIX); junk.connect(path)
-        junk.sendall(b"\\x00\\xff{not json\\n")
-        print("junk answer:", junk.recv(1000).decode(errors="replace").strip(), flush=True)
-        deaf = socket.socket(socket.AF_UNIX); deaf.connect(path)
-        deaf.sendall(b'{"command":"conns"}\\n')
-        print("hostile clients connected:", len(idle), flush=True)
-        time.sleep(float(sys.argv[2]))
-        """
-
         private static func json(_ text: String) throws -> [String: Any] {
             guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
                 throw HarnessError("not a JSON object: \(text)")
@@ -86,9 +36,8 @@ extension IntegrationTests {
             #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(attributes)")
 
             // Traffic: one live connection, and a refused port.
-            let script = sandbox.workDirectory.appendingPathComponent("long.py")
-            try Self.longConnection.write(to: script, atomically: true, encoding: .utf8)
-            let long = try sandbox.spawn(in: sandbox.client, ["/usr/bin/python3", script.path, sandbox.server.ipv4, "8080", "5"])
+            let script = try Harness.script("long_connection")
+            let long = try sandbox.spawn(in: sandbox.client, ["/usr/bin/python3", script, sandbox.server.ipv4, "8080", "5"])
             #expect(!sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8081, timeout: .seconds(2)))
             Thread.sleep(forTimeInterval: 1)
 
@@ -167,9 +116,8 @@ extension IntegrationTests {
             try sandbox.startEchoServer(port: 8080)
             let socketPath = sandbox.workDirectory.appendingPathComponent("control.sock").path
             let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--control", socketPath, "--pid-file", "none"])
-            let script = sandbox.workDirectory.appendingPathComponent("hostile.py")
-            try Self.hostileClients.write(to: script, atomically: true, encoding: .utf8)
-            let hostile = try sandbox.spawn(in: sandbox.client, ["/usr/bin/python3", script.path, socketPath, "6"])
+            let script = try Harness.script("hostile_control_clients")
+            let hostile = try sandbox.spawn(in: sandbox.client, ["/usr/bin/python3", script, socketPath, "6"])
             #expect(hostile.waitForLine(prefix: "hostile clients connected", timeout: .seconds(10)) != nil,
                     "\(hostile.output)")
             #expect(hostile.standardOutput.contains("junk answer: {\"error\":\"not a request"), "\(hostile.output)")

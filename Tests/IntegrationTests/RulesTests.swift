@@ -6,29 +6,6 @@ extension IntegrationTests {
     /// The rule file in the live daemon: a rule blocks a port, `rules add` plus reload opens it
     /// while a live connection keeps flowing, a broken file changes nothing.
     @Suite struct LiveRules {
-        /// A client that keeps one connection open for `seconds`, sending a line every 100 ms and
-        /// expecting each echo; prints "ok N" or "failed …".
-        private static let longConnection = """
-        import socket, sys, time
-        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
-        end = time.time() + float(sys.argv[3])
-        n = 0
-        try:
-            while time.time() < end:
-                s.sendall(b"ping %d\\n" % n)
-                got = b""
-                while not got.endswith(b"\\n"):
-                    chunk = s.recv(100)
-                    if not chunk:
-                        raise OSError("closed by peer")
-                    got += chunk
-                n += 1
-                time.sleep(0.1)
-            print("ok", n)
-        except OSError as e:
-            print("failed after", n, e)
-        """
-
         @Test("a rule blocks a port; rules add + reload opens it, the live connection keeps flowing; a broken file changes nothing")
         func reloadKeepsConnections() throws {
             let sandbox = try Harness.sandbox()
@@ -51,10 +28,9 @@ extension IntegrationTests {
                     "no rule opens 8081")
 
             // A connection that lives across the reloads.
-            let script = sandbox.workDirectory.appendingPathComponent("long.py")
-            try Self.longConnection.write(to: script, atomically: true, encoding: .utf8)
+            let script = try Harness.script("long_connection")
             let long = try sandbox.spawn(in: sandbox.client,
-                                         ["/usr/bin/python3", script.path, sandbox.server.ipv4, "8080", "4"])
+                                         ["/usr/bin/python3", script, sandbox.server.ipv4, "8080", "4"])
             Thread.sleep(forTimeInterval: 0.5)
 
             // rules add, validated and written; the daemon reloads on SIGHUP from the pid file.
@@ -120,10 +96,9 @@ extension IntegrationTests.LiveRules {
         let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--rules", rules.path, "--log", log,
                                                 "--pid-file", "none"])
         // A connection to 8080 that sends a line every 100 ms for 4 s, across the reload.
-        let script = sandbox.workDirectory.appendingPathComponent("long.py")
-        try Self.longConnection.write(to: script, atomically: true, encoding: .utf8)
+        let script = try Harness.script("long_connection")
         let long = try sandbox.spawn(in: sandbox.client,
-                                     ["/usr/bin/python3", script.path, sandbox.server.ipv4, "8080", "4"])
+                                     ["/usr/bin/python3", script, sandbox.server.ipv4, "8080", "4"])
         Thread.sleep(forTimeInterval: 0.7)
 
         // The new rules no longer pass 8080.
