@@ -35,6 +35,8 @@ public struct Pipeline: ~Copyable {
     private var matcher: RuleMatcher?
     private var interfaceNames: InterfaceNames
     private var fragments = FragmentTable()
+    /// An unfinished reload check (see `beginReplacingRules`).
+    private var revision: Revision?
 
     /// A pipeline; with `rules`, new flows are admitted by the rule file, else by the default verdict.
     public init(configuration: PipelineConfiguration = PipelineConfiguration(), rules: CompiledRuleset? = nil,
@@ -61,23 +63,49 @@ public struct Pipeline: ~Copyable {
     /// none). Runs on the worker's thread; costs one rule decision per live flow.
     @discardableResult
     public mutating func replaceRules(_ rules: CompiledRuleset, now: UInt64? = nil) -> ReloadOutcome {
+        let finished = beginReplacingRules(rules, now: now, budget: .max)
+        return finished ?? ReloadOutcome(mode: rules.settings.reloadStates)
+    }
+
+    /// Like `replaceRules`, but looks at no more than `budget` table entries now: the rest of
+    /// the check is done by `continueRevision` (one budget per receive round), so a reload on a
+    /// large table never holds the queue's packets for long. New flows meet the new rules at
+    /// once; live flows not yet checked keep going meanwhile. Returns the outcome once every
+    /// flow was checked, nil while some are left. A reload during a check starts it again
+    /// (the flows already cut stay counted).
+    public mutating func beginReplacingRules(_ rules: CompiledRuleset, now: UInt64? = nil,
+                                             budget: Int) -> ReloadOutcome? {
         if matcher == nil {
             matcher = RuleMatcher(ruleset: rules)
         } else {
             matcher?.replaceRuleset(rules)
         }
-        return revise(mode: rules.settings.reloadStates, now: now ?? tracker.lastTime)
+        var outcome = ReloadOutcome(mode: rules.settings.reloadStates)
+        if let unfinished = revision?.outcome {
+            outcome.cut = unfinished.cut
+            outcome.cutExamples = unfinished.cutExamples
+        }
+        revision = Revision(cursor: 0, outcome: outcome)
+        return continueRevision(now: now ?? tracker.lastTime, budget: budget)
     }
 
-    /// Judges every live flow by the rules in force (see `replaceRules`).
-    private mutating func revise(mode: RuleSettings.ReloadStates, now: UInt64) -> ReloadOutcome {
-        var outcome = ReloadOutcome(mode: mode)
+    /// True while a reload's check of the live flows is unfinished.
+    public var isRevising: Bool { revision != nil }
+
+    /// Checks up to `budget` more table entries of an unfinished reload; the outcome when that
+    /// was the last of them, nil otherwise (also when no check is going on).
+    public mutating func continueRevision(now: UInt64, budget: Int) -> ReloadOutcome? {
+        guard let state = revision else { return nil }
+        revision = nil
+        var outcome = state.outcome
+        let mode = outcome.mode
         forgetRemovedFlows()
         guard var rules = matcher.take() else { return outcome }
         var names = interfaceNames
-        var cursor: Int? = 0
-        while let start = cursor {
-            cursor = tracker.reviseFlows(from: start, now: now) { flow, origin in
+        var cursor: Int? = state.cursor
+        var left = max(1, budget)
+        while let start = cursor, left > 0 {
+            cursor = tracker.reviseFlows(from: start, limit: left, now: now) { flow, origin in
                 let context = RuleContext(direction: Self.direction(ofHook: origin.hook),
                                           inInterface: names.name(of: origin.inInterface),
                                           outInterface: names.name(of: origin.outInterface), now: now)
@@ -95,11 +123,24 @@ public struct Pipeline: ~Copyable {
                 if outcome.cutExamples.count < ReloadOutcome.exampleLimit { outcome.cutExamples.append(flow) }
                 return .remove
             }
+            if let next = cursor {
+                left = budget == .max ? .max : left - max(1, next - start)
+            }
             tracker.drainRemovedFlows { rules.connectionClosed(key: $0) }
         }
         matcher = rules
         interfaceNames = names
+        if let next = cursor {
+            revision = Revision(cursor: next, outcome: outcome)
+            return nil
+        }
         return outcome
+    }
+
+    /// An unfinished reload check: where it goes on, and what it counted so far.
+    private struct Revision {
+        var cursor: Int
+        var outcome: ReloadOutcome
     }
 
     /// Calls `body` with a copy of every flow in this pipeline's table (see

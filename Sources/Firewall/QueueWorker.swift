@@ -60,13 +60,15 @@ final class QueueWorker: @unchecked Sendable {
             } else {
                 consecutiveFailures = 0
             }
+            // A reload checks the live flows a budget per round (more when nothing is waiting).
+            var budget = Self.revisionBudget
+            if case .idle = round { budget *= 8 }
             let rules = control.rulesGeneration.load(ordering: .acquiring)
             if rules != rulesGeneration, let newRules = control.currentRules() {
                 rulesGeneration = rules
-                let outcome = pipeline.replaceRules(newRules, now: roundTimestamp)
-                if outcome.isWorthAnEvent, let log {
-                    _ = log.post(Event(reload: outcome, timestampNanoseconds: Self.now(), queue: Int(queue)))
-                }
+                reloaded(pipeline.beginReplacingRules(newRules, now: roundTimestamp, budget: budget))
+            } else if pipeline.isRevising {
+                reloaded(pipeline.continueRevision(now: roundTimestamp, budget: budget))
             }
             let query = control.queryGeneration.load(ordering: .acquiring)
             if query != queryGeneration {
@@ -109,6 +111,16 @@ final class QueueWorker: @unchecked Sendable {
             }
         }
         return decision.verdict == .accept ? .accept : .drop
+    }
+
+    /// Table entries a reload checks against the new rules per receive round: a few
+    /// milliseconds of work, so a reload on a million connections never holds the queue for long.
+    static let revisionBudget = 16_384
+
+    /// Logs a finished reload check worth a record.
+    private func reloaded(_ outcome: ReloadOutcome?) {
+        guard let outcome, outcome.isWorthAnEvent, let log else { return }
+        _ = log.post(Event(reload: outcome, timestampNanoseconds: Self.now(), queue: Int(queue)))
     }
 
     /// Answers the control socket's question `id` (counters, and connections if asked). Runs

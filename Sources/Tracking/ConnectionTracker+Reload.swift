@@ -17,12 +17,16 @@ extension ConnectionTracker {
     /// Stops before a removal the departure ring has no room for, and returns the entry to go
     /// on from once the caller has drained it; nil when every flow was seen. Not for the packet
     /// path (it builds a snapshot per flow).
-    public mutating func reviseFlows(from start: Int = 0, now: UInt64,
+    ///
+    /// `limit` bounds the entries looked at in this call (a reload spread over receive rounds):
+    /// when it is reached the entry to go on from is returned the same way.
+    public mutating func reviseFlows(from start: Int = 0, limit: Int = .max, now: UInt64,
                                      _ judge: (ConnectionSnapshot, FlowOrigin) throws -> FlowRevision) rethrows -> Int? {
         setClock(now)
         var index = max(0, start)
+        let end = limit >= table.highWater - index ? table.highWater : index + max(1, limit)
         while index < table.highWater {
-            if removedCount >= Self.removedCapacity { return index }
+            if removedCount >= Self.removedCapacity || index >= end { return index }
             if let snapshot = snapshot(at: index, nowSeconds: nowFloor) {
                 let entry = table.entries + index
                 switch try judge(snapshot, entry.pointee.origin) {

@@ -187,3 +187,76 @@ private let before = """
         #expect(outcome.cutExamples.first?.proto == 17)
     }
 }
+
+@Suite struct PipelineGradualReloadTests {
+    /// 200 connections to port 80 and 200 to 22; the new rules only pass 22.
+    private func loaded() throws -> Pipeline {
+        var pipeline = Pipeline(rules: try rules(before))
+        for i in 0..<UInt16(200) {
+            connect(&pipeline, port: 80, clientPort: 20000 + i)
+            connect(&pipeline, port: 22, clientPort: 30000 + i)
+        }
+        return pipeline
+    }
+
+    private let after = """
+        set reload recheck
+        policy in drop
+        pass in proto tcp to port 22
+        """
+
+    @Test func aBudgetedCheckEndsWhereTheWholeOneDoes() throws {
+        var whole = try loaded()
+        let expected = whole.replaceRules(try rules(after), now: start)
+        #expect((expected.kept, expected.cut) == (200, 200))
+
+        var gradual = try loaded()
+        var outcome = gradual.beginReplacingRules(try rules(after), now: start, budget: 7)
+        let revising = gradual.isRevising
+        #expect(outcome == nil && revising, "7 entries are not all of them")
+        var rounds = 1
+        while outcome == nil, rounds < 1000 {
+            outcome = gradual.continueRevision(now: start, budget: 7)
+            rounds += 1
+        }
+        let stillRevising = gradual.isRevising
+        #expect(!stillRevising)
+        #expect(rounds == (400 + 6) / 7, "one budget per round: \(rounds)")
+        #expect(outcome?.kept == expected.kept && outcome?.cut == expected.cut)
+        #expect(connections(gradual).keys.sorted() == [22], "only the connections to 22 are left")
+        let flows = gradual.trackedFlows
+        #expect(flows == 200)
+        let again = gradual.continueRevision(now: start, budget: 7)
+        #expect(again == nil, "nothing left to check")
+    }
+
+    @Test func newFlowsMeetTheNewRulesWhileTheCheckGoesOn() throws {
+        var pipeline = try loaded()
+        let begun = pipeline.beginReplacingRules(try rules(after), now: start, budget: 10)
+        #expect(begun == nil)
+        let syn = judge(client.tcp(sourcePort: 50000, destinationPort: 80, sequence: 1, flags: .syn), &pipeline)
+        #expect(syn.verdict == .drop, "a new connection to 80 is refused at once")
+        #expect(judge(data(80, clientPort: 20199), &pipeline).verdict == .accept,
+                "a live connection to 80 not yet checked keeps going")
+    }
+
+    @Test func aReloadDuringACheckStartsItAgainAndKeepsTheCutCount() throws {
+        var pipeline = try loaded()
+        let begun = pipeline.beginReplacingRules(try rules(after), now: start, budget: 100)
+        #expect(begun == nil)
+        let none = """
+            set reload recheck
+            policy in drop
+            """
+        var outcome = pipeline.beginReplacingRules(try rules(none), now: start, budget: 100)
+        var rounds = 0
+        while outcome == nil, rounds < 100 {
+            outcome = pipeline.continueRevision(now: start, budget: 100)
+            rounds += 1
+        }
+        #expect(outcome?.cut == 400, "every flow cut once, across both reloads")
+        #expect(outcome?.kept == 0)
+        let flows = pipeline.trackedFlows
+        #expect(flows == 0)
+    }
+}
