@@ -65,7 +65,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         // Benchmarks (run with -c release).
-        .executableTarget(name: "PipelineBenchmark", dependencies: ["Engine", "Tracking", "Wire"],
+        .executableTarget(name: "PipelineBenchmark", dependencies: ["Engine", "Tracking", "Rules", "Wire"],
                           path: "Benchmarks/PipelineBenchmark", swiftSettings: strict),
         .executableTarget(name: "LogBenchmark", dependencies: ["EventLog"], path: "Benchmarks/LogBenchmark",
                           swiftSettings: strict),
