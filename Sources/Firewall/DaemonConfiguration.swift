@@ -20,6 +20,8 @@ public struct DaemonConfiguration: Sendable {
     public var maxStatesOverride: Int?
     /// Where the daemon writes its pid (for `synwall reload` and `synwall rules`), or nil.
     public var pidFile: String?
+    /// What the daemon keeps once it is ready: CAP_NET_ADMIN only, and `--user`'s account.
+    public var privileges = PrivilegeDrop()
 
     public init(queues: ClosedRange<UInt16> = 0 ... 0, attach: AttachMode = .iptables, hooks: [Hook] = [.input, .output],
                 failOpen: Bool = false, logPath: String? = nil, pipeline: PipelineConfiguration = .init(),

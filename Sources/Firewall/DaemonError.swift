@@ -8,6 +8,8 @@ public enum DaemonError: Error, CustomStringConvertible {
     case log(path: String, reason: String)
     /// The rule file does not compile; `report` holds every diagnostic, one per line.
     case rules(report: String)
+    /// The privilege drop failed; synwall detached and stopped rather than run with more.
+    case privileges(PrivilegeError)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum DaemonError: Error, CustomStringConvertible {
         case .attach(let error): return error.description
         case let .log(path, reason): return "cannot open the event log \(path): \(reason)"
         case let .rules(report): return report
+        case .privileges(let error): return error.description
         }
     }
 }
