@@ -146,20 +146,19 @@ public struct PrivilegeDrop: Sendable, Equatable {
     }
 
     static func error(_ failure: synwall_privilege_failure) -> PrivilegeError {
-        let step: String
+        let step: PrivilegeError.Step
         switch UInt32(failure.step) {
-        case SYNWALL_PRIVILEGE_BOUNDING.rawValue: step = "dropping from the bounding set"
-        case SYNWALL_PRIVILEGE_KEEPCAPS.rawValue: step = "prctl(PR_SET_KEEPCAPS)"
-        case SYNWALL_PRIVILEGE_GROUPS.rawValue: step = "setgroups"
-        case SYNWALL_PRIVILEGE_GID.rawValue: step = "setresgid"
-        case SYNWALL_PRIVILEGE_UID.rawValue: step = "setresuid"
-        case SYNWALL_PRIVILEGE_CAPSET.rawValue: step = "capset"
-        case SYNWALL_PRIVILEGE_AMBIENT.rawValue: step = "raising the ambient set"
-        case SYNWALL_PRIVILEGE_NO_NEW_PRIVS.rawValue: step = "prctl(PR_SET_NO_NEW_PRIVS)"
-        case SYNWALL_PRIVILEGE_SIGNAL.rawValue: step = "signalling the other threads"
-        case SYNWALL_PRIVILEGE_TOO_MANY_THREADS.rawValue: step = "counting threads (more than 1024)"
+        case SYNWALL_PRIVILEGE_BOUNDING.rawValue: step = .bounding
+        case SYNWALL_PRIVILEGE_KEEPCAPS.rawValue: step = .keepCapabilities
+        case SYNWALL_PRIVILEGE_GROUPS.rawValue: step = .groups
+        case SYNWALL_PRIVILEGE_GID.rawValue: step = .gid
+        case SYNWALL_PRIVILEGE_UID.rawValue: step = .uid
+        case SYNWALL_PRIVILEGE_CAPSET.rawValue: step = .capset
+        case SYNWALL_PRIVILEGE_AMBIENT.rawValue: step = .ambient
+        case SYNWALL_PRIVILEGE_NO_NEW_PRIVS.rawValue: step = .noNewPrivileges
+        case SYNWALL_PRIVILEGE_TOO_MANY_THREADS.rawValue: step = .threadCount
         case SYNWALL_PRIVILEGE_TIMEOUT.rawValue: return .threadDidNotRespond(thread: failure.tid)
-        default: step = "step \(failure.step)"
+        default: step = .signalling
         }
         return .stepFailed(step: step, errno: failure.error, thread: failure.tid,
                            capability: failure.capability >= 0 ? Capability(number: Int(failure.capability)) : nil)

@@ -118,9 +118,13 @@ import Testing
     @Test func messagesSayWhatToDo() {
         #expect(PrivilegeError.unknownUser("synwall").description.contains("useradd --system"))
         #expect(PrivilegeError.legacyIptables(user: "synwall").description.contains("iptables-nft"))
-        let step = PrivilegeError.stepFailed(step: "setresuid", errno: EPERM, thread: 7, capability: nil)
+        let step = PrivilegeError.stepFailed(step: .uid, errno: EPERM, thread: 7, capability: nil)
+        #expect(step.description.contains("setresuid failed in thread 7: Operation not permitted"), "\(step)")
         #expect(step.description.contains("CAP_SETUID"), "\(step)")
         #expect(step.description.contains("refuses to run"), "\(step)")
+        let bounding = PrivilegeError.stepFailed(step: .bounding, errno: EPERM, thread: 7, capability: Capability(number: 0))
+        #expect(bounding.description.contains("dropping from the bounding set (cap_0)"), "\(bounding)")
+        #expect(bounding.description.contains("CapabilityBoundingSet=CAP_NET_ADMIN"), "\(bounding)")
         #expect(PrivilegeError.threadDidNotRespond(thread: 9).description.contains("thread 9"))
     }
 }

@@ -111,6 +111,27 @@ extension IntegrationTests {
             try sandbox.expectNoSynwallRules("nothing was attached")
         }
 
+        @Test("a drop that cannot be done (root without CAP_SETPCAP) stops the start: detached, pid file gone, exit 1")
+        func failedDropRefusesToRun() throws {
+            let sandbox = try Harness.sandbox()
+            defer { sandbox.teardown() }
+            let binary = try Harness.synwallBinary()
+            try sandbox.startEchoServer(port: Harness.port)
+            let pidFile = sandbox.workDirectory.appendingPathComponent("synwall.pid").path
+            // Root, but its bounding set lacks CAP_SETPCAP: the other capabilities cannot be dropped.
+            let result = try sandbox.run(in: sandbox.firewallHost,
+                                         ["/usr/bin/setpriv", "--bounding-set=-setpcap", binary, "run",
+                                          "--hook", "forward", "--pid-file", pidFile, "--user", "nobody"],
+                                         timeout: .seconds(20))
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("cannot drop privileges: dropping from the bounding set"), "\(result)")
+            #expect(result.stderr.contains("refuses to run with more privilege than asked"), "\(result)")
+            #expect(!result.stdout.contains("synwall: ready"), "it never reported ready: \(result)")
+            try sandbox.expectNoSynwallRules("the attachment was removed before exiting")
+            #expect(!FileManager.default.fileExists(atPath: pidFile), "the pid file was removed")
+            try sandbox.expectConnections(succeed: true, "nothing of synwall is left in the way")
+        }
+
         @Test("contrib/synwall.service passes systemd-analyze verify")
         func unitVerifies() throws {
             let binary = try Harness.synwallBinary()
