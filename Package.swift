@@ -26,6 +26,9 @@ let package = Package(
                        providers: [.apt(["libnetfilter-queue-dev", "libmnl-dev"])]),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Our one piece of C: dropping capabilities in every thread (prctl and capset are per
+        // thread and variadic; see Sources/CPrivilege/include/CPrivilege.h).
+        .target(name: "CPrivilege"),
 
         // Pure core: no I/O, deterministic.
         .target(name: "Wire", swiftSettings: strict),
@@ -45,7 +48,7 @@ let package = Package(
 
         .target(name: "Firewall", dependencies: [
             "Tracking", "Control",
-            "Engine", "NetfilterQueue", "Capture", "EventLog",
+            "Engine", "NetfilterQueue", "Capture", "EventLog", "CPrivilege",
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),

@@ -199,9 +199,11 @@ public final class EventLogService: @unchecked Sendable {
     }
 
     private func runWriterThread() {
-        // Signals belong to the daemon's signal thread, never to this one.
+        // Signals belong to the daemon's signal thread, never to this one. SIGSYS stays open:
+        // the daemon's privilege drop reaches every thread through it (Firewall.PrivilegeDrop).
         var all = sigset_t()
         sigfillset(&all)
+        sigdelset(&all, SIGSYS)
         pthread_sigmask(SIG_BLOCK, &all, nil)
         guard var loop = lock.withLock({ () -> EventLogWriterLoop? in
             let loop = self.loop

@@ -198,7 +198,7 @@ public final class Daemon: @unchecked Sendable {
             for _ in workers { finished.wait() }
         }
 
-        // The control socket (`synwall stats`, `conns`, `reload`). Made while still privileged.
+        // 3b. The control socket (`synwall stats`, `conns`, `reload`), made while still privileged.
         var server: ControlServer?
         if let controlPath = configuration.controlPath {
             let logService = service
@@ -224,6 +224,29 @@ public final class Daemon: @unchecked Sendable {
             stopWorkers()
             throw .attach(error)
         }
+        PidFile.write(configuration.pidFile)
+        defer { PidFile.remove(configuration.pidFile) }
+
+        // 5. Keep only what running needs: CAP_NET_ADMIN (verdicts, detach), and --user's
+        //    account. Everything that needs root (the pid file, …) comes before this.
+        do {
+            let report = try configuration.privileges.apply(
+                attach: configuration.attach, logPath: logPath, pidFile: configuration.pidFile,
+                rulesPath: configuration.rulesPath)
+            for warning in report.warnings {
+                say("synwall: warning: " + warning)
+                logger.warning("after the privilege drop a later step will fail", metadata: ["warning": "\(warning)"])
+            }
+            say("synwall: privileges: " + report.summary)
+            logger.info("privileges dropped", metadata: ["privileges": "\(report.summary)"])
+        } catch {
+            attachment.remove()
+            server?.stop()
+            stopWorkers()
+            service?.stop()
+            throw .privileges(error)
+        }
+
         let queueText = "\(configuration.queues.lowerBound)-\(configuration.queues.upperBound)"
         let hookText = configuration.attach == .none ? "none" : configuration.hooks.map(\.rawValue).joined(separator: ",")
         let rulesText = rules.map { "rules \($0.mainFile) (\($0.rules.count) rules)" } ?? "no rules (policy \(configuration.pipeline.defaultVerdict.rawValue))"
@@ -234,11 +257,7 @@ public final class Daemon: @unchecked Sendable {
             "queue.range": "\(queueText)", "attach": "\(attachment.summary)", "hooks": "\(hookText)",
             "rules": "\(rulesText)", "fail.mode": "\(configuration.failOpen ? "open" : "closed")",
         ])
-        PidFile.write(configuration.pidFile)
-        defer { PidFile.remove(configuration.pidFile) }
-
-
-        // 5. Wait for a signal: SIGHUP reloads the rules, SIGUSR1 reopens the event log.
+        // 6. Wait for a signal: SIGHUP reloads the rules, SIGUSR1 reopens the event log.
         while true {
             var received: Int32 = 0
             guard sigwait(&signals, &received) == 0 else { continue }
@@ -253,7 +272,7 @@ public final class Daemon: @unchecked Sendable {
             break
         }
 
-        // 6. Detach first, then let the workers verdict what is still queued and stop.
+        // 7. Detach first, then let the workers verdict what is still queued and stop.
         server?.stop()
         attachment.remove()
         stopWorkers()

@@ -27,6 +27,8 @@ public struct DaemonConfiguration: Sendable {
     public var controlPath: String? = "/run/synwall/control.sock"
     /// A group allowed to use the control socket (mode 0660); nil: root only (0600).
     public var controlGroup: gid_t?
+    /// What the daemon keeps once it is ready: CAP_NET_ADMIN only, and `--user`'s account.
+    public var privileges = PrivilegeDrop()
 
     public init(queues: ClosedRange<UInt16> = 0 ... 0, attach: AttachMode = .iptables, hooks: [Hook] = [.input, .output],
                 failOpen: Bool = false, logPath: String? = nil, pipeline: PipelineConfiguration = .init(),

@@ -10,6 +10,8 @@ public enum DaemonError: Error, CustomStringConvertible {
     case rules(report: String)
     /// The control socket could not be set up.
     case control(path: String, message: String)
+    /// The privilege drop failed; synwall detached and stopped rather than run with more.
+    case privileges(PrivilegeError)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum DaemonError: Error, CustomStringConvertible {
         case let .log(path, reason): return "cannot open the event log \(path): \(reason)"
         case let .rules(report): return report
         case let .control(path, message): return "control socket \(path): \(message)"
+        case .privileges(let error): return error.description
         }
     }
 }

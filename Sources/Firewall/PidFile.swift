@@ -11,9 +11,14 @@ public enum PidFile {
         try? "\(getpid())\n".write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// Removes the file if it still holds our pid. A daemon that dropped to `--user` may not
+    /// be allowed to unlink it (its directory belongs to root): then it empties it, so nobody
+    /// signals a stale pid.
     static func remove(_ path: String?) {
         guard let path, read(path) == getpid() else { return }
-        try? FileManager.default.removeItem(atPath: path)
+        if unlink(path) != 0, errno != ENOENT {
+            _ = truncate(path, 0)
+        }
     }
 
     /// The pid in `path`, if the file holds one.

@@ -27,8 +27,11 @@ struct RunCommand: ParsableCommand {
 
         SIGINT or SIGTERM removes exactly what synwall installed and stops it; SIGHUP (or \
         synwall reload) re-reads the rule file and swaps it in only if it is valid, keeping \
-        every live connection; SIGUSR1 reopens the event log (for log rotation). Needs root \
-        (CAP_NET_ADMIN).
+        every live connection; SIGUSR1 reopens the event log (for log rotation).
+
+        Needs CAP_NET_ADMIN (root, or the capability given by systemd). Once ready it keeps \
+        CAP_NET_ADMIN only, in every thread and for the tools it runs at stop, and sets \
+        no-new-privs; with --user it also switches to that account.
         """
     )
 
@@ -93,6 +96,14 @@ struct RunCommand: ParsableCommand {
         + "notice, warning, error, critical (default: info under systemd, warning otherwise).", valueName: "level"))
     var logLevel: Logger.Level?
 
+    @Option(name: .long, help: ArgumentHelp("Once ready, switch to this user (name or uid), keeping only "
+        + "CAP_NET_ADMIN. The event log's directory should be writable by it (for rotation).", valueName: "name"))
+    var user: String?
+
+    @Option(name: .long, help: ArgumentHelp("Group for --user (default: the user's primary group); the "
+        + "supplementary groups are dropped.", valueName: "name"))
+    var group: String?
+
     @Flag(name: .long, inversion: .prefixedNo,
           help: "Verify checksums the kernel reports as unverified (drop bad ones as bad_checksum).")
     var verifyChecksums = true
@@ -113,6 +124,9 @@ struct RunCommand: ParsableCommand {
         if receiveBuffer < 65536 {
             throw ValidationError("--receive-buffer must be at least 65536 bytes")
         }
+        if group != nil, user == nil {
+            throw ValidationError("--group needs --user (the account to switch to)")
+        }
         if attach == .none, !hook.isEmpty {
             throw ValidationError("--hook has no effect with --attach none; remove it or choose iptables or nft")
         }
@@ -123,8 +137,19 @@ struct RunCommand: ParsableCommand {
     }
 
     private func runDaemon() throws {
-        guard geteuid() == 0 else {
-            throw CLIError("synwall run needs root (CAP_NET_ADMIN) to bind NFQUEUE queues and attach rules")
+        guard ProcessCapabilities.effectiveHas(.netAdmin) else {
+            throw CLIError("synwall run needs CAP_NET_ADMIN to bind NFQUEUE queues and attach rules: run it as root, "
+                + "or give it the capability (systemd: AmbientCapabilities=CAP_NET_ADMIN, see contrib/synwall.service)")
+        }
+        if let user, geteuid() != 0 {
+            throw CLIError("--user \(user) needs synwall to start as root (it switches after binding its queues); "
+                + "started as another user already, leave --user out")
+        }
+        let privileges: PrivilegeDrop
+        do {
+            privileges = try PrivilegeDrop.resolve(user: user, group: group)
+        } catch {
+            throw CLIError(error.description)
         }
         let range: ClosedRange<UInt16> = queues?.range ?? {
             let q = queue ?? 0
@@ -144,6 +169,7 @@ struct RunCommand: ParsableCommand {
             }
             configuration.controlGroup = group.pointee.gr_gid
         }
+        configuration.privileges = privileges
         let hooks = Set(configuration.hooks)
         if attach != .none, !hooks.contains(.forward), hooks.count == 1 {
             writeLine("synwall: warning: with only --hook \(hooks.first?.rawValue ?? "") synwall sees one direction of "
