@@ -258,7 +258,18 @@ int synwall_privilege_apply_all(const struct synwall_privilege_plan *plan, int32
         record_failure(SYNWALL_PRIVILEGE_TIMEOUT, 0, -1);
     }
     if (atomic_load(&failed_step) == SYNWALL_PRIVILEGE_OK) (void)apply_to_this_thread();
-    sigaction(SIGSYS, &previous, NULL);
+    if (atomic_load(&failed_step) == SYNWALL_PRIVILEGE_OK) {
+        sigaction(SIGSYS, &previous, NULL);
+    } else {
+        // After a failure some signalled threads may not have run the handler yet: with the
+        // default action back, their pending SIGSYS would kill the process. Ignoring SIGSYS
+        // discards them; the daemon stops anyway.
+        struct sigaction ignore;
+        memset(&ignore, 0, sizeof ignore);
+        ignore.sa_handler = SIG_IGN;
+        sigemptyset(&ignore.sa_mask);
+        sigaction(SIGSYS, &ignore, NULL);
+    }
 
     failure->step = atomic_load(&failed_step);
     failure->error = atomic_load(&failed_error);
