@@ -102,8 +102,10 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
 
     @usableFromInline var removedCountPublic: Int { removedCount }
 
-    /// Hands every flow that left the table (closed, expired, evicted, replaced) since the last
-    /// call to `body`, oldest first, and forgets them.
+    /// Hands every flow that left the table (closed, expired, evicted, cut by a reload) since
+    /// the last call to `body`, oldest first, and forgets them. A TIME_WAIT or CLOSE entry
+    /// replaced by a new connection on the same key is not handed over: the key stays in the
+    /// table (the rules' `max-src-conn` bookkeeping is keyed by flow and counts it once).
     public mutating func drainRemovedFlows(_ body: (FlowKey) -> Void) {
         for i in 0 ..< removedCount { body(removedKeys[i]) }
         removedKeys.deinitialize(count: removedCount)
