@@ -99,7 +99,8 @@ def close(who=0, v6=False):
 
 
 def pause(exponent, budget=255):
-    return [0x0C, exponent, budget]
+    """A pause of 2^exponent ns (20...50)."""
+    return [0x0C, exponent - 20, budget]
 
 
 def tracker_seeds():
@@ -118,6 +119,7 @@ def tracker_seeds():
         "syn-flood-eviction": [0x1C] + sum((tcp(who, flags="S") for who in range(0, 64, 1)), []),
         "timeouts": [0] + handshake() + pause(40) + tcp(0, flags="PA", payload=3) + handshake(1) + close(1)
                     + pause(36) + pause(40),
+        "established-expires": [0] + handshake() + pause(49) + tcp(0, flags="PA", payload=3) + handshake(0),
         "pickup-midstream": [1] + tcp(3, flags="PA", seq=0xC0, ack=0xC0, payload=10) + tcp(3, reply=True, flags="A"),
         "rst-exact": [2] + handshake(4) + tcp(4, reply=True, flags="R", seq=0x25),
         "timestamps-sack": [0] + handshake(5, options=0x0F) + tcp(5, flags="PA", options=0x18, payload=12)

@@ -105,8 +105,8 @@ struct TrackerScript: ~Copyable {
             let bytes = input.take(length)
             judge(bytes, direction: .in)
         case 12, 13:
-            // A pause: from a millisecond to about 18 minutes, then an idle sweep.
-            now &+= UInt64(1) << UInt64(20 + input.byte() % 21)
+            // A pause: from a millisecond to about 13 days (past every timeout), then an idle sweep.
+            now &+= UInt64(1) << UInt64(20 + input.byte() % 31)
             let expired = tracker.expire(now: now, budget: 1 + Int(input.byte()))
             fuzzCheck(expired >= 0, "negative expiry count")
             pipeline.idle(now: now)
