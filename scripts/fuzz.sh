@@ -70,7 +70,10 @@ for target in "${targets[@]}"; do
     echo "== fuzzing $target for ${seconds}s"
     status=0
     # The Swift runtime's backtracer would take the crash from libFuzzer: libFuzzer reports it.
-    SWIFT_BACKTRACE=enable=no TMPDIR="$work" "$bin/$(product "$target")" "${options[@]}" "$corpus" >"$log" 2>&1 || status=$?
+    # `timeout`: libFuzzer's own timeout handler has been seen to hang (a starved process on a
+    # loaded machine); the run must end anyway.
+    SWIFT_BACKTRACE=enable=no TMPDIR="$work" timeout -k 30 $((seconds + 300)) \
+        "$bin/$(product "$target")" "${options[@]}" "$corpus" >"$log" 2>&1 || status=$?
     runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
     speed="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
     coverage="$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)"
