@@ -14,6 +14,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "synwall", targets: ["synwall"]),
+        // The pure core as a library, for the libFuzzer targets in Fuzz/ (a package of its own).
+        .library(name: "SynwallCore", targets: ["Wire", "Tracking", "Rules", "EventLog", "Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

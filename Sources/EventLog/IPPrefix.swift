@@ -98,7 +98,8 @@ public struct IPPrefix: Sendable, Equatable, CustomStringConvertible {
         var hasColon = false
         for byte in text {
             if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                // Past three digits it is no octet: stop growing (a long run of digits overflowed).
+                if digits < 3 { value = value * 10 + Int(byte - UInt8(ascii: "0")) }
                 digits += 1
                 if value > 255 || digits > 3 { isIPv4 = false }
             } else if byte == UInt8(ascii: ".") && digits > 0 && octets < 3 && isIPv4 {

@@ -53,6 +53,11 @@ public enum Checksum {
         var value = ~computed
         if value == 0, case .udp = packet.transport { value = 0xFFFF }  // 0 means "none" for UDP
         store(value, at: packet.transportOffset + field, in: bytes)
+        if value == 0, transportSum(packet, view, excludingField: false) != 0xFFFF {
+            // Everything summed is zero (an all-zero ICMP message: no pseudo-header): only
+            // 0xFFFF, the other form of one's-complement zero, verifies.
+            store(0xFFFF, at: packet.transportOffset + field, in: bytes)
+        }
         return true
     }
 

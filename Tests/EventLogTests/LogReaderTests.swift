@@ -128,6 +128,35 @@ private func readAll(_ reader: LogReader, keepLines: Bool = false) -> (minutes: 
         #expect(result.warnings.first?.message.contains("longer than") == true)
     }
 
+    /// Found by the log reader fuzzer: an address of many digits (`203.0.&12222…13.7`, from a
+    /// damaged line) overflowed the dotted-quad parser, crashing `synwall log --src` and the
+    /// parse of such a prefix. It is simply no address.
+    @Test func anAddressOfManyDigitsIsNoAddress() throws {
+        let long = "203.0.&1222222222222222222222222222213.7"
+        #expect(IPPrefix(long) == nil)
+        #expect(IPPrefix(String(repeating: "9", count: 40)) == nil)
+        #expect(IPPrefix("1.2.3.99999999999999999999/8") == nil)
+        let prefix = try #require(IPPrefix("203.0.113.0/24"))
+        #expect(!prefix.contains(long))
+        #expect(!prefix.contains("203.0.113." + String(repeating: "7", count: 30)))
+        #expect(prefix.contains("203.0.113.7"))
+
+        let directory = try ScratchDirectory()
+        try directory.write("e.jsonl", [
+            #"{"timestamp":"2026-11-24T21:03:11Z","event_type":"drop","src_ip":"203.0.&1222222222222222222222222222213.7","dest_port":22,"reason":"bad_seq"}"#,
+            #"{"timestamp":"2026-11-24T21:03:12Z","event_type":"drop","src_ip":"203.0.113.7","dest_port":22,"reason":"bad_seq"}"#,
+        ].joined(separator: "\n") + "\n")
+        var query = LogQuery()
+        query.sources = [prefix]
+        var found: [String] = []
+        let read = try LogReader(paths: [directory.path("e.jsonl")]).read(query: query, warning: { _ in }) { entry in
+            found.append(entry.event.sourceIP)
+            return true
+        }
+        #expect(read == 2)
+        #expect(found == ["203.0.113.7"])
+    }
+
     /// The reader filters on the bytes before building records; escaped text must still match
     /// as its meaning, and filtered-out records still count as read.
     @Test func filteringBeforeBuildingAgreesWithTheEventsMeaning() throws {

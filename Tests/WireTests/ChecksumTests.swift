@@ -172,4 +172,26 @@ import Testing
         let filledGarbage = Checksum.fill(&garbage)
         #expect(!filledGarbage)
     }
+
+    /// Found by the decode fuzzer: an all-zero ICMP message sums to zero, and `fill` wrote 0,
+    /// which does not verify (a receiver folds the sum to 0xFFFF's complement); 0xFFFF does.
+    @Test func fillAnAllZeroICMPMessage() throws {
+        // The fuzzer's input: IPv4 with 8 bytes of options, ICMP (15 bytes of zeros), then padding.
+        var found: [UInt8] = [0x47, 0x00, 0x00, 0x2B, 0x31, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+                              0xD5, 0xD5, 0x28, 0x01, 0x00, 0x20, 0x00, 0xF7, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+        found += [UInt8](repeating: 0, count: 28) + [0xD5, 0x28, 0x01, 0x00, 0x00, 0x00, 0x04, 0x00, 0x20, 0x00,
+                                                    0xF7, 0xFF, 0x02, 0x23, 0xFF, 0xD5, 0xFF]
+        #expect(found.count == 73)
+        let filled = Checksum.fill(&found)
+        #expect(filled)
+        #expect(found[30] == 0xFF && found[31] == 0xFF)
+        #expect(verifyTransport(found) == true)
+        #expect(verifyIPv4Header(found))
+
+        // The same through the builder: an echo reply with identifier and sequence 0.
+        let reply = try #require(PacketBuilder(from: "192.0.2.1", to: "192.0.2.2"))
+            .icmpEcho(reply: true, identifier: 0, sequence: 0)
+        #expect(verifyTransport(reply) == true)
+        #expect(reply[20 + 2] == 0xFF && reply[20 + 3] == 0xFF)
+    }
 }
