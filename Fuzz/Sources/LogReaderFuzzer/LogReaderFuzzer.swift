@@ -80,6 +80,10 @@ public func logReaderFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: I
             read += 1
             return true
         }
+        // A file that starts with gzip's magic bytes is read as gzip (by design, whatever its
+        // name); the in-memory parser reads the raw bytes, so the counts only compare otherwise.
+        let gzipMagic = size >= 2 && data[0] == 0x1f && data[1] == 0x8b
+        if gzipMagic { return 0 }
         fuzzCheck(read == matching, "the reader found \(read) matching records, the parser \(matching)")
         let formats = LogReviewOptions.Format.allCases
         let modes: [LogReviewOptions.Mode] = [.records, .top(.src, limit: 3), .top(.rule, limit: 3),
