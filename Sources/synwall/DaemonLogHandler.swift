@@ -21,11 +21,10 @@ struct DaemonLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt)
-    {
+    func log(event: LogEvent) {
+        let level = event.level, message = event.message
         var merged = metadata
-        if let extra { merged.merge(extra) { _, new in new } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         let pairs = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoted("\($0.value)"))" }
         let tail = pairs.isEmpty ? "" : " " + pairs.joined(separator: " ")
         let text = journald

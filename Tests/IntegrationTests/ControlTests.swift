@@ -106,6 +106,15 @@ extension IntegrationTests {
             #expect(!FileManager.default.fileExists(atPath: socketPath), "the socket is removed at stop")
             let after = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath])
             #expect(after.status == 1 && after.stderr.contains("no synwall daemon is listening"), "\(after)")
+            // With no daemon, `reload` is an error; an edit is saved and says the rules apply at start.
+            let reloadAfter = try sandbox.run(in: sandbox.client, [binary, "reload", "--control", socketPath,
+                                                                   "--pid-file", "/nonexistent"])
+            #expect(reloadAfter.status == 1 && reloadAfter.stderr.contains("no running synwall: no control socket"),
+                    "\(reloadAfter)")
+            let addAfter = try sandbox.run(in: sandbox.client, [binary, "rules", "add", "--file", rules.path,
+                                                                "--control", socketPath, "--pid-file", "/nonexistent",
+                                                                "pass forward proto tcp to port 8082"])
+            #expect(addAfter.status == 0 && addAfter.stdout.contains("no daemon is running"), "\(addAfter)")
         }
 
         @Test("hostile clients neither stall nor crash the control socket or the packet path")

@@ -2,9 +2,6 @@ import ArgumentParser
 import Control
 import Firewall
 import Rules
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct ReloadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,36 +36,20 @@ struct ReloadCommand: ParsableCommand {
                     throw CLIError("\(rules) has errors; the running rules stay in force")
                 }
             }
-            if let report = try reloadOverControlSocket(path: controlOptions.control, timeout: controlOptions.timeout) {
+            switch try requestDaemonReload(control: controlOptions.control, timeout: controlOptions.timeout,
+                                           pidFile: pidFile) {
+            case .answered(let report):
                 if report.reloaded {
                     writeLine("synwall: reloaded \(report.file) (\(report.rules) rules)")
                     return
                 }
                 if let diagnostics = report.diagnostics { writeLine(diagnostics, to: 2) }
                 throw CLIError("reload failed; the running rules stay in force (\(report.rules) rules)")
+            case .signalled(let pid):
+                writeLine("synwall: reload requested (pid \(pid)); the daemon reports the outcome in its output")
+            case .notRunning(let why):
+                throw CLIError("no running synwall: \(why)")
             }
-            guard let pid = PidFile.read(pidFile) else {
-                throw CLIError("no running synwall: \(pidFile) holds no pid (is the daemon running with --pid-file?)")
-            }
-            guard kill(pid, SIGHUP) == 0 else {
-                throw CLIError("cannot signal synwall (pid \(pid) from \(pidFile)): \(String(cString: strerror(errno)))")
-            }
-            writeLine("synwall: reload requested (pid \(pid)); the daemon reports the outcome in its output")
         }
     }
-}
-
-/// Asks the daemon to reload over its control socket; nil when no daemon listens there (the
-/// caller falls back to SIGHUP).
-func reloadOverControlSocket(path: String, timeout: Int) throws -> ReloadReport? {
-    let response: ControlResponse
-    do throws(ControlError) {
-        response = try ControlClient(path: path, timeoutSeconds: timeout)
-            .send(ControlRequest(command: .reload))
-    } catch {
-        if case .notRunning = error { return nil }
-        throw CLIError(error.description)
-    }
-    guard let report = response.reload else { throw CLIError("the daemon's answer held no reload report") }
-    return report
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Control
+import Firewall
 import Rules
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +16,7 @@ struct RulesCommand: ParsableCommand {
         lines and layout elsewhere stay as written), checks the whole resulting ruleset first \
         (an invalid edit changes nothing and says why), writes atomically keeping the file's \
         owner and mode, keeps the previous version as FILE.bak, and then asks a running daemon \
-        to reload (SIGHUP to the pid in --pid-file) unless --no-reload.
+        to reload (over its control socket, else SIGHUP to the pid in --pid-file) unless --no-reload.
         """,
         subcommands: [List.self, Add.self, Insert.self, Delete.self, Move.self]
     )
@@ -36,7 +37,7 @@ struct ReloadOptions: ParsableArguments {
     var noReload = false
 
     @Option(name: .long, help: ArgumentHelp("The running daemon's pid file.", valueName: "file"))
-    var pidFile = "/run/synwall.pid"
+    var pidFile = PidFile.defaultPath
 
     @Option(name: .long, help: ArgumentHelp("The running daemon's control socket.", valueName: "path"))
     var control: String = ControlSocketAddress.defaultPath
@@ -48,42 +49,20 @@ struct ReloadOptions: ParsableArguments {
             writeLine("not reloading (--no-reload): a running daemon keeps its current rules until it reloads")
             return
         }
-        if let report = try reloadOverControlSocket(path: control, timeout: 10) {
+        switch try requestDaemonReload(control: control, timeout: 10, pidFile: pidFile) {
+        case .answered(let report):
             if report.reloaded {
                 writeLine("synwall reloaded \(report.file) (\(report.rules) rules)")
                 return
             }
             if let diagnostics = report.diagnostics { writeLine(diagnostics, to: 2) }
             throw CLIError("the daemon could not reload \(report.file); its running rules stay in force")
-        }
-        guard let text = readSmallFile(pidFile) else {
-            writeLine("no daemon is running (no \(pidFile)); the rules apply when synwall starts")
-            return
-        }
-        let digits = text.filter { !$0.isWhitespace }
-        guard let pid = Int32(digits), pid > 1 else {
-            throw CLIError("\(pidFile) does not hold a process id ('\(digits)'); the file was saved but no daemon was told")
-        }
-        if kill(pid, SIGHUP) == 0 {
+        case .signalled(let pid):
             writeLine("asked synwall (pid \(pid)) to reload")
-        } else if errno == ESRCH {
-            writeLine("no daemon is running (pid \(pid) in \(pidFile) is gone); the rules apply when synwall starts")
-        } else {
-            throw CLIError("cannot signal pid \(pid): \(String(cString: strerror(errno))); "
-                + "the file was saved but the daemon was not told (run as root, or synwall reload)")
+        case .notRunning(let why):
+            writeLine("no daemon is running (\(why)); the rules apply when synwall starts")
         }
     }
-}
-
-/// Reads a small text file (a pid file) without Foundation.
-private func readSmallFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 64)
-    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-    guard count >= 0 else { return nil }
-    return String(decoding: buffer[0..<count], as: UTF8.self)
 }
 
 extension RulesCommand {
