@@ -28,14 +28,21 @@ final class ControlServer: @unchecked Sendable {
     static let clientDeadlineSeconds = 10.0
 
     /// Creates the socket at `path` (and its directory if missing). A stale socket file left by a
-    /// dead daemon is replaced; a live one is an error.
-    init(path: String, group: gid_t?, handler: @escaping Handler) throws(DaemonError) {
+    /// dead daemon is replaced; a live one is an error. A directory created here is given to
+    /// `directoryOwner` (the account of `--user`), so the daemon can still remove the socket at
+    /// stop once it has dropped root.
+    init(path: String, group: gid_t?, directoryOwner: (uid: uid_t, gid: gid_t)? = nil,
+         handler: @escaping Handler) throws(DaemonError) {
         self.path = path
         self.handler = handler
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
             guard mkdir(directory, 0o755) == 0 || errno == EEXIST else {
                 throw .control(path: path, message: "cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
+            if let directoryOwner, chown(directory, directoryOwner.uid, directoryOwner.gid) != 0 {
+                throw .control(path: path, message: "cannot give \(directory) to uid \(directoryOwner.uid): "
+                    + String(cString: strerror(errno)))
             }
         }
         if FileManager.default.fileExists(atPath: path) {

@@ -205,7 +205,9 @@ public final class Daemon: @unchecked Sendable {
             let handler = DaemonControl(workers: control, queues: Array(configuration.queues), log: logService,
                                         logPath: logPath) { [self] in reload(control: control, log: logService) }
             do {
-                server = try ControlServer(path: controlPath, group: configuration.controlGroup) { handler.handle($0) }
+                let owner = configuration.privileges.account.flatMap { $0.uid == 0 ? nil : (uid: $0.uid, gid: $0.gid) }
+                server = try ControlServer(path: controlPath, group: configuration.controlGroup,
+                                           directoryOwner: owner) { handler.handle($0) }
                 server?.start()
             } catch {
                 stopWorkers()
@@ -232,7 +234,7 @@ public final class Daemon: @unchecked Sendable {
         do {
             let report = try configuration.privileges.apply(
                 attach: configuration.attach, logPath: logPath, pidFile: configuration.pidFile,
-                rulesPath: configuration.rulesPath)
+                rulesPath: configuration.rulesPath, controlPath: configuration.controlPath)
             for warning in report.warnings {
                 say("synwall: warning: " + warning)
                 logger.warning("after the privilege drop a later step will fail", metadata: ["warning": "\(warning)"])

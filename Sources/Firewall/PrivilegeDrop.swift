@@ -5,7 +5,7 @@ import Foundation
 /// (CAP_NET_ADMIN, for verdicts and for removing its rules at stop) and, with `--user`, an
 /// unprivileged account.
 ///
-/// Call ``apply(attach:logPath:pidFile:rulesPath:)`` once, after the queues are bound, the
+/// Call ``apply(attach:logPath:pidFile:rulesPath:controlPath:)`` once, after the queues are bound, the
 /// event log is open, the attachment is installed and the pid file (and anything else that
 /// needs root) is written. It changes every thread of the process (credentials are per thread
 /// on Linux), then reads them back from `/proc/self/task` and throws unless each one shows
@@ -30,7 +30,7 @@ public struct PrivilegeDrop: Sendable, Equatable {
     /// The account to switch to; nil keeps the current ids (root), with the capabilities dropped.
     public var account: Account?
     /// The capabilities every thread keeps (more only where the host's tools need it: see
-    /// ``apply(attach:logPath:pidFile:rulesPath:)``).
+    /// ``apply(attach:logPath:pidFile:rulesPath:controlPath:)``).
     public var keep: Set<Capability>
     /// How long each thread may take to apply the drop.
     public var threadTimeoutMilliseconds: Int32 = 3000
@@ -65,7 +65,7 @@ public struct PrivilegeDrop: Sendable, Equatable {
     /// them, are given to the account (so it can reopen the log after rotation and empty the
     /// pid file at exit). What the account will not be able to do later is returned as
     /// warnings: rotate or reopen the log (its directory is not writable), remove the pid
-    /// file, re-read the rule file on reload.
+    /// file or the control socket, re-read the rule file on reload.
     ///
     /// With `attach` `.iptables` and iptables' legacy backend, CAP_NET_RAW is kept too (legacy
     /// iptables needs a raw socket to remove the chains at stop); with an account it throws
@@ -73,7 +73,7 @@ public struct PrivilegeDrop: Sendable, Equatable {
     ///
     /// - Throws: ``PrivilegeError``: the process may be partly dropped; detach and stop.
     public func apply(attach: AttachMode, logPath: String?, pidFile: String?,
-                      rulesPath: String?) throws(PrivilegeError) -> PrivilegeReport {
+                      rulesPath: String?, controlPath: String? = nil) throws(PrivilegeError) -> PrivilegeReport {
         var keep = self.keep
         let switching = account.map { $0.uid != 0 } ?? false
         if attach == .iptables, IptablesBackend.current() == .legacy {
@@ -90,7 +90,8 @@ public struct PrivilegeDrop: Sendable, Equatable {
             }
         }
         warnings += Self.accessWarnings(identity: identity, name: account?.user ?? "root without CAP_DAC_OVERRIDE",
-                                        logPath: logPath, pidFile: pidFile, rulesPath: rulesPath)
+                                        logPath: logPath, pidFile: pidFile, rulesPath: rulesPath,
+                                        controlPath: controlPath)
 
         let mask = Capability.mask(keep)
         var plan = synwall_privilege_plan()
@@ -114,7 +115,7 @@ public struct PrivilegeDrop: Sendable, Equatable {
 
     /// Warnings about what the dropped process will not be able to do with these files.
     static func accessWarnings(identity: FileAccess.Identity, name: String, logPath: String?, pidFile: String?,
-                               rulesPath: String?) -> [String] {
+                               rulesPath: String?, controlPath: String? = nil) -> [String] {
         var warnings: [String] = []
         if let logPath {
             let directory = FileAccess.directory(of: logPath)
@@ -130,6 +131,14 @@ public struct PrivilegeDrop: Sendable, Equatable {
                 warnings.append("\(name) cannot remove the pid file \(pidFile) at exit (\(directory) is not writable): "
                     + "it is emptied instead; put it in a directory \(name) owns (the unit's RuntimeDirectory=synwall, "
                     + "--pid-file /run/synwall/synwall.pid)")
+            }
+        }
+        if let controlPath {
+            let directory = FileAccess.directory(of: controlPath)
+            if FileAccess.allows(directory, identity, [.write, .execute]) == false {
+                warnings.append("\(name) cannot remove the control socket \(controlPath) at exit (\(directory) is not "
+                    + "writable): the next start replaces it; let the daemon create the directory, or give it to "
+                    + "\(name) (the unit's RuntimeDirectory=synwall does)")
             }
         }
         if let rulesPath, FileAccess.allows(rulesPath, identity, [.read]) == false {
@@ -165,7 +174,7 @@ public struct PrivilegeDrop: Sendable, Equatable {
     }
 }
 
-/// What ``PrivilegeDrop/apply(attach:logPath:pidFile:rulesPath:)`` did.
+/// What ``PrivilegeDrop/apply(attach:logPath:pidFile:rulesPath:controlPath:)`` did.
 public struct PrivilegeReport: Sendable {
     /// `user synwall (uid 998), group synwall (gid 998), capabilities cap_net_admin only, …`.
     public var summary: String

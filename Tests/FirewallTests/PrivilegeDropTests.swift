@@ -107,12 +107,16 @@ import Testing
         let warnings = PrivilegeDrop.accessWarnings(identity: stranger, name: "synwall",
                                                     logPath: directory.appendingPathComponent("events.jsonl").path,
                                                     pidFile: directory.appendingPathComponent("synwall.pid").path,
-                                                    rulesPath: nil)
-        #expect(warnings.count == 2, "\(warnings)")
+                                                    rulesPath: nil,
+                                                    controlPath: directory.appendingPathComponent("control.sock").path)
+        #expect(warnings.count == 3, "\(warnings)")
         #expect(warnings.first?.contains("LogsDirectory=synwall") == true, "\(warnings)")
-        #expect(warnings.last?.contains("RuntimeDirectory=synwall") == true, "\(warnings)")
+        #expect(warnings[1].contains("pid file") && warnings[1].contains("RuntimeDirectory=synwall"), "\(warnings)")
+        #expect(warnings[2].contains("control socket") && warnings[2].contains("the next start replaces it"),
+                "\(warnings)")
         #expect(PrivilegeDrop.accessWarnings(identity: owner, name: "synwall", logPath: directory.path + "/e",
-                                             pidFile: directory.path + "/p", rulesPath: nil).isEmpty)
+                                             pidFile: directory.path + "/p", rulesPath: nil,
+                                             controlPath: directory.path + "/c").isEmpty)
     }
 
     @Test func messagesSayWhatToDo() {

@@ -25,9 +25,13 @@ extension IntegrationTests {
             try Self.writeRules(ports: [8080], to: rules)
             let log = directory.appendingPathComponent("events.jsonl").path
             let pidFile = directory.appendingPathComponent("synwall.pid").path
+            // The control socket's directory does not exist yet, in a directory of root's: the
+            // daemon creates it and gives it to nobody, who can then remove the socket at stop.
+            let runDirectory = sandbox.workDirectory.appendingPathComponent("run-\(getpid())").path
+            let socketPath = runDirectory + "/control.sock"
 
             let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--rules", rules.path, "--log", log,
-                                                    "--pid-file", pidFile, "--user", "nobody"])
+                                                    "--pid-file", pidFile, "--user", "nobody", "--control", socketPath])
             let summary = daemon.process.firstLine(prefix: "synwall: privileges:")
             #expect(summary?.contains("user nobody (uid 65534), group nogroup (gid 65534)") == true,
                     "\(daemon.process.output)")
@@ -71,6 +75,8 @@ extension IntegrationTests {
             #expect(counters.accepted > 0 && counters.dropped > 0, "\(counters)")
             try sandbox.expectNoSynwallRules("after SIGTERM, detached by the dropped daemon")
             #expect(!FileManager.default.fileExists(atPath: pidFile), "nobody removed its pid file")
+            #expect(Self.owner(of: runDirectory) == Self.nobody, "the socket's new directory was given to nobody")
+            #expect(!FileManager.default.fileExists(atPath: socketPath), "nobody removed its control socket")
             #expect(Self.waitForContent(log, containing: "\"stopped\"", timeout: 3).contains("\"stopped\""),
                     "the stop record reached the reopened log")
         }
