@@ -75,6 +75,9 @@ public struct WorkerStats: Codable, Sendable, Equatable {
     public var rejectedHalfOpen = 0
     public var rejectedRateLimited = 0
     public var rejectedByRules = 0
+    /// New connections from proven sources let in over the half-open cap, each in place of the
+    /// oldest half-open connection.
+    public var provenOverHalfOpenCap = 0
     /// Events left out because a receive round had too many.
     public var eventsSuppressed = 0
 
@@ -104,6 +107,7 @@ public struct WorkerStats: Codable, Sendable, Equatable {
         rejectedHalfOpen += other.rejectedHalfOpen
         rejectedRateLimited += other.rejectedRateLimited
         rejectedByRules += other.rejectedByRules
+        provenOverHalfOpenCap += other.provenOverHalfOpenCap
         eventsSuppressed += other.eventsSuppressed
     }
 }

@@ -47,6 +47,7 @@ public enum StatsText {
         row("  refused: half-open cap") { $0.rejectedHalfOpen }
         row("  refused: syn rate") { $0.rejectedRateLimited }
         row("  refused: rules") { $0.rejectedByRules }
+        row("  proven over half-open") { $0.provenOverHalfOpenCap }
         section("queue")
         row("  kernel waiting", counter: false) { $0.kernelWaiting }
         row("  kernel queue full drops") { $0.kernelQueueDropped }

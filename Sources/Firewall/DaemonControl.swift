@@ -125,6 +125,7 @@ extension WorkerStats {
         rejectedHalfOpen = Int(clamping: report.tracker.rejectedHalfOpenCap)
         rejectedRateLimited = Int(clamping: report.tracker.rejectedRateLimited)
         rejectedByRules = Int(clamping: report.tracker.rejectedPolicy)
+        provenOverHalfOpenCap = Int(clamping: report.tracker.provenOverHalfOpenCap)
         eventsSuppressed = report.suppressedEvents
     }
 }

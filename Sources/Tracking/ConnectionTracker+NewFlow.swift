@@ -74,12 +74,21 @@ extension ConnectionTracker {
 
     /// Checks the half-open caps and the SYN rate for a new connection from `source`; returns
     /// the refusal, or nil and the source slot to count the connection against (-1: none).
+    ///
+    /// Over the overall cap, a *proven* source (one whose handshake completed within
+    /// ``TrackerConfiguration/provenSourceMemorySeconds``: its address is real, since it
+    /// answered a SYN-ACK) is not refused: once its own limits pass, its connection takes the
+    /// place of the oldest half-open one. So a spoofed SYN flood that fills the cap keeps new
+    /// sources out until it times out, but not the clients that have connected before.
     mutating func checkSYNLimits(from source: IPAddress) -> (refusal: TrackResult?, slot: Int) {
-        if halfOpenCount >= configuration.maxHalfOpen {
+        let overCap = halfOpenCount >= configuration.maxHalfOpen
+        if overCap && !sources.isProven(source, now: nowNanoseconds) {
             statistics.rejectedHalfOpenCap += 1
             return (.drop(.tableFull, .halfOpenCap), -1)
         }
-        guard let slot = sources.findOrInsert(source, now: nowNanoseconds) else { return (nil, -1) }
+        guard let slot = sources.findOrInsert(source, now: nowNanoseconds) else {
+            return overCap ? (.drop(.tableFull, .halfOpenCap), -1) : (nil, -1)
+        }
         if configuration.maxHalfOpenPerSource > 0
             && Int(sources.slots[slot].halfOpen) >= configuration.maxHalfOpenPerSource {
             statistics.rejectedHalfOpenCap += 1
@@ -88,6 +97,13 @@ extension ConnectionTracker {
         if !sources.takeToken(slot, now: nowNanoseconds) {
             statistics.rejectedRateLimited += 1
             return (.drop(.rateLimited, .synRate), -1)
+        }
+        if overCap {
+            guard evictOldestHalfOpen() else {
+                statistics.rejectedHalfOpenCap += 1
+                return (.drop(.tableFull, .halfOpenCap), -1)
+            }
+            statistics.provenOverHalfOpenCap += 1
         }
         return (nil, slot)
     }
@@ -121,7 +137,18 @@ extension ConnectionTracker {
             removeEntry(index)
             return true
         }
-        // The oldest half-open: the list head refreshed longest ago.
+        if evictOldestHalfOpen() { return true }
+        if let index = table.head(.udpUnreplied) ?? table.head(.icmpUnreplied) ?? table.head(.otherUnreplied) {
+            statistics.evictedUnreplied += 1
+            removeEntry(index)
+            return true
+        }
+        return false
+    }
+
+    /// Evicts the oldest half-open connection (the list head refreshed longest ago); false
+    /// when there is none.
+    private mutating func evictOldestHalfOpen() -> Bool {
         let synSent = table.head(.synSent)
         let synRecv = table.head(.synRecv)
         var victim: Int?
@@ -134,17 +161,10 @@ extension ConnectionTracker {
         case (nil, let b?): victim = b
         case (nil, nil): victim = nil
         }
-        if let victim {
-            statistics.evictedHalfOpen += 1
-            removeEntry(victim)
-            return true
-        }
-        if let index = table.head(.udpUnreplied) ?? table.head(.icmpUnreplied) ?? table.head(.otherUnreplied) {
-            statistics.evictedUnreplied += 1
-            removeEntry(index)
-            return true
-        }
-        return false
+        guard let victim else { return false }
+        statistics.evictedHalfOpen += 1
+        removeEntry(victim)
+        return true
     }
 
     // MARK: Creation

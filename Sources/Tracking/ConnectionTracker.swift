@@ -62,7 +62,8 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         table = ConnectionTable(capacity: configuration.maxStates, seed: configuration.hashSeed)
         sources = SourceTable(capacity: configuration.sourceTableCapacity,
                               seed: ConnectionTable.fold(configuration.hashSeed, 0x5851_F42D_4C95_7F2D),
-                              rate: configuration.synRatePerSource)
+                              rate: configuration.synRatePerSource,
+                              provenMemory: UInt64(configuration.provenSourceMemorySeconds) * 1_000_000_000)
         timeouts = .allocate(capacity: TimerClass.count)
         removedKeys = .allocate(capacity: Self.removedCapacity)
         let t = configuration.timeouts
@@ -315,13 +316,15 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         return index
     }
 
-    /// The one place an entry's state changes: keeps the half-open counts right.
+    /// The one place an entry's state changes: keeps the half-open counts right, and marks
+    /// the initiator proven when its handshake completes.
     @inline(__always)
     mutating func setState(_ index: Int, _ state: ConnectionState) {
         let entry = table.entries + index
         let wasHalfOpen = entry.pointee.connectionState?.isHalfOpen ?? false
         if wasHalfOpen && !state.isHalfOpen {
             releaseHalfOpen(index)
+            if state == .established { sources.markProven(initiatorAddress(entry), now: nowNanoseconds) }
         } else if !wasHalfOpen && state.isHalfOpen {
             halfOpenCount += 1
         }

@@ -41,6 +41,10 @@ public struct TrackerConfiguration: Sendable, Equatable {
     /// Source addresses followed at once for the per-source limits (rounded up to a power of
     /// two). A new source that finds no room is held only to the overall caps.
     public var sourceTableCapacity: Int
+    /// How long a source stays *proven* after a handshake it began completed: over the
+    /// overall half-open cap, its new connections replace the oldest half-open ones instead of
+    /// being refused. 0 turns this off (every SYN over the cap is refused).
+    public var provenSourceMemorySeconds: Int
     /// Seed of the table's hash (keep it secret and random in production, so that no one can
     /// aim collisions; fixed in tests). Verdicts never depend on it.
     public var hashSeed: UInt64
@@ -49,7 +53,8 @@ public struct TrackerConfiguration: Sendable, Equatable {
     public init(maxStates: Int = 1_000_000, timeouts: TrackerTimeouts = TrackerTimeouts(), pickup: Bool = false,
                 rstExact: Bool = false, maxHalfOpen: Int = 250_000, maxHalfOpenPerSource: Int = 1_000,
                 synRatePerSource: SYNRateLimit = SYNRateLimit(perSecond: 1_000, burst: 2_000),
-                sourceTableCapacity: Int = 65_536, hashSeed: UInt64 = UInt64.random(in: .min ... .max)) {
+                sourceTableCapacity: Int = 65_536, provenSourceMemorySeconds: Int = 3_600,
+                hashSeed: UInt64 = UInt64.random(in: .min ... .max)) {
         self.maxStates = maxStates
         self.timeouts = timeouts
         self.pickup = pickup
@@ -58,6 +63,7 @@ public struct TrackerConfiguration: Sendable, Equatable {
         self.maxHalfOpenPerSource = maxHalfOpenPerSource
         self.synRatePerSource = synRatePerSource
         self.sourceTableCapacity = sourceTableCapacity
+        self.provenSourceMemorySeconds = provenSourceMemorySeconds
         self.hashSeed = hashSeed
     }
 

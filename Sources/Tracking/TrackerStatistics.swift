@@ -18,6 +18,10 @@ public struct TrackerStatistics: Sendable, Equatable {
     public var rejectedTableFull: UInt64 = 0
     /// New connections refused by a half-open cap, overall or per source.
     public var rejectedHalfOpenCap: UInt64 = 0
+    /// New connections from proven sources (a handshake of theirs completed lately) let in over
+    /// the overall half-open cap, each in place of the oldest half-open connection (counted in
+    /// ``evictedHalfOpen`` too).
+    public var provenOverHalfOpenCap: UInt64 = 0
     /// New connections refused by the per-source SYN rate.
     public var rejectedRateLimited: UInt64 = 0
     /// New flows the admission (rules) refused.

@@ -72,6 +72,12 @@ extension IntegrationTests {
             #expect(admitted.map { (1...200).contains($0) } == true, "at most the half-open limit got in: \(flood)")
             #expect(flood.contains("as table_full (half_open_cap)"), "\(flood)")
             #expect(flood.contains("synwall peer: sent 2000 SYNs from 2000 spoofed sources"), "\(flood)")
+            // The client, proven by its earlier handshakes, got a new connection in over the full cap.
+            let proven = flood.split(separator: "\n").first { $0.contains("A new connection from the client went through during the flood") }
+            let overCap = proven.flatMap { line in
+                line.firstIndex(of: "(").flatMap { Int(line[line.index(after: $0)...].prefix { $0.isNumber }) }
+            }
+            #expect((overCap ?? 0) >= 1, "the daemon's stats count it as let in over the cap: \(flood)")
 
             let scans = section(output, "7. Attack: NULL, FIN and XMAS scans")
             #expect(scans.contains("Stopped: all 30 of 30 probes dropped as invalid_flags "

@@ -131,6 +131,72 @@ struct FloodTests {
         #expect(overall.tracker.statistics.rejectedHalfOpenCap == 1)
     }
 
+    @Test("over the overall half-open cap a proven source (a handshake completed) replaces the oldest half-open; others are refused; the memory lapses")
+    func provenSourceOverCap() {
+        let harness = Harness(TrackerConfiguration(maxStates: 1024, maxHalfOpen: 3, maxHalfOpenPerSource: 0,
+                                                   synRatePerSource: .unlimited, sourceTableCapacity: 16,
+                                                   provenSourceMemorySeconds: 3_600, hashSeed: 11))
+        let known = IPAddress(ipv4: 0xC633_6401)
+        harness.client = known
+        harness.clientPort = 1
+        harness.run(h)
+        var spoofed: UInt32 = 0x0A00_0000
+        func fillCap() {
+            while harness.tracker.halfOpenCount < 3 {
+                spoofed += 1
+                harness.client = IPAddress(ipv4: spoofed)
+                harness.run([c("S", seq: 1000).ok(.synSent)])
+                harness.advance(0.001)
+            }
+        }
+        fillCap()
+        let oldest = IPAddress(ipv4: 0x0A00_0001)
+        harness.client = IPAddress(ipv4: 0x0B00_0001)
+        harness.run([c("S", seq: 1000).drop(.tableFull, .halfOpenCap)])
+
+        // The known client's new connection takes the oldest half-open's place and completes.
+        harness.client = known
+        harness.clientPort = 2
+        harness.run(h2)
+        #expect(harness.tracker.statistics.provenOverHalfOpenCap == 1)
+        #expect(harness.tracker.statistics.evictedHalfOpen == 1)
+        #expect(!harness.tracker.snapshot().contains { $0.initiatorAddress == oldest }, "the oldest SYN was evicted")
+        harness.run([c("A", seq: 1001, ack: 5001).ok(.established)])
+
+        // Waves of spoofed sources pass through the 16-slot source table (their handshakes time
+        // out); they cannot push the proven source out of it.
+        for _ in 0..<12 {
+            fillCap()
+            harness.advance(121)
+            _ = harness.tracker.expire(now: harness.now)
+        }
+        fillCap()
+        harness.client = known
+        harness.clientPort = 3
+        harness.run([c("S", seq: 1000).ok(.synSent)])
+        #expect(harness.tracker.statistics.provenOverHalfOpenCap == 2)
+        #expect(spoofed - 0x0A00_0000 > 16 * 2, "more spoofed sources than the source table has slots")
+
+        // An hour without a completed handshake: no longer proven, refused like anyone else.
+        harness.advance(3_601)
+        _ = harness.tracker.expire(now: harness.now)
+        fillCap()
+        harness.clientPort = 4
+        harness.run([c("S", seq: 1000).drop(.tableFull, .halfOpenCap)])
+
+        // 0 turns it off.
+        let off = Harness(TrackerConfiguration(maxStates: 1024, maxHalfOpen: 1, maxHalfOpenPerSource: 0,
+                                               synRatePerSource: .unlimited, provenSourceMemorySeconds: 0, hashSeed: 11))
+        off.client = known
+        off.clientPort = 1
+        off.run(h)
+        off.client = IPAddress(ipv4: 0x0A00_0001)
+        off.run([c("S", seq: 1000).ok(.synSent)])
+        off.client = known
+        off.clientPort = 2
+        off.run([c("S", seq: 1000).drop(.tableFull, .halfOpenCap)])
+    }
+
     /// Scenario 80: SYNs from 10,000 spoofed sources while 50 connections transfer data.
     @Test("a SYN flood from 10,000 spoofed sources never evicts or blocks established connections",
           arguments: [250_000, 512])

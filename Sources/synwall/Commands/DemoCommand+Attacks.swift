@@ -1,3 +1,4 @@
+import Control
 import EventLog
 import Foundation
 import Sandbox
@@ -68,6 +69,12 @@ extension DemoCommand {
         echo(context, try peer(context, in: attacker, [
             "syn-flood", sandbox.server.ipv4, String(context.port), "--count", String(context.flood),
         ], timeout: .seconds(60)))
+        // While the flood's handshakes still fill the cap: the client has completed handshakes
+        // before (a proven source, not spoofed), so its new connection takes the place of the
+        // oldest half-open one instead of being refused.
+        let reconnected = try download(context, from: sandbox.server.ipv4, bytes: 4096, idleTimeout: 2).succeeded
+        let provenOverCap = (try? ControlClient(path: context.controlPath, timeoutSeconds: 5)
+            .send(ControlRequest(command: .stats)).stats?.total.provenOverHalfOpenCap) ?? 0
         Thread.sleep(forTimeInterval: logSettle)
         let tally = LogTally(path: context.logPath, since: since)
         let logged = tally.count(.drop, reason: "table_full")
@@ -82,8 +89,14 @@ extension DemoCommand {
         context.say("   The log holds \(tally.records(.drop, reason: "table_full")) of those drops one by one and counts "
                     + "the other \(suppressed) in `suppressed` records: it writes at most 100 records a second.")
         reportDownload(context, since: before)
-        context.say("   (An established connection needs no half-open slot; new ones wait until the flood's "
-                    + "handshakes time out, 5 s.)")
+        if reconnected {
+            context.say("   A new connection from the client went through during the flood: it has completed "
+                        + "handshakes before, so it is no spoofed source (\(provenOverCap) let in over the full "
+                        + "half-open cap, `synwall stats`). New sources wait until the flood's handshakes time out, 5 s.")
+        } else {
+            context.say("   A new connection from the client FAILED during the flood: \(provenOverCap) let in over the cap.")
+            context.problems += 1
+        }
     }
 
     // MARK: - Scans

@@ -174,7 +174,7 @@ extension DemoCommand {
         context.say("   The rule file (\(rulesPath)):")
         for line in rules(port: context.port).split(separator: "\n") { context.say("   > \(line)") }
         let command = [context.binary, "run", "--hook", "forward", "--rules", rulesPath, "--log", context.logPath,
-                       "--pid-file", "none"]
+                       "--pid-file", "none", "--control", context.controlPath]
         let daemon = try sandbox.spawn(in: sandbox.firewallHost, command)
         context.daemon = daemon
         guard daemon.waitForLine(prefix: DaemonCounters.readyLinePrefix, timeout: .seconds(10)) != nil else {
@@ -355,6 +355,8 @@ extension DemoCommand {
         var downloadServer: SandboxProcess?
         var download: DownloadWatch?
         var problems = 0
+        /// The demo daemon's control socket (its own, so a synwall running on the host is no bother).
+        var controlPath: String { scratch.appendingPathComponent("control.sock").path }
 
         private let lock = NSLock()
         private let printLock = NSLock()
