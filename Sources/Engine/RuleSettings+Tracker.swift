@@ -3,7 +3,7 @@ import Tracking
 
 extension TrackerConfiguration {
     /// The tracker's configuration with the rule file's `set` lines applied over `base`:
-    /// `set limit states`, `set timeout …`, `set tcp pickup`, `set tcp rst exact`, the half-open
+    /// `set limit states`, `set timeout …` (`source.proven` too), `set tcp pickup`, `set tcp rst exact`, the half-open
     /// limits and the SYN rate. A command-line `--max-states` wins over `set limit states`.
     public init(_ settings: RuleSettings, base: TrackerConfiguration = TrackerConfiguration(),
                 maxStatesOverride: Int? = nil)
@@ -34,6 +34,7 @@ extension TrackerConfiguration {
             case .icmp: timeouts.icmp = duration
             case .tcpPickup: timeouts.tcpPickup = duration
             case .other: timeouts.other = duration
+            case .sourceProven: provenSourceMemorySeconds = Int(clamping: duration.components.seconds)
             }
         }
     }

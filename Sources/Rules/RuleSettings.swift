@@ -33,6 +33,9 @@ public struct RuleSettings: Sendable, Hashable {
         case icmp = "icmp"
         /// Any other protocol's flow.
         case other = "other"
+        /// How long a source stays proven after a handshake of its own completed (over the
+        /// half-open cap, its new connections replace the oldest half-open ones); 0: never.
+        case sourceProven = "source.proven"
     }
 
     /// How `set tcp rst` judges a RST inside the window but not at the exact expected sequence.
