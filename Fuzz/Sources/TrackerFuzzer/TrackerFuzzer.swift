@@ -277,6 +277,10 @@ struct TrackerScript: ~Copyable {
         fuzzCheck(pipeline.trackedFlows <= Self.capacity, "\(pipeline.trackedFlows) flows in the pipeline's table")
         fuzzCheck(tracker.halfOpenCount >= 0 && tracker.halfOpenCount <= count,
                   "half-open count \(tracker.halfOpenCount) with \(count) flows")
+        // The overall cap holds even when a proven source's connection comes in over it (it
+        // takes the place of the oldest half-open one).
+        fuzzCheck(tracker.halfOpenCount <= tracker.configuration.maxHalfOpen,
+                  "half-open count \(tracker.halfOpenCount) over the cap \(tracker.configuration.maxHalfOpen)")
         let s = tracker.statistics
         let removed = s.expired + s.closed + s.evicted
         fuzzCheck(s.created >= removed && s.created - removed == UInt64(count),
