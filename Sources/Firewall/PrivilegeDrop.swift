@@ -117,29 +117,26 @@ public struct PrivilegeDrop: Sendable, Equatable {
     static func accessWarnings(identity: FileAccess.Identity, name: String, logPath: String?, pidFile: String?,
                                rulesPath: String?, controlPath: String? = nil) -> [String] {
         var warnings: [String] = []
-        if let logPath {
-            let directory = FileAccess.directory(of: logPath)
-            if FileAccess.allows(directory, identity, [.write, .execute]) == false {
-                warnings.append("\(name) cannot write the event log's directory \(directory): reopening the log after "
-                    + "logrotate (SIGUSR1) and `set log rotate` will fail; give the directory to \(name) "
-                    + "(the unit's LogsDirectory=synwall does)")
-            }
+        /// The directory of `path` when `identity` cannot create or remove files in it.
+        func lockedDirectory(of path: String?) -> String? {
+            guard let path else { return nil }
+            let directory = FileAccess.directory(of: path)
+            return FileAccess.allows(directory, identity, [.write, .execute]) == false ? directory : nil
         }
-        if let pidFile {
-            let directory = FileAccess.directory(of: pidFile)
-            if FileAccess.allows(directory, identity, [.write, .execute]) == false {
-                warnings.append("\(name) cannot remove the pid file \(pidFile) at exit (\(directory) is not writable): "
-                    + "it is emptied instead; put it in a directory \(name) owns (the unit's RuntimeDirectory=synwall, "
-                    + "--pid-file /run/synwall/synwall.pid)")
-            }
+        if let directory = lockedDirectory(of: logPath) {
+            warnings.append("\(name) cannot write the event log's directory \(directory): reopening the log after "
+                + "logrotate (SIGUSR1) and `set log rotate` will fail; give the directory to \(name) "
+                + "(the unit's LogsDirectory=synwall does)")
         }
-        if let controlPath {
-            let directory = FileAccess.directory(of: controlPath)
-            if FileAccess.allows(directory, identity, [.write, .execute]) == false {
-                warnings.append("\(name) cannot remove the control socket \(controlPath) at exit (\(directory) is not "
-                    + "writable): the next start replaces it; let the daemon create the directory, or give it to "
-                    + "\(name) (the unit's RuntimeDirectory=synwall does)")
-            }
+        if let pidFile, let directory = lockedDirectory(of: pidFile) {
+            warnings.append("\(name) cannot remove the pid file \(pidFile) at exit (\(directory) is not writable): "
+                + "it is emptied instead; put it in a directory \(name) owns (the unit's RuntimeDirectory=synwall, "
+                + "--pid-file /run/synwall/synwall.pid)")
+        }
+        if let controlPath, let directory = lockedDirectory(of: controlPath) {
+            warnings.append("\(name) cannot remove the control socket \(controlPath) at exit (\(directory) is not "
+                + "writable): the next start replaces it; let the daemon create the directory, or give it to "
+                + "\(name) (the unit's RuntimeDirectory=synwall does)")
         }
         if let rulesPath, FileAccess.allows(rulesPath, identity, [.read]) == false {
             warnings.append("\(name) cannot read the rule file \(rulesPath): reloads (SIGHUP) will fail and keep the "
