@@ -81,7 +81,9 @@ let package = Package(
         .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Wire"], swiftSettings: strict),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "Wire"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking", "Rules"], swiftSettings: strict),
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking"], swiftSettings: strict),
+        // Fixtures/ is read beside the test files (#filePath), not bundled.
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking"], exclude: ["Fixtures"],
+                    swiftSettings: strict),
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
