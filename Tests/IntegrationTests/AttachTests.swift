@@ -26,7 +26,8 @@ extension IntegrationTests {
             let nftQueue = try kernelHasNftQueue(sandbox, in: router)
 
             let binary = try Harness.synwallBinary()
-            let process = try sandbox.spawn(in: router, [binary, "run", "--attach", "nft", "--hook", "forward"])
+            let process = try sandbox.spawn(in: router, [binary, "run", "--attach", "nft", "--hook", "forward",
+                                                         "--control", "none"])
             // Whichever comes first, bounded: the ready line, or the process ending.
             let ready = process.waitForLine(prefix: DaemonCounters.readyLinePrefix, timeout: Harness.readyTimeout)
 
@@ -67,7 +68,8 @@ extension IntegrationTests {
             // With --attach none (which takes no --hook) only the queue binding can conflict;
             // with iptables the chains of a live instance may be what it trips over first.
             for attach in ["none", "iptables"] {
-                let second = try sandbox.spawn(in: sandbox.firewallHost, [binary, "run", "--queue", "3", "--attach", attach]
+                let second = try sandbox.spawn(in: sandbox.firewallHost, [binary, "run", "--queue", "3", "--attach", attach,
+                                                                          "--control", "none"]
                                                + (attach == "none" ? [] : ["--hook", "forward"]))
                 let ended = second.waitForExit(timeout: .seconds(5))
                 #expect(ended != nil && ended != .exited(0),

@@ -70,11 +70,18 @@ struct Daemon {
     let arguments: [String]
 
     /// Starts `synwall run ARGUMENTS` in `host` (default: the sandbox's firewall host) and waits
-    /// for its ready line. Throws with the daemon's output if it exits or stays silent.
+    /// for its ready line. Throws with the daemon's output if it exits or stays silent. Without
+    /// `--control` in ARGUMENTS, the control socket goes in the sandbox's work directory, never
+    /// at the host's /run/synwall (where a real daemon may serve).
     static func start(
         _ sandbox: Sandbox, in host: SandboxHost? = nil, _ arguments: [String]
     ) throws -> Daemon {
         let binary = try Harness.synwallBinary()
+        var arguments = arguments
+        if !arguments.contains("--control") {
+            let name = "control-\(UUID().uuidString.prefix(8)).sock"
+            arguments += ["--control", sandbox.workDirectory.appendingPathComponent(name).path]
+        }
         let process = try sandbox.spawn(in: host ?? sandbox.firewallHost, [binary, "run"] + arguments)
         guard process.waitForLine(prefix: DaemonCounters.readyLinePrefix, timeout: Harness.readyTimeout) != nil
         else {
