@@ -18,8 +18,6 @@ public struct QueueStatistics: Sendable, Equatable {
     public var sendErrors = 0
     /// Receive calls that failed for another reason than a timeout or ENOBUFS.
     public var receiveErrors = 0
-    /// Datagrams that did not come from the kernel (ignored).
-    public var foreignDatagrams = 0
     /// Receive rounds that returned packets; `received / rounds` is the mean batch.
     public var rounds = 0
 
@@ -37,7 +35,6 @@ public struct QueueStatistics: Sendable, Equatable {
         if other.lastVerdictErrno != 0 { lastVerdictErrno = other.lastVerdictErrno }
         sendErrors += other.sendErrors
         receiveErrors += other.receiveErrors
-        foreignDatagrams += other.foreignDatagrams
         rounds += other.rounds
     }
 }
