@@ -89,6 +89,14 @@ public struct Pipeline: ~Copyable {
         return continueRevision(now: now ?? tracker.lastTime, budget: budget)
     }
 
+    /// Adds `address` to the dynamic table named `name` as of `now` (what `overload` does),
+    /// for an addition another worker made. False when there are no rules, no such dynamic
+    /// table, the address is already in it or the table is full.
+    @discardableResult
+    public mutating func addToTable(_ name: String, _ address: IPAddress, now: UInt64) -> Bool {
+        matcher?.add(address, toTable: name, now: now) ?? false
+    }
+
     /// True while a reload's check of the live flows is unfinished.
     public var isRevising: Bool { revision != nil }
 

@@ -5,6 +5,7 @@ import Tracking
 import EventLog
 import NetfilterQueue
 import Rules
+import Wire
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,6 +21,10 @@ final class QueueWorker: @unchecked Sendable {
     private let control: WorkerControl
     private var rulesGeneration = 0
     private var queryGeneration = 0
+    private var tableGeneration = 0
+    /// This round's `overload` additions (table index in this worker's rules, address, time),
+    /// shared with the other workers after the round.
+    private var overloads: [(table: Int, address: IPAddress, time: UInt64)] = []
     private var names = InterfaceNames(resolver: QueueWorker.interfaceName)
     /// Decisions worth an event, kept until the round's verdicts are sent.
     private var pendingEvents: [(decision: Decision, context: PacketContext)] = []
@@ -36,6 +41,8 @@ final class QueueWorker: @unchecked Sendable {
         self.control = control
         rulesGeneration = control.rulesGeneration.load(ordering: .acquiring)
         pendingEvents.reserveCapacity(Self.maxEventsPerRound)
+        overloads.reserveCapacity(16)
+        control.register(queue: queue)
     }
 
     var queueStatistics: QueueStatistics { socket.statistics }
@@ -49,6 +56,7 @@ final class QueueWorker: @unchecked Sendable {
             roundTimestamp = Self.now()
             let round = socket.receiveRound { packet in self.handle(packet) }
             writeEvents()
+            exchangeTableAdditions()
             if case .idle = round {
                 // No traffic: let time pass for the connection table (bounded expiry).
                 pipeline.idle(now: roundTimestamp)
@@ -103,6 +111,9 @@ final class QueueWorker: @unchecked Sendable {
                                     originalLength: packet.originalLength, direction: direction,
                                     inInterface: packet.inInterface, outInterface: packet.outInterface)
         let decision = pipeline.process(packet.payload, context: context)
+        if let table = decision.rule?.overloadTable, let source = decision.summary?.source {
+            overloads.append((table, source, roundTimestamp))
+        }
         if decision.isEvent, log != nil {
             if pendingEvents.count < Self.maxEventsPerRound {
                 pendingEvents.append((decision, context))
@@ -154,6 +165,29 @@ final class QueueWorker: @unchecked Sendable {
                            context: context, interfaceName: names.name(of: context.inInterface)))
         }
         pendingEvents.removeAll(keepingCapacity: true)
+    }
+
+    /// After the round: shares this round's `overload` additions with the other workers and
+    /// takes theirs, so an address blocked on one queue is blocked on all of them (within a
+    /// round). Nothing to do, and no lock taken, when no worker overloaded anything.
+    private func exchangeTableAdditions() {
+        if !overloads.isEmpty {
+            if let tables = pipeline.ruleset?.tables {
+                let shared = overloads.compactMap { overload in
+                    overload.table < tables.count
+                        ? TableAddition(table: tables[overload.table].name, address: overload.address, time: overload.time)
+                        : nil
+                }
+                control.share(shared, from: queue)
+            }
+            overloads.removeAll(keepingCapacity: true)
+        }
+        let generation = control.tableGeneration.load(ordering: .acquiring)
+        guard generation != tableGeneration else { return }
+        tableGeneration = generation
+        for addition in control.takeAdditions(for: queue) {
+            pipeline.addToTable(addition.table, addition.address, now: addition.time)
+        }
     }
 
     /// `if_indextoname`, for rules that name interfaces (asked only for new flows, then cached).

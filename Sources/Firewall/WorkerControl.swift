@@ -3,16 +3,23 @@ import Control
 import Foundation
 import Rules
 
-/// What the daemon's main thread tells its workers: stop, take new rules, answer a question.
-/// Workers look at the generation counters once per receive round (an atomic load); only a
-/// change takes the lock, so the packet path never waits on it.
+/// What the daemon's main thread tells its workers: stop, take new rules, answer a question;
+/// and what workers tell each other: addresses `overload` put in a table. Workers look at the
+/// generation counters once per receive round (an atomic load); only a change takes the lock,
+/// so the packet path never waits on it.
 final class WorkerControl: @unchecked Sendable {
     let stop = ManagedAtomic(false)
     let rulesGeneration = ManagedAtomic(0)
     /// Bumped for every question (`synwall stats`, `synwall conns`); the value is its id.
     let queryGeneration = ManagedAtomic(0)
+    /// Bumped whenever a worker shares table additions.
+    let tableGeneration = ManagedAtomic(0)
     private let lock = NSLock()
     private var pendingRules: CompiledRuleset?
+    /// Per worker (queue): additions made by the others, not yet taken.
+    private var inboxes: [UInt16: [TableAddition]] = [:]
+    /// Beyond this many untaken additions a worker's inbox drops its oldest.
+    static let inboxLimit = 65_536
     private let answered = NSCondition()
     private var query: WorkerQuery?
     private var answers: [UInt16: WorkerReport] = [:]
@@ -23,6 +30,35 @@ final class WorkerControl: @unchecked Sendable {
         pendingRules = rules
         lock.unlock()
         rulesGeneration.wrappingIncrement(ordering: .releasing)
+    }
+
+    /// Makes `queue` a worker that receives the others' table additions.
+    func register(queue: UInt16) {
+        lock.lock()
+        if inboxes[queue] == nil { inboxes[queue] = [] }
+        lock.unlock()
+    }
+
+    /// Hands `additions` (made by worker `queue`) to every other worker.
+    func share(_ additions: [TableAddition], from queue: UInt16) {
+        guard !additions.isEmpty else { return }
+        lock.lock()
+        for other in inboxes.keys where other != queue {
+            inboxes[other]!.append(contentsOf: additions)
+            let excess = inboxes[other]!.count - Self.inboxLimit
+            if excess > 0 { inboxes[other]!.removeFirst(excess) }
+        }
+        lock.unlock()
+        tableGeneration.wrappingIncrement(ordering: .releasing)
+    }
+
+    /// The additions the other workers shared with worker `queue` since it last asked.
+    func takeAdditions(for queue: UInt16) -> [TableAddition] {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let taken = inboxes[queue], !taken.isEmpty else { return [] }
+        inboxes[queue] = []
+        return taken
     }
 
     /// The rules published last.

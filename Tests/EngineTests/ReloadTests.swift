@@ -260,3 +260,29 @@ private let before = """
         #expect(flows == 0)
     }
 }
+
+@Suite struct SharedTableTests {
+    @Test("an address another worker's overload added blocks here too, until the table's expiry")
+    func addToTableBlocks() throws {
+        var pipeline = Pipeline(rules: try rules("""
+            table <bruteforce> persist expire 60s
+            policy in drop
+            block in quick from <bruteforce>
+            pass in proto tcp to port 80
+            """))
+        let source = try #require(IPAddress("192.0.2.1"))
+        let added = pipeline.addToTable("bruteforce", source, now: start)
+        let again = pipeline.addToTable("bruteforce", source, now: start + second)
+        let unknown = pipeline.addToTable("nosuchtable", source, now: start)
+        #expect(added && !again && !unknown, "added once; already in it; no such table")
+        let syn = client.tcp(sourcePort: 40000, destinationPort: 80, sequence: 1000, flags: .syn)
+        let blocked = judge(syn, &pipeline, at: start + 2 * second)
+        #expect(blocked.verdict == .drop && blocked.rule?.origin == .rule(0), "\(blocked)")
+        // The addition keeps its own time: 60 s after it, the source may connect again.
+        let later = judge(syn, &pipeline, at: start + 61 * second)
+        #expect(later.verdict == .accept, "\(later)")
+        var noRules = Pipeline(rules: nil)
+        let withoutRules = noRules.addToTable("bruteforce", source, now: start)
+        #expect(!withoutRules)
+    }
+}
