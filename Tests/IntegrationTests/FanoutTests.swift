@@ -87,5 +87,70 @@ extension IntegrationTests {
             let counters = try daemon.stop()
             #expect(counters.dropped == 0, "\(counters)")
         }
+
+        @Test("two queues: a source an overload rule blocks on one queue is blocked on the other too")
+        func overloadIsSharedAcrossQueues() throws {
+            let sandbox = try Harness.sandbox()
+            defer { sandbox.teardown() }
+            let binary = try Harness.synwallBinary()
+            try sandbox.startEchoServer(port: 8080)
+            try sandbox.startEchoServer(port: 8081)
+            // Several server addresses: the kernel hashes the address pair, so one client's
+            // connections to them land on both queues.
+            let device = sandbox.server.interfaces.first?.name ?? "s0"
+            let prefix = sandbox.server.ipv4.split(separator: ".").dropLast().joined(separator: ".")
+            let destinations = (10..<22).map { "\(prefix).\($0)" }
+            for destination in destinations {
+                _ = try sandbox.runChecked(in: sandbox.server, ["ip", "addr", "add", "\(destination)/24", "dev", device])
+            }
+            let rules = sandbox.workDirectory.appendingPathComponent("shared.rules")
+            try """
+            table <bruteforce> persist
+            policy forward drop
+            block forward quick from <bruteforce> log label "brute force"
+            pass forward proto tcp to port 8080 label "web"
+            pass forward proto tcp to port 8081 max-src-conn-rate 3/60 overload <bruteforce> label "login"
+            """.write(to: rules, atomically: true, encoding: .utf8)
+            let socketPath = sandbox.workDirectory.appendingPathComponent("control.sock").path
+            let log = sandbox.workDirectory.appendingPathComponent("events.jsonl").path
+            let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--queues", "0-1", "--rules", rules.path,
+                                                    "--log", log, "--control", socketPath, "--pid-file", "none"])
+
+            // Which queue carries the client's connections to each destination.
+            for destination in destinations {
+                #expect(sandbox.tcpConnect(from: sandbox.client, to: destination, port: 8080, timeout: .seconds(3)),
+                        "web to \(destination) passes before the brute force")
+            }
+            let conns = try sandbox.run(in: sandbox.client, [binary, "conns", "--control", socketPath, "--json",
+                                                             "--dport", "8080"])
+            var queueOf: [String: Int] = [:]
+            for line in conns.stdout.split(separator: "\n") {
+                let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+                if let destination = record["dst"] as? String, let queue = record["queue"] as? Int {
+                    queueOf[destination] = queue
+                }
+            }
+            let target = try #require(destinations.first { queueOf[$0] != nil }, "\(conns)")
+            let elsewhere = try #require(destinations.first { queueOf[$0] != nil && queueOf[$0] != queueOf[target] },
+                                         "some destination on the other queue: \(queueOf)")
+
+            // The brute force against one destination trips the overload on its queue...
+            var outcomes: [Bool] = []
+            for _ in 0 ..< 4 {
+                outcomes.append(sandbox.tcpConnect(from: sandbox.client, to: target, port: 8081, timeout: .seconds(2)))
+            }
+            #expect(outcomes == [true, true, true, false], "three per 60 s, then blocked: \(outcomes)")
+            // ...and the other queue blocks the source too.
+            Thread.sleep(forTimeInterval: 0.5)
+            #expect(!sandbox.tcpConnect(from: sandbox.client, to: elsewhere, port: 8080, timeout: .seconds(2)),
+                    "queue \(queueOf[elsewhere] ?? -1) blocks the source queue \(queueOf[target] ?? -1) put in <bruteforce>")
+            _ = try daemon.stop()
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let blockedElsewhere = text.split(separator: "\n").contains {
+                $0.contains("\"label\":\"brute force\"") && $0.contains("\"dest_ip\":\"\(elsewhere)\"")
+                    && $0.contains("\"queue\":\(queueOf[elsewhere] ?? -1)")
+            }
+            #expect(blockedElsewhere, "the block rule dropped it on the other queue: \(text)")
+        }
     }
 }
