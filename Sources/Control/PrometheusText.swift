@@ -40,6 +40,8 @@ public enum PrometheusText {
                            ([q, ("cause", "syn_rate")], w.rejectedRateLimited),
                            ([q, ("cause", "rules")], w.rejectedByRules)]
                })
+        perQueue("synwall_states_flushed_total", "counter",
+                 "Connections cut by overload flush.") { $0.flushed }
         perQueue("synwall_proven_over_half_open_cap_total", "counter",
                  "New connections from proven sources let in over the half-open cap.") { $0.provenOverHalfOpenCap }
         perQueue("synwall_queue_enobufs_total", "counter",

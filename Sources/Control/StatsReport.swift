@@ -78,6 +78,8 @@ public struct WorkerStats: Codable, Sendable, Equatable {
     /// New connections from proven sources let in over the half-open cap, each in place of the
     /// oldest half-open connection.
     public var provenOverHalfOpenCap = 0
+    /// Connections cut by `overload … flush` (the source overloaded the rule that admitted them).
+    public var flushed = 0
     /// Events left out because a receive round had too many.
     public var eventsSuppressed = 0
 
@@ -108,6 +110,7 @@ public struct WorkerStats: Codable, Sendable, Equatable {
         rejectedRateLimited += other.rejectedRateLimited
         rejectedByRules += other.rejectedByRules
         provenOverHalfOpenCap += other.provenOverHalfOpenCap
+        flushed += other.flushed
         eventsSuppressed += other.eventsSuppressed
     }
 }

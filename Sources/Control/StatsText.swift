@@ -48,6 +48,7 @@ public enum StatsText {
         row("  refused: syn rate") { $0.rejectedRateLimited }
         row("  refused: rules") { $0.rejectedByRules }
         row("  proven over half-open") { $0.provenOverHalfOpenCap }
+        row("  flushed (overload)") { $0.flushed }
         section("queue")
         row("  kernel waiting", counter: false) { $0.kernelWaiting }
         row("  kernel queue full drops") { $0.kernelQueueDropped }

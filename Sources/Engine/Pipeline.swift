@@ -37,6 +37,14 @@ public struct Pipeline: ~Copyable {
     private var fragments = FragmentTable()
     /// An unfinished reload check (see `beginReplacingRules`).
     private var revision: Revision?
+    /// `overload … flush` requests not yet carried out: a source and the rule whose flows go.
+    private var pendingFlushes: [(source: IPAddress, rule: UInt32)] = []
+    /// The table entry the flush goes on from.
+    private var flushCursor = 0
+    /// Flush requests kept at once (beyond: ignored; the sources are blocked anyway).
+    static let maxPendingFlushes = 256
+    /// Table entries a flush looks at right after the overload (the rest: `continueFlush`).
+    public static let flushBudget = 16_384
 
     /// A pipeline; with `rules`, new flows are admitted by the rule file, else by the default verdict.
     public init(configuration: PipelineConfiguration = PipelineConfiguration(), rules: CompiledRuleset? = nil,
@@ -95,6 +103,36 @@ public struct Pipeline: ~Copyable {
     @discardableResult
     public mutating func addToTable(_ name: String, _ address: IPAddress, now: UInt64) -> Bool {
         matcher?.add(address, toTable: name, now: now) ?? false
+    }
+
+    /// Asks for the flows that `source` opened through the rule at `rule` to be cut (what
+    /// `overload <table> flush` does; the daemon also asks it for another worker's overload).
+    /// Carried out `flushBudget` entries at a time by `continueFlush` (and `idle`).
+    public mutating func requestFlush(source: IPAddress, rule: Int) {
+        let rule = UInt32(clamping: rule)
+        guard pendingFlushes.count < Self.maxPendingFlushes,
+              !pendingFlushes.contains(where: { $0.source == source && $0.rule == rule }) else { return }
+        pendingFlushes.append((source, rule))
+        flushCursor = 0  // from the start, so the new request sees every entry
+    }
+
+    /// True while some `overload … flush` is not carried out yet.
+    public var isFlushing: Bool { !pendingFlushes.isEmpty }
+
+    /// Carries out pending flushes over up to `budget` more table entries.
+    public mutating func continueFlush(now: UInt64, budget: Int) {
+        guard !pendingFlushes.isEmpty else { return }
+        let requests = pendingFlushes
+        let next = tracker.flushFlows(from: flushCursor, limit: budget, now: now) { address, rule in
+            requests.contains { $0.source == address && $0.rule == rule }
+        }
+        forgetRemovedFlows()
+        if let next {
+            flushCursor = next
+        } else {
+            pendingFlushes.removeAll(keepingCapacity: true)
+            flushCursor = 0
+        }
     }
 
     /// True while a reload's check of the live flows is unfinished.
@@ -177,6 +215,11 @@ public struct Pipeline: ~Copyable {
         if let rule = admission.decision {
             decision.rule = rule
             if decision.reason == .policy, let reason = rule.dropReason { decision.reason = reason }
+            if rule.flushSource, rule.overloadTable != nil, case .rule(let index) = rule.origin,
+               let source = decision.summary?.source {
+                requestFlush(source: source, rule: index)
+                continueFlush(now: context.timestampNanoseconds, budget: Self.flushBudget)
+            }
         }
         count(decision)
         return decision
@@ -195,6 +238,7 @@ public struct Pipeline: ~Copyable {
     public mutating func idle(now: UInt64) {
         tracker.expire(now: now)
         forgetRemovedFlows()
+        continueFlush(now: now, budget: Self.flushBudget)
     }
 
     /// Tells the rules about flows that left the table (for `max-src-conn`), or just forgets them.

@@ -126,6 +126,7 @@ extension WorkerStats {
         rejectedRateLimited = Int(clamping: report.tracker.rejectedRateLimited)
         rejectedByRules = Int(clamping: report.tracker.rejectedPolicy)
         provenOverHalfOpenCap = Int(clamping: report.tracker.provenOverHalfOpenCap)
+        flushed = Int(clamping: report.tracker.flushed)
         eventsSuppressed = report.suppressedEvents
     }
 }

@@ -24,7 +24,7 @@ final class QueueWorker: @unchecked Sendable {
     private var tableGeneration = 0
     /// This round's `overload` additions (table index in this worker's rules, address, time),
     /// shared with the other workers after the round.
-    private var overloads: [(table: Int, address: IPAddress, time: UInt64)] = []
+    private var overloads: [(table: Int, address: IPAddress, time: UInt64, flushRule: Int?)] = []
     private var names = InterfaceNames(resolver: QueueWorker.interfaceName)
     /// Decisions worth an event, kept until the round's verdicts are sent.
     private var pendingEvents: [(decision: Decision, context: PacketContext)] = []
@@ -78,6 +78,9 @@ final class QueueWorker: @unchecked Sendable {
             } else if pipeline.isRevising {
                 reloaded(pipeline.continueRevision(now: roundTimestamp, budget: budget))
             }
+            if pipeline.isFlushing {
+                pipeline.continueFlush(now: roundTimestamp, budget: Self.revisionBudget)
+            }
             let query = control.queryGeneration.load(ordering: .acquiring)
             if query != queryGeneration {
                 queryGeneration = query
@@ -111,8 +114,10 @@ final class QueueWorker: @unchecked Sendable {
                                     originalLength: packet.originalLength, direction: direction,
                                     inInterface: packet.inInterface, outInterface: packet.outInterface)
         let decision = pipeline.process(packet.payload, context: context)
-        if let table = decision.rule?.overloadTable, let source = decision.summary?.source {
-            overloads.append((table, source, roundTimestamp))
+        if let rule = decision.rule, let table = rule.overloadTable, let source = decision.summary?.source {
+            var flushRule: Int?
+            if rule.flushSource, case .rule(let index) = rule.origin { flushRule = index }
+            overloads.append((table, source, roundTimestamp, flushRule))
         }
         if decision.isEvent, log != nil {
             if pendingEvents.count < Self.maxEventsPerRound {
@@ -172,11 +177,12 @@ final class QueueWorker: @unchecked Sendable {
     /// round). Nothing to do, and no lock taken, when no worker overloaded anything.
     private func exchangeTableAdditions() {
         if !overloads.isEmpty {
-            if let tables = pipeline.ruleset?.tables {
-                let shared = overloads.compactMap { overload in
-                    overload.table < tables.count
-                        ? TableAddition(table: tables[overload.table].name, address: overload.address, time: overload.time)
-                        : nil
+            if let ruleset = pipeline.ruleset {
+                let shared = overloads.compactMap { overload -> TableAddition? in
+                    guard overload.table < ruleset.tables.count else { return nil }
+                    let flushRule = overload.flushRule.flatMap { $0 < ruleset.rules.count ? ruleset.rules[$0].text : nil }
+                    return TableAddition(table: ruleset.tables[overload.table].name, address: overload.address,
+                                         time: overload.time, flushRule: flushRule)
                 }
                 control.share(shared, from: queue)
             }
@@ -187,6 +193,9 @@ final class QueueWorker: @unchecked Sendable {
         tableGeneration = generation
         for addition in control.takeAdditions(for: queue) {
             pipeline.addToTable(addition.table, addition.address, now: addition.time)
+            if let text = addition.flushRule, let index = pipeline.ruleset?.rules.firstIndex(where: { $0.text == text }) {
+                pipeline.requestFlush(source: addition.address, rule: index)
+            }
         }
     }
 

@@ -9,4 +9,7 @@ struct TableAddition: Sendable, Equatable {
     var address: IPAddress
     /// When it was added (ns, the worker's clock), so it expires at the same time everywhere.
     var time: UInt64
+    /// With `overload … flush`: the text of the rule whose flows from the address are cut (the
+    /// other workers find the rule by its text, which survives a reload's renumbering).
+    var flushRule: String? = nil
 }

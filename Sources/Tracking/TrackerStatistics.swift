@@ -26,6 +26,9 @@ public struct TrackerStatistics: Sendable, Equatable {
     public var rejectedRateLimited: UInt64 = 0
     /// New flows the admission (rules) refused.
     public var rejectedPolicy: UInt64 = 0
+    /// Of the `closed` entries: flows cut by `overload <table> flush` (their source overloaded
+    /// the rule that admitted them).
+    public var flushed: UInt64 = 0
     /// Live flows removed on a reload because the new rules block them (`set reload recheck`).
     public var removedByReload: UInt64 = 0
 

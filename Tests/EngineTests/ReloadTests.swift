@@ -286,3 +286,64 @@ private let before = """
         #expect(!withoutRules)
     }
 }
+
+@Suite struct OverloadFlushTests {
+    private let other = PacketBuilder(from: "192.0.2.77", to: "198.51.100.2")!
+
+    @Test("overload … flush cuts the source's open connections through that rule, no others")
+    func flushCutsTheSourcesFlows() throws {
+        var pipeline = Pipeline(rules: try rules("""
+            table <greedy> persist
+            policy in drop
+            block in quick from <greedy>
+            pass in proto tcp to port 22
+            pass in proto tcp to port 80 max-src-conn 2 overload <greedy> flush
+            """))
+        connect(&pipeline, port: 80, clientPort: 40000)
+        connect(&pipeline, port: 80, clientPort: 40001)
+        connect(&pipeline, port: 22, clientPort: 40002)
+        // Another source's connection through the same rule.
+        let syn = other.tcp(sourcePort: 41000, destinationPort: 80, sequence: 1000, flags: .syn)
+        #expect(judge(syn, &pipeline).verdict == .accept)
+        let tracked = pipeline.trackedFlows
+        #expect(tracked == 4)
+
+        // A third connection to port 80: over max-src-conn, the source is overloaded and flushed.
+        let third = judge(client.tcp(sourcePort: 40003, destinationPort: 80, sequence: 1000, flags: .syn), &pipeline)
+        #expect(third.verdict == .drop && third.rule?.flushSource == true && third.rule?.overloadTable != nil)
+        let flushing = pipeline.isFlushing
+        #expect(!flushing, "a small table is flushed at once")
+        let left = connections(pipeline)
+        #expect(left[80]?.initiatorAddress == IPAddress("192.0.2.77"), "the other source's flow stays: \(left)")
+        #expect(left[22] != nil, "a flow through another rule stays (as pf's flush)")
+        let flushed = pipeline.trackerStatistics.flushed
+        #expect(flushed == 2)
+        // The cut connection's next segment is no longer known (and the source is blocked).
+        #expect(judge(data(80, clientPort: 40000), &pipeline).verdict == .drop)
+    }
+
+    @Test("a flush spread over calls (small budget) ends with the same flows cut; requests are bounded and deduplicated")
+    func flushInSteps() throws {
+        var pipeline = Pipeline(rules: try rules("pass in proto tcp to port 80\n"))
+        for port in 0..<100 { connect(&pipeline, port: 80, clientPort: UInt16(40000 + port)) }
+        let source = try #require(IPAddress("192.0.2.1"))
+        pipeline.requestFlush(source: source, rule: 0)
+        pipeline.requestFlush(source: source, rule: 0)
+        var calls = 0
+        while pipeline.isFlushing && calls < 1000 {
+            pipeline.continueFlush(now: start, budget: 7)
+            calls += 1
+        }
+        let stillFlushing = pipeline.isFlushing
+        let remaining = pipeline.trackedFlows
+        let flushed = pipeline.trackerStatistics.flushed
+        #expect(calls >= 100 / 7 && !stillFlushing, "\(calls) calls")
+        #expect(remaining == 0 && flushed == 100)
+        // Another rule index: nothing to cut.
+        connect(&pipeline, port: 80, clientPort: 50000)
+        pipeline.requestFlush(source: source, rule: 5)
+        pipeline.continueFlush(now: start, budget: .max)
+        let kept = pipeline.trackedFlows
+        #expect(kept == 1)
+    }
+}

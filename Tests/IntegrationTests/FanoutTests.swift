@@ -88,7 +88,7 @@ extension IntegrationTests {
             #expect(counters.dropped == 0, "\(counters)")
         }
 
-        @Test("two queues: a source an overload rule blocks on one queue is blocked on the other too")
+        @Test("two queues: a source an overload rule blocks on one queue is blocked on the other too, and its flush cuts the source's connection there")
         func overloadIsSharedAcrossQueues() throws {
             let sandbox = try Harness.sandbox()
             defer { sandbox.teardown() }
@@ -109,7 +109,7 @@ extension IntegrationTests {
             policy forward drop
             block forward quick from <bruteforce> log label "brute force"
             pass forward proto tcp to port 8080 label "web"
-            pass forward proto tcp to port 8081 max-src-conn-rate 3/60 overload <bruteforce> label "login"
+            pass forward proto tcp to port 8081 max-src-conn-rate 3/60 overload <bruteforce> flush label "login"
             """.write(to: rules, atomically: true, encoding: .utf8)
             let socketPath = sandbox.workDirectory.appendingPathComponent("control.sock").path
             let log = sandbox.workDirectory.appendingPathComponent("events.jsonl").path
@@ -134,6 +134,11 @@ extension IntegrationTests {
             let elsewhere = try #require(destinations.first { queueOf[$0] != nil && queueOf[$0] != queueOf[target] },
                                          "some destination on the other queue: \(queueOf)")
 
+            // A login session on the other queue, open while the brute force runs.
+            let script = try Harness.script("long_connection")
+            let session = try sandbox.spawn(in: sandbox.client, ["/usr/bin/python3", script, elsewhere, "8081", "8"])
+            Thread.sleep(forTimeInterval: 0.5)
+
             // The brute force against one destination trips the overload on its queue...
             var outcomes: [Bool] = []
             for _ in 0 ..< 4 {
@@ -144,6 +149,14 @@ extension IntegrationTests {
             Thread.sleep(forTimeInterval: 0.5)
             #expect(!sandbox.tcpConnect(from: sandbox.client, to: elsewhere, port: 8080, timeout: .seconds(2)),
                     "queue \(queueOf[elsewhere] ?? -1) blocks the source queue \(queueOf[target] ?? -1) put in <bruteforce>")
+            // ...and `flush` cut the source's login session on the other queue as well.
+            #expect(session.waitForExit(timeout: .seconds(15)) != nil)
+            #expect(session.standardOutput.hasPrefix("failed after"), "the session was cut: \(session.output)")
+            let stats = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath, "--json"])
+            let report = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any] ?? [:]
+            let workers = report["workers"] as? [[String: Any]] ?? []
+            let flushedThere = workers.first { $0["queue"] as? Int == queueOf[elsewhere] }?["flushed"] as? Int
+            #expect(flushedThere == 1, "the other queue counts the flushed session: \(stats)")
             _ = try daemon.stop()
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             let blockedElsewhere = text.split(separator: "\n").contains {

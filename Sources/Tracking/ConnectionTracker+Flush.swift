@@ -1,0 +1,30 @@
+import Wire
+
+extension ConnectionTracker {
+    /// For `overload <table> flush`: removes the live flows that `shouldFlush` picks by their
+    /// initiator's address and admitting rule index (`FlowOrigin.noRule` for none), from entry
+    /// `start` on, looking at no more than `limit` entries. A removed flow leaves the table as
+    /// a closed one does (counted in `statistics.closed` and `statistics.flushed`, reported by
+    /// `drainRemovedFlows`).
+    ///
+    /// Returns the entry to go on from (the limit was reached, or the departure ring is full
+    /// and must be drained first), nil when every entry was seen. Cheap per entry (no copy).
+    public mutating func flushFlows(from start: Int = 0, limit: Int = .max, now: UInt64,
+                                    _ shouldFlush: (IPAddress, UInt32) -> Bool) -> Int? {
+        setClock(now)
+        var index = max(0, start)
+        let end = limit >= table.highWater - index ? table.highWater : index + max(1, limit)
+        while index < table.highWater {
+            if removedCount >= Self.removedCapacity || index >= end { return index }
+            let entry = table.entries + index
+            if entry.pointee.connectionState != nil, nowFloor < entry.pointee.deadline,
+               shouldFlush(initiatorAddress(entry), entry.pointee.ruleIndex) {
+                removeEntry(index)
+                statistics.closed += 1
+                statistics.flushed += 1
+            }
+            index += 1
+        }
+        return nil
+    }
+}
