@@ -38,18 +38,26 @@ extension IntegrationTests {
             s.close()
         """
 
+        /// Adds the addresses with these last bytes (in `host`'s own /24) to its first interface.
+        private static func addAddresses(_ lastBytes: Range<Int>, to host: SandboxHost, in sandbox: Sandbox) throws
+            -> [String]
+        {
+            let device = host.interfaces.first?.name ?? "eth0"
+            let prefix = host.ipv4.split(separator: ".").dropLast().joined(separator: ".")
+            let addresses = lastBytes.map { "\(prefix).\($0)" }
+            for address in addresses {
+                _ = try sandbox.runChecked(in: host, ["ip", "addr", "add", "\(address)/24", "dev", device])
+            }
+            return addresses
+        }
+
         @Test("two queues: connections from 16 sources spread over both workers, none dropped, each tracked once")
         func bothDirectionsOnOneWorker() throws {
             let sandbox = try Harness.sandbox()
             defer { sandbox.teardown() }
             let binary = try Harness.synwallBinary()
             try sandbox.startEchoServer(port: 8080)
-            let device = sandbox.client.interfaces.first?.name ?? "c0"
-            let prefix = sandbox.client.ipv4.split(separator: ".").dropLast().joined(separator: ".")
-            let sources = (10..<26).map { "\(prefix).\($0)" }
-            for source in sources {
-                _ = try sandbox.runChecked(in: sandbox.client, ["ip", "addr", "add", "\(source)/24", "dev", device])
-            }
+            let sources = try Self.addAddresses(10..<26, to: sandbox.client, in: sandbox)
             let socketPath = sandbox.workDirectory.appendingPathComponent("control.sock").path
             let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--queues", "0-1", "--control", socketPath,
                                                     "--pid-file", "none"])
@@ -97,12 +105,7 @@ extension IntegrationTests {
             try sandbox.startEchoServer(port: 8081)
             // Several server addresses: the kernel hashes the address pair, so one client's
             // connections to them land on both queues.
-            let device = sandbox.server.interfaces.first?.name ?? "s0"
-            let prefix = sandbox.server.ipv4.split(separator: ".").dropLast().joined(separator: ".")
-            let destinations = (10..<22).map { "\(prefix).\($0)" }
-            for destination in destinations {
-                _ = try sandbox.runChecked(in: sandbox.server, ["ip", "addr", "add", "\(destination)/24", "dev", device])
-            }
+            let destinations = try Self.addAddresses(10..<22, to: sandbox.server, in: sandbox)
             let rules = sandbox.workDirectory.appendingPathComponent("shared.rules")
             try """
             table <bruteforce> persist
