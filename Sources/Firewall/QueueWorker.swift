@@ -79,7 +79,7 @@ final class QueueWorker: @unchecked Sendable {
                 reloaded(pipeline.continueRevision(now: roundTimestamp, budget: budget))
             }
             if pipeline.isFlushing {
-                pipeline.continueFlush(now: roundTimestamp, budget: Self.revisionBudget)
+                pipeline.continueFlush(now: roundTimestamp, budget: Pipeline.flushBudget)
             }
             let query = control.queryGeneration.load(ordering: .acquiring)
             if query != queryGeneration {

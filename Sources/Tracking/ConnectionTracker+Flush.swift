@@ -12,19 +12,13 @@ extension ConnectionTracker {
     public mutating func flushFlows(from start: Int = 0, limit: Int = .max, now: UInt64,
                                     _ shouldFlush: (IPAddress, UInt32) -> Bool) -> Int? {
         setClock(now)
-        var index = max(0, start)
-        let end = limit >= table.highWater - index ? table.highWater : index + max(1, limit)
-        while index < table.highWater {
-            if removedCount >= Self.removedCapacity || index >= end { return index }
-            let entry = table.entries + index
-            if entry.pointee.connectionState != nil, nowFloor < entry.pointee.deadline,
-               shouldFlush(initiatorAddress(entry), entry.pointee.ruleIndex) {
-                removeEntry(index)
-                statistics.closed += 1
-                statistics.flushed += 1
-            }
-            index += 1
+        return scanEntries(from: start, limit: limit) { tracker, index in
+            let entry = tracker.table.entries + index
+            guard entry.pointee.connectionState != nil, tracker.nowFloor < entry.pointee.deadline,
+                  shouldFlush(tracker.initiatorAddress(entry), entry.pointee.ruleIndex) else { return }
+            tracker.removeEntry(index)
+            tracker.statistics.closed += 1
+            tracker.statistics.flushed += 1
         }
-        return nil
     }
 }

@@ -23,20 +23,30 @@ extension ConnectionTracker {
     public mutating func reviseFlows(from start: Int = 0, limit: Int = .max, now: UInt64,
                                      _ judge: (ConnectionSnapshot, FlowOrigin) throws -> FlowRevision) rethrows -> Int? {
         setClock(now)
+        return try scanEntries(from: start, limit: limit) { tracker, index in
+            guard let snapshot = tracker.snapshot(at: index, nowSeconds: tracker.nowFloor) else { return }
+            let entry = tracker.table.entries + index
+            switch try judge(snapshot, entry.pointee.origin) {
+            case .keep(let rule):
+                entry.pointee.ruleIndex = rule.map { UInt32(clamping: $0) } ?? FlowOrigin.noRule
+            case .remove:
+                tracker.removeEntry(index)
+                tracker.statistics.removedByReload += 1
+            }
+        }
+    }
+
+    /// The walk over the table that a reload's check and a flush share: hands `visit` each
+    /// entry from `start` on (it may remove it), at most `limit` of them, and stops early
+    /// while the departure ring is full. Returns the entry to go on from, nil when every entry
+    /// was seen.
+    mutating func scanEntries(from start: Int, limit: Int,
+                              _ visit: (inout ConnectionTracker, Int) throws -> Void) rethrows -> Int? {
         var index = max(0, start)
         let end = limit >= table.highWater - index ? table.highWater : index + max(1, limit)
         while index < table.highWater {
             if removedCount >= Self.removedCapacity || index >= end { return index }
-            if let snapshot = snapshot(at: index, nowSeconds: nowFloor) {
-                let entry = table.entries + index
-                switch try judge(snapshot, entry.pointee.origin) {
-                case .keep(let rule):
-                    entry.pointee.ruleIndex = rule.map { UInt32(clamping: $0) } ?? FlowOrigin.noRule
-                case .remove:
-                    removeEntry(index)
-                    statistics.removedByReload += 1
-                }
-            }
+            try visit(&self, index)
             index += 1
         }
         return nil
