@@ -84,6 +84,15 @@ struct ConnectionEntry {
         static let resetByResponder: UInt8 = 0x02
         /// `rst_injection_suspected` was reported.
         static let injectionLogged: UInt8 = 0x04
+        /// Restored from a state file: the initiator's window is learned again from its next
+        /// segment (its sequence numbers moved on while the daemon was down).
+        static let resumeInitiator: UInt8 = 0x08
+        /// The same for the responder.
+        static let resumeResponder: UInt8 = 0x10
+        /// `state_resumed` was reported.
+        static let resumeLogged: UInt8 = 0x20
+        /// Either direction still to be learned again.
+        static let resuming: UInt8 = resumeInitiator | resumeResponder
     }
 
     @inline(__always)

@@ -246,11 +246,14 @@ extension ConnectionTracker {
         return .accept(.established, .midstreamPickup, created: true)
     }
 
-    /// Learns a picked-up direction from its first segment (Linux: end, window << scale, right edge).
+    /// Learns a picked-up direction from its first segment (Linux: end, window << scale, right
+    /// edge). A zero-length ACK may be a keep-alive probe, whose seq is one below the sender's
+    /// next: its reply acknowledges seq + 1, so the end is taken one further (else every
+    /// keep-alive reply of an idle picked-up connection would be `ack_above_sent`).
     static func pickUp(_ direction: inout DirectionState, _ segment: TCPSegment) {
         direction.scale = 14
         direction.set(DirectionState.Flags.sackPermitted)
-        direction.end = segment.end
+        direction.end = segment.length == 0 && segment.kind == .ack ? segment.end &+ 1 : segment.end
         direction.maxWindow = max(UInt32(segment.window) << 14, 1)
         direction.maxEnd = segment.end &+ direction.maxWindow
     }

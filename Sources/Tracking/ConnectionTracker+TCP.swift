@@ -336,6 +336,13 @@ extension ConnectionTracker {
                                       _ fromInitiator: Bool) -> TrackResult {
         let entry = table.entries + index
         var checkAck = true
+        var resumeEvent: TrackerEvent?
+        if entry.pointee.moreFlags & ConnectionEntry.MoreFlags.resuming != 0 {
+            let step = resume(index, state, segment, fromInitiator: fromInitiator)
+            if let drop = step.drop { return drop }
+            checkAck = step.checkAck
+            resumeEvent = step.event
+        }
         if entry.pointee.has(EntryFlags.liberal) && !entry.pointee.has(EntryFlags.seenReply) {
             // Picked up mid-stream and the other side has not spoken: skip S3/S4, and learn
             // the other side from its first segment.
@@ -356,7 +363,7 @@ extension ConnectionTracker {
                 : WindowBounds.data(sender: entry.pointee.responder, receiver: entry.pointee.initiator)
             return .drop(reason, checked.event, state: state)
         }
-        var event = checked.event
+        var event = resumeEvent ?? checked.event
         if fromInitiator {
             if segment.kind == .fin { entry.pointee.initiator.set(DirectionFlags.finSent) }
             if segment.hasAck && entry.pointee.responder.flags & (DirectionFlags.finSent | DirectionFlags.finAcked)
@@ -429,6 +436,10 @@ extension ConnectionTracker {
     private mutating func reset(_ index: Int, _ state: ConnectionState, _ segment: TCPSegment,
                                 _ fromInitiator: Bool) -> TrackResult {
         let entry = table.entries + index
+        if entry.pointee.moreFlags & ConnectionEntry.MoreFlags.resuming != 0,
+           let result = resumingReset(index, state, segment, fromInitiator: fromInitiator) {
+            return result
+        }
         let outcome = fromInitiator
             ? TCPWindow.checkReset(sender: entry.pointee.initiator, receiver: entry.pointee.responder, segment,
                                    exactOnly: configuration.rstExact)

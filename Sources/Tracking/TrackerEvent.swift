@@ -145,6 +145,9 @@ public enum TrackerEvent: String, Sendable, CaseIterable, Hashable {
     case midstreamPickup = "midstream_pickup"
     /// A SYN reusing a TIME_WAIT connection's 4-tuple with a higher ISN or timestamp.
     case timeWaitReuse = "time_wait_reuse"
+    /// The first packet of a connection restored from the state file after a restart: its
+    /// windows are learned again from each direction's next segment.
+    case stateResumed = "state_resumed"
     /// The same data segment seen three times without progress: timeout capped.
     case retransmissionExcess = "retransmission_excess"
 

@@ -31,6 +31,13 @@ public struct TrackerStatistics: Sendable, Equatable {
     public var flushed: UInt64 = 0
     /// Live flows removed on a reload because the new rules block them (`set reload recheck`).
     public var removedByReload: UInt64 = 0
+    /// Flows put back from a state file at start.
+    public var restored: UInt64 = 0
+    /// Restored TCP connections whose traffic resumed (their windows learned again).
+    public var resumed: UInt64 = 0
+    /// Segments refused on a restored connection before its window was learned again: their
+    /// sequence or acknowledgment numbers lie behind what was saved.
+    public var resumeRefused: UInt64 = 0
 
     /// No counts.
     public init() {}
