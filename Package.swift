@@ -50,7 +50,7 @@ let package = Package(
 
         .target(name: "Firewall", dependencies: [
             "Tracking", "Control",
-            "Engine", "NetfilterQueue", "Capture", "EventLog", "CPrivilege",
+            "Engine", "NetfilterQueue", "Capture", "EventLog", "CPrivilege", "CZlib",
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),

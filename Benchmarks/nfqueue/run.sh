@@ -80,7 +80,7 @@ consumer() {
 			-r "$COPY_RANGE" -m "$MAXLEN" -b "$RCVBUF"
 	else
 		start_consumer synwall '^synwall: ready' "$CONSUMER_CPU" "$SYNWALL" run --attach none \
-			--queue "$QUEUE" --queue-maxlen "$MAXLEN" --copy-range "$COPY_RANGE" --receive-buffer "$RCVBUF"
+			--queue "$QUEUE" --queue-maxlen "$MAXLEN" --copy-range "$COPY_RANGE" --receive-buffer "$RCVBUF" --state none
 	fi
 }
 

@@ -95,7 +95,7 @@ setup_case() {
 		set_mangle_rule NFQUEUE --queue-balance "0:$((q - 1))"
 	fi
 	start_consumer "synwall ($q queues)" '^synwall: ready' "$CONSUMER_CPUS" "$SYNWALL" run --attach none \
-		--queues "0-$((q - 1))" --queue-maxlen "$MAXLEN" --copy-range "$COPY_RANGE" --receive-buffer "$RCVBUF"
+		--queues "0-$((q - 1))" --queue-maxlen "$MAXLEN" --copy-range "$COPY_RANGE" --receive-buffer "$RCVBUF" --state none
 }
 
 # shares ARRAY-NAME TOTAL: each queue's part of TOTAL, over the queues in q_nums. Sets

@@ -45,6 +45,11 @@ public struct Pipeline: ~Copyable {
     static let maxPendingFlushes = 256
     /// Table entries a flush looks at right after the overload (the rest: `continueFlush`).
     public static let flushBudget = 16_384
+    /// Saved connections this pipeline may claim when the state file could not say which
+    /// worker owns them (see `RestorePool`); nil when there are none.
+    public var restorePool: RestorePool?
+    /// Connections taken from the restore pool.
+    public private(set) var claimedFromPool = 0
 
     /// A pipeline; with `rules`, new flows are admitted by the rule file, else by the default verdict.
     public init(configuration: PipelineConfiguration = PipelineConfiguration(), rules: CompiledRuleset? = nil,
@@ -183,6 +188,51 @@ public struct Pipeline: ~Copyable {
         return outcome
     }
 
+    /// Like `beginReplacingRules` with the rules in force, after flows were restored from the
+    /// state file: every restored flow is judged by the rules as on a reload — which registers
+    /// it with the per-source limits and gives it the passing rule's index — and, when
+    /// `recheck` is true (the rule file changed since the file was written) or the rules say
+    /// `set reload recheck`, the flows the rules block are cut. Nothing when there are no rules.
+    public mutating func checkRestoredFlows(recheck: Bool, now: UInt64, budget: Int) -> ReloadOutcome? {
+        guard let rules = matcher?.ruleset else { return nil }
+        var outcome = ReloadOutcome(mode: recheck ? .recheck : rules.settings.reloadStates)
+        if let unfinished = revision?.outcome {
+            outcome.cut = unfinished.cut
+            outcome.cutExamples = unfinished.cutExamples
+        }
+        revision = Revision(cursor: 0, outcome: outcome)
+        return continueRevision(now: now, budget: budget)
+    }
+
+    // MARK: State file
+
+    /// Appends the state-file records of this pipeline's live flows (see
+    /// `ConnectionTracker.saveConnections`); the entry to go on from, or nil when done.
+    public func saveConnections(from start: Int, limit: Int, now: UInt64, referenceSeconds: UInt32, queue: UInt16,
+                                into buffer: inout [UInt8]) -> Int? {
+        tracker.saveConnections(from: start, limit: limit, now: now, referenceSeconds: referenceSeconds, queue: queue,
+                                into: &buffer)
+    }
+
+    /// Puts back the saved flows `include` picks (see `ConnectionTracker.restoreConnections`).
+    public mutating func restoreConnections(_ records: UnsafeRawBufferPointer, now: UInt64, elapsedSeconds: UInt32,
+                                            include: (UnsafeRawPointer) -> Bool) -> RestoreCounts {
+        tracker.restoreConnections(records, now: now, elapsedSeconds: elapsedSeconds, include: include)
+    }
+
+    /// Sources proven at `now`, with how long ago.
+    public func provenSources(now: UInt64) -> [SavedProvenSource] { tracker.provenSources(now: now) }
+
+    /// Puts back a saved proven source, `elapsedNanoseconds` after it was saved.
+    public mutating func restoreProvenSource(_ source: SavedProvenSource, now: UInt64, elapsedNanoseconds: UInt64) {
+        tracker.restoreProvenSource(source, now: now, elapsedNanoseconds: elapsedNanoseconds)
+    }
+
+    /// Addresses put in tables at run time (`overload`), not yet expired: table, address, when.
+    public func dynamicTableEntries(now: UInt64) -> [(table: String, address: IPAddress, since: UInt64)] {
+        matcher?.dynamicEntries(now: now) ?? []
+    }
+
     /// An unfinished reload check: where it goes on, and what it counted so far.
     private struct Revision {
         var cursor: Int
@@ -294,7 +344,12 @@ public struct Pipeline: ~Copyable {
             }
         }
         // Track, asking the admission (rules or policy) for packets that would start a flow.
-        let result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission)
+        var result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission)
+        if result.reason == .noConnection, let pool = restorePool {
+            if claimRestored(packet, from: pool, now: context.timestampNanoseconds) {
+                result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission)
+            }
+        }
         if packet.fragment.isFragment {
             fragments.record(first: packet, verdict: result.verdict, now: context.timestampNanoseconds)
         }
@@ -302,6 +357,23 @@ public struct Pipeline: ~Copyable {
                                 trackerEvent: result.event)
         if result.verdict == .drop { decision.windowBounds = tracker.lastWindowBounds }
         return decision
+    }
+
+    /// For a TCP segment without an entry: takes its connection from the restore pool into
+    /// this pipeline's table, if the pool has it. Drops the pool once it is spent.
+    private mutating func claimRestored(_ packet: Packet, from pool: RestorePool, now: UInt64) -> Bool {
+        guard pool.isActive(now: now) else {
+            restorePool = nil
+            return false
+        }
+        guard case .tcp(let header) = packet.transport else { return false }
+        let key = FlowKey.make(source: packet.source, sourcePort: header.sourcePort, destination: packet.destination,
+                               destinationPort: header.destinationPort, proto: 6).key
+        guard let record = pool.claim(key) else { return false }
+        let elapsed = UInt32(clamping: (now &- min(now, pool.writtenNanoseconds)) / 1_000_000_000)
+        let counts = record.withUnsafeBytes { tracker.restoreConnections($0, now: now, elapsedSeconds: elapsed) }
+        claimedFromPool += counts.restored
+        return counts.restored > 0
     }
 
     /// What the tracker keeps about a packet that starts a flow without rules.

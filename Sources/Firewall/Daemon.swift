@@ -38,6 +38,8 @@ public final class Daemon: @unchecked Sendable {
     private let reloadLock = NSLock()
     /// Rules in force: the last file that compiled.
     private var rulesInForce: CompiledRuleset?
+    /// `RulesDigest` of the rules in force, for the state file.
+    private let rulesDigest = ManagedAtomic<UInt64>(0)
 
     /// `say` receives the operator-facing lines (start-up mode, ready, stopped); `logger` gets
     /// the same facts as structured messages (constant text, dotted metadata) for journald.
@@ -75,6 +77,7 @@ public final class Daemon: @unchecked Sendable {
         case .success(let compiled):
             control.publish(compiled)
             rulesInForce = compiled
+            rulesDigest.store(RulesDigest.of(compiled), ordering: .relaxed)
             say("synwall: reloaded: \(path) (\(compiled.rules.count) rules); "
                 + (compiled.settings.reloadStates == .recheck ? "live connections are checked against them (set reload recheck)"
                     : "live connections keep their state"))
@@ -126,6 +129,24 @@ public final class Daemon: @unchecked Sendable {
                                                                  maxStatesOverride: configuration.maxStatesOverride)
         }
         let logPath = configuration.logPath ?? rules?.settings.logPath
+        rulesDigest.store(RulesDigest.of(rules), ordering: .relaxed)
+
+        // 0b. The state file: its lock for the daemon's life, and what the last run left.
+        var keeper: StateKeeper?
+        var plan: StateKeeper.Plan?
+        if let statePath = configuration.statePath {
+            let stateKeeper = StateKeeper(
+                store: StateFileStore(path: statePath), queues: configuration.queues,
+                checkpointInterval: rules?.settings.stateCheckpoint ?? RuleSettings.defaultStateCheckpoint,
+                maxAge: rules?.settings.stateMaxAge ?? RuleSettings.defaultStateMaxAge, logger: logger, say: say)
+            try stateKeeper.lock(owner: configuration.privileges.account.flatMap {
+                $0.uid == 0 ? nil : (uid: $0.uid, gid: $0.gid)
+            })
+            plan = stateKeeper.load(rulesDigest: rulesDigest.load(ordering: .relaxed),
+                                    capacity: pipelineConfiguration.tracker.maxStates * configuration.queues.count,
+                                    now: QueueWorker.now())
+            keeper = stateKeeper
+        }
 
         // 1. Bind every queue before touching the host's rules: a busy queue fails cleanly.
         var sockets: [QueueSocket] = []
@@ -181,9 +202,17 @@ public final class Daemon: @unchecked Sendable {
         let control = WorkerControl()
         let finished = DispatchSemaphore(value: 0)
         var workers: [QueueWorker] = []
-        for (socket, writer) in zip(sockets, writers) {
-            let pipeline = Pipeline(configuration: pipelineConfiguration, rules: rules,
+        var restored = RestoreCounts()
+        var restoredCut = 0
+        let restoreTime = QueueWorker.now()
+        for (index, (socket, writer)) in zip(sockets, writers).enumerated() {
+            var pipeline = Pipeline(configuration: pipelineConfiguration, rules: rules,
                                     interfaceNames: InterfaceNames(resolver: QueueWorker.interfaceName))
+            if let keeper, let plan {
+                let (counts, outcome) = keeper.restore(plan, into: &pipeline, index: index, now: restoreTime)
+                restored.add(counts)
+                restoredCut += outcome?.cut ?? 0
+            }
             let worker = QueueWorker(socket: socket, pipeline: pipeline, log: writer, control: control)
             workers.append(worker)
             let thread = Thread {
@@ -194,8 +223,15 @@ public final class Daemon: @unchecked Sendable {
             thread.start()
         }
         func stopWorkers() {
+            keeper?.stopCheckpoints()
             control.stop.store(true, ordering: .relaxed)
             for _ in workers { finished.wait() }
+        }
+        if let plan {
+            let line = Self.restoreLine(plan, restored, cut: restoredCut, path: configuration.statePath ?? "")
+            say("synwall: state: " + line)
+            logger.info("state restored", metadata: ["state.file": "\(configuration.statePath ?? "")",
+                                                     "state.restored": "\(restored.restored)"])
         }
 
         // 3b. The control socket (`synwall stats`, `conns`, `reload`), made while still privileged.
@@ -259,6 +295,9 @@ public final class Daemon: @unchecked Sendable {
             "queue.range": "\(queueText)", "attach": "\(attachment.summary)", "hooks": "\(hookText)",
             "rules": "\(rulesText)", "fail.mode": "\(configuration.failOpen ? "open" : "closed")",
         ])
+        keeper?.startCheckpoints(control: control, workers: workers.count) { [rulesDigest] in
+            rulesDigest.load(ordering: .relaxed)
+        }
         // 6. Wait for a signal: SIGHUP reloads the rules, SIGUSR1 reopens the event log.
         while true {
             var received: Int32 = 0
@@ -278,6 +317,9 @@ public final class Daemon: @unchecked Sendable {
         server?.stop()
         attachment.remove()
         stopWorkers()
+
+        // 8. The whole state, for the next start (docs/state-file.md).
+        if let keeper { saveState(keeper, workers) }
 
         var summary = DaemonSummary()
         for worker in workers {
@@ -300,4 +342,44 @@ public final class Daemon: @unchecked Sendable {
         ])
         return summary
     }
+
+    /// Writes every worker's connections at a clean stop (the workers have stopped).
+    private func saveState(_ keeper: StateKeeper, _ workers: [QueueWorker]) {
+        let started = QueueWorker.now()
+        let reference = UInt32(clamping: started / 1_000_000_000)
+        let parts = workers.map { $0.stateAtStop(referenceSeconds: reference) }
+        do {
+            let saved = try keeper.save(parts, kind: .stop, rulesDigest: rulesDigest.load(ordering: .relaxed),
+                                        referenceSeconds: reference)
+            let milliseconds = (QueueWorker.now() - started) / 1_000_000
+            say("synwall: state: saved \(saved.connections) connections to \(keeper.store.path) "
+                + "(\(saved.bytes) bytes, \(milliseconds) ms)")
+            logger.info("state saved", metadata: ["state.file": "\(keeper.store.path)",
+                                                  "state.connections": "\(saved.connections)"])
+        } catch {
+            say("synwall: warning: state file \(keeper.store.path) not written: \(error); "
+                + "the next start has no connections")
+            logger.error("state file not written", metadata: ["state.file": "\(keeper.store.path)", "error": "\(error)"])
+        }
+    }
+
+    /// `restored 412 connections from FILE (clean stop 3 s ago; …)`.
+    static func restoreLine(_ plan: StateKeeper.Plan, _ counts: RestoreCounts, cut: Int, path: String) -> String {
+        let header = plan.snapshot.header
+        var details = ["\(header.kind.name) \(plan.elapsedSeconds) s ago"]
+        if counts.expired > 0 { details.append("\(counts.expired) timed out meanwhile") }
+        if counts.halfOpen > 0 { details.append("\(counts.halfOpen) handshakes left to restart") }
+        if counts.invalid > 0 { details.append("\(counts.invalid) damaged records skipped") }
+        if counts.tableFull > 0 { details.append("\(counts.tableFull) over the table's capacity") }
+        if plan.recheck { details.append("rules changed since: \(cut) cut by them") }
+        if !plan.snapshot.provenSources.isEmpty { details.append("\(plan.snapshot.provenSources.count) proven sources") }
+        if !plan.snapshot.tableEntries.isEmpty { details.append("\(plan.snapshot.tableEntries.count) table entries") }
+        if let pool = plan.pool {
+            return "\(pool.count) connections from \(path) wait for their queue (saved with queues "
+                + "\(header.queues.lowerBound)-\(header.queues.upperBound) or before a reboot; "
+                + details.joined(separator: ", ") + ")"
+        }
+        return "restored \(counts.restored) connections from \(path) (" + details.joined(separator: ", ") + ")"
+    }
+
 }

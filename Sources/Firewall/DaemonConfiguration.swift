@@ -29,6 +29,8 @@ public struct DaemonConfiguration: Sendable {
     public var controlGroup: gid_t?
     /// What the daemon keeps once it is ready: CAP_NET_ADMIN only, and `--user`'s account.
     public var privileges = PrivilegeDrop()
+    /// The state file (connections kept across restarts: docs/state-file.md), or nil for none.
+    public var statePath: String? = StateFileStore.defaultPath
 
     public init(queues: ClosedRange<UInt16> = 0 ... 0, attach: AttachMode = .iptables, hooks: [Hook] = [.input, .output],
                 failOpen: Bool = false, logPath: String? = nil, pipeline: PipelineConfiguration = .init(),

@@ -12,6 +12,8 @@ public enum DaemonError: Error, CustomStringConvertible {
     case control(path: String, message: String)
     /// The privilege drop failed; synwall detached and stopped rather than run with more.
     case privileges(PrivilegeError)
+    /// The state file cannot be used (another daemon holds it, or its directory is unusable).
+    case state(String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum DaemonError: Error, CustomStringConvertible {
         case let .rules(report): return report
         case let .control(path, message): return "control socket \(path): \(message)"
         case .privileges(let error): return error.description
+        case .state(let message): return message
         }
     }
 }

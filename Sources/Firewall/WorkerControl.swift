@@ -23,6 +23,11 @@ final class WorkerControl: @unchecked Sendable {
     private let answered = NSCondition()
     private var query: WorkerQuery?
     private var answers: [UInt16: WorkerReport] = [:]
+    /// Bumped to ask every worker for its share of a checkpoint; the value is its id.
+    let checkpointGeneration = ManagedAtomic(0)
+    private let checkpointed = NSCondition()
+    private var checkpointReference: UInt32 = 0
+    private var checkpointParts: [UInt16: WorkerStatePart] = [:]
 
     /// Hands a newly compiled rule file to every worker.
     func publish(_ rules: CompiledRuleset) {
@@ -108,6 +113,46 @@ final class WorkerControl: @unchecked Sendable {
         guard let query, query.id == id else { return }
         answers[report.queue] = report
         answered.broadcast()
+    }
+}
+
+extension WorkerControl {
+    /// Asks every worker for its share of a checkpoint with times relative to
+    /// `referenceSeconds`, and waits up to `timeout` seconds for `workers` of them; nil when
+    /// some did not deliver in time (the checkpoint is then skipped).
+    func collectCheckpoint(referenceSeconds: UInt32, workers: Int, timeout: TimeInterval) -> [WorkerStatePart]? {
+        checkpointed.lock()
+        checkpointReference = referenceSeconds
+        checkpointParts = [:]
+        let id = checkpointGeneration.load(ordering: .relaxed) &+ 1
+        checkpointed.unlock()
+        checkpointGeneration.store(id, ordering: .releasing)
+        let deadline = Date().addingTimeInterval(timeout)
+        checkpointed.lock()
+        defer {
+            checkpointParts = [:]
+            checkpointed.unlock()
+        }
+        while checkpointParts.count < workers {
+            if !checkpointed.wait(until: deadline) { return nil }
+        }
+        return checkpointParts.keys.sorted().compactMap { checkpointParts[$0] }
+    }
+
+    /// The reference time of checkpoint `id` (for a worker starting its share).
+    func checkpointReference(id: Int) -> UInt32? {
+        checkpointed.lock()
+        defer { checkpointed.unlock() }
+        return checkpointGeneration.load(ordering: .relaxed) == id ? checkpointReference : nil
+    }
+
+    /// A worker's finished share of checkpoint `id` (ignored when a newer one was asked).
+    func deliverCheckpoint(_ part: WorkerStatePart, id: Int) {
+        checkpointed.lock()
+        defer { checkpointed.unlock() }
+        guard checkpointGeneration.load(ordering: .relaxed) == id else { return }
+        checkpointParts[part.queue] = part
+        checkpointed.broadcast()
     }
 }
 

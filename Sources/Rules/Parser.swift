@@ -25,7 +25,7 @@ struct Parser {
         "in", "out", "forward", "quick", "log", "on", "inet", "inet6", "proto", "from", "to", "all",
         "icmp-type", "icmp6-type", "label", "max-src-conn", "max-src-conn-rate", "overload", "flush", "keep",
     ]
-    static let settingKeywords = ["limit", "timeout", "tcp", "syn-rate", "log", "reload"]
+    static let settingKeywords = ["limit", "timeout", "tcp", "syn-rate", "log", "reload", "state"]
 
     /// Words users of other firewalls type at the start of a statement, and what to say.
     static let statementSynonyms: [String: String] = [
@@ -824,6 +824,8 @@ struct Parser {
                               hint: "keep leaves live connections alone on reload; recheck cuts those the new rules would block")
             }
             setting = .reload(states)
+        case "state":
+            setting = try parseStateSetting()
         default:
             let special: [String: String] = [
                 "block-policy": "synwall always drops silently; there is no block policy to set",
@@ -835,6 +837,28 @@ struct Parser {
         }
         try expectEnd()
         return setting
+    }
+
+    /// `set state checkpoint INTERVAL|off` or `set state max-age DURATION` (after `set state`).
+    private mutating func parseStateSetting() throws(Failure) -> SettingSyntax {
+        let names = ["checkpoint", "max-age"]
+        guard let which = next(), which.kind == .word else {
+            throw failure("expected 'checkpoint' or 'max-age' after 'set state'", at: takenSpan,
+                          hint: "set state checkpoint 10s (how often connections are saved for a crash; off: never), "
+                              + "set state max-age 10m (an older state file is not loaded)")
+        }
+        guard names.contains(which.text) else {
+            throw failure("unknown state setting '\(which.text)'", at: which.span,
+                          hint: Suggestion.hint(for: which.text, among: names) ?? "one of: checkpoint, max-age")
+        }
+        guard let value = next(), value.kind == .word else {
+            throw failure("expected \(which.text == "checkpoint" ? "an interval or off" : "a duration") after "
+                              + "'set state \(which.text)'", at: takenSpan, hint: Parser.durationHint)
+        }
+        if which.text == "checkpoint" {
+            return .stateCheckpoint(value.text == "off" ? .zero : try duration(value))
+        }
+        return .stateMaxAge(try duration(value))
     }
 
     /// `100M`, `64K`, `1G` or a number of bytes; at least 4096.

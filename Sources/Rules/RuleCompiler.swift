@@ -397,6 +397,8 @@ final class Compilation {
             settings.logRotateBytes = bytes
             settings.logRotateKeep = keep
         case .reload(let states): settings.reloadStates = states
+        case .stateCheckpoint(let interval): settings.stateCheckpoint = interval
+        case .stateMaxAge(let age): settings.stateMaxAge = age
         }
     }
 

@@ -236,6 +236,18 @@ public struct RuleMatcher: Sendable {
         return added[index].filter { now - min(now, $0.value) < expiry[index] }.keys.sorted()
     }
 
+    /// Every run-time addition not yet expired at `now`: table name, address and when it was
+    /// added (for the state file; `add(_:toTable:now:)` with that time puts one back).
+    public func dynamicEntries(now: UInt64) -> [(table: String, address: IPAddress, since: UInt64)] {
+        var result: [(table: String, address: IPAddress, since: UInt64)] = []
+        for (index, entries) in added.enumerated() where !entries.isEmpty {
+            for (address, since) in entries where now - min(now, since) < expiry[index] {
+                result.append((ruleset.tables[index].name, address, since))
+            }
+        }
+        return result
+    }
+
     /// True when `address` is in the table: written there, or added and not expired.
     public func tableContains(_ name: String, _ address: IPAddress, now: UInt64) -> Bool {
         guard let index = ruleset.tableIndex(named: name) else { return false }

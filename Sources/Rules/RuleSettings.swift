@@ -99,6 +99,12 @@ public struct RuleSettings: Sendable, Hashable {
     public var logRotateKeep: Int?
     /// `set reload keep|recheck`.
     public var reloadStates: ReloadStates
+    /// `set state checkpoint INTERVAL|off`: how often the daemon writes a crash checkpoint of
+    /// its connections to the state file (nil: the default, 10 s; zero: never).
+    public var stateCheckpoint: Duration?
+    /// `set state max-age DURATION`: a state file older than this is not loaded (nil: the
+    /// default, 10 minutes; zero: no limit).
+    public var stateMaxAge: Duration?
 
     /// Settings with nothing set.
     public init(stateLimit: Int? = nil, sourceNodeLimit: Int? = nil, tableEntryLimit: Int? = nil,
@@ -125,4 +131,8 @@ public struct RuleSettings: Sendable, Hashable {
     public static let defaultSourceNodeLimit = 100_000
     /// Default for `tableEntryLimit`.
     public static let defaultTableEntryLimit = 65_536
+    /// Default for `stateCheckpoint`.
+    public static let defaultStateCheckpoint = Duration.seconds(10)
+    /// Default for `stateMaxAge`.
+    public static let defaultStateMaxAge = Duration.seconds(600)
 }

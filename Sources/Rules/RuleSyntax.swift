@@ -67,6 +67,10 @@ enum SettingSyntax {
     case log(String)
     case logRotate(bytes: Int, keep: Int)
     case reload(RuleSettings.ReloadStates)
+    /// `set state checkpoint INTERVAL|off`.
+    case stateCheckpoint(Duration)
+    /// `set state max-age DURATION`.
+    case stateMaxAge(Duration)
 
     enum LimitName: String, CaseIterable {
         case states

@@ -25,6 +25,14 @@ public enum SavedConnection {
         UInt16(littleEndian: record.loadUnaligned(fromByteOffset: Offset.queue, as: UInt16.self))
     }
 
+    /// The state a record holds, nil when out of range.
+    public static func state(of record: UnsafeRawPointer) -> ConnectionState? {
+        ConnectionState(rawValue: record.load(fromByteOffset: Offset.state, as: UInt8.self))
+    }
+
+    /// Seconds of timeout the record had left when it was written.
+    public static func remainingSeconds(of record: UnsafeRawPointer) -> UInt32 { u32(record, Offset.remaining) }
+
     /// The flow key a record holds (not validated).
     public static func key(of record: UnsafeRawPointer) -> FlowKey {
         FlowKey(lowAddress: address(record, at: Offset.lowAddress), highAddress: address(record, at: Offset.highAddress),

@@ -14,6 +14,6 @@ struct Synwall: ParsableCommand {
         version: "0.1.0",
         subcommands: [RunCommand.self, ReloadCommand.self, ReplayCommand.self, CheckCommand.self, ExplainCommand.self,
                       RulesCommand.self, LogCommand.self, StatsCommand.self, ConnsCommand.self, BenchCommand.self,
-                      DemoCommand.self, PeerCommand.self]
+                      DemoCommand.self, PeerCommand.self, StateCommand.self]
     )
 }

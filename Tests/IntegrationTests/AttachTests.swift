@@ -27,7 +27,7 @@ extension IntegrationTests {
 
             let binary = try Harness.synwallBinary()
             let process = try sandbox.spawn(in: router, [binary, "run", "--attach", "nft", "--hook", "forward",
-                                                         "--control", "none"])
+                                                         "--control", "none", "--state", "none"])
             // Whichever comes first, bounded: the ready line, or the process ending.
             let ready = process.waitForLine(prefix: DaemonCounters.readyLinePrefix, timeout: Harness.readyTimeout)
 
@@ -69,7 +69,7 @@ extension IntegrationTests {
             // with iptables the chains of a live instance may be what it trips over first.
             for attach in ["none", "iptables"] {
                 let second = try sandbox.spawn(in: sandbox.firewallHost, [binary, "run", "--queue", "3", "--attach", attach,
-                                                                          "--control", "none"]
+                                                                          "--control", "none", "--state", "none"]
                                                + (attach == "none" ? [] : ["--hook", "forward"]))
                 let ended = second.waitForExit(timeout: .seconds(5))
                 #expect(ended != nil && ended != .exited(0),

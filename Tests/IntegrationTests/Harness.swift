@@ -82,6 +82,11 @@ struct Daemon {
             let name = "control-\(UUID().uuidString.prefix(8)).sock"
             arguments += ["--control", sandbox.workDirectory.appendingPathComponent(name).path]
         }
+        // Never the host's /var/lib/synwall: each daemon its own state file unless the test says.
+        if !arguments.contains("--state") {
+            let name = "state-\(UUID().uuidString.prefix(8))"
+            arguments += ["--state", sandbox.workDirectory.appendingPathComponent(name).path]
+        }
         let process = try sandbox.spawn(in: host ?? sandbox.firewallHost, [binary, "run"] + arguments)
         guard process.waitForLine(prefix: DaemonCounters.readyLinePrefix, timeout: Harness.readyTimeout) != nil
         else {

@@ -109,7 +109,7 @@ extension IntegrationTests {
             let binary = try Harness.synwallBinary()
             let result = try sandbox.run(in: sandbox.firewallHost,
                                          [binary, "run", "--hook", "forward", "--pid-file", "none",
-                                          "--control", "none", "--user", "synwall-no-such-user"])
+                                          "--control", "none", "--state", "none", "--user", "synwall-no-such-user"])
             #expect(result.status == 1, "\(result)")
             #expect(result.stderr.contains("--user synwall-no-such-user: no such user"), "\(result)")
             #expect(result.stderr.contains("useradd --system"), "the message says how to create it: \(result)")
@@ -127,7 +127,7 @@ extension IntegrationTests {
             // Root, but its bounding set lacks CAP_SETPCAP: the other capabilities cannot be dropped.
             let result = try sandbox.run(in: sandbox.firewallHost,
                                          ["/usr/bin/setpriv", "--bounding-set=-setpcap", binary, "run",
-                                          "--hook", "forward", "--pid-file", pidFile, "--user", "nobody",
+                                          "--hook", "forward", "--pid-file", pidFile, "--user", "nobody", "--state", "none",
                                           "--control", sandbox.workDirectory.appendingPathComponent("control.sock").path],
                                          timeout: .seconds(20))
             #expect(result.status == 1, "\(result)")

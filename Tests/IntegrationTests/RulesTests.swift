@@ -72,7 +72,7 @@ extension IntegrationTests {
             let rules = sandbox.workDirectory.appendingPathComponent("broken.rules")
             try "policy in drop\npass in proto tcp to port 22\npas in proto tcp to port 80\n"
                 .write(to: rules, atomically: true, encoding: .utf8)
-            let result = try sandbox.run(in: sandbox.router!, [binary, "run", "--hook", "forward", "--control", "none", "--rules", rules.path,
+            let result = try sandbox.run(in: sandbox.router!, [binary, "run", "--hook", "forward", "--control", "none", "--state", "none", "--rules", rules.path,
                                                               "--pid-file", "none"], timeout: .seconds(10))
             #expect(result.status == 1)
             #expect(result.stderr.contains("broken.rules:3:1: error:"), "\(result)")

@@ -174,7 +174,7 @@ extension DemoCommand {
         context.say("   The rule file (\(rulesPath)):")
         for line in rules(port: context.port).split(separator: "\n") { context.say("   > \(line)") }
         let command = [context.binary, "run", "--hook", "forward", "--rules", rulesPath, "--log", context.logPath,
-                       "--pid-file", "none", "--control", context.controlPath]
+                       "--pid-file", "none", "--control", context.controlPath, "--state", "none"]
         let daemon = try sandbox.spawn(in: sandbox.firewallHost, command)
         context.daemon = daemon
         guard daemon.waitForLine(prefix: DaemonCounters.readyLinePrefix, timeout: .seconds(10)) != nil else {

@@ -88,6 +88,10 @@ struct RunCommand: ParsableCommand {
         + "'none' for no socket.", valueName: "path"))
     var control: String = ControlSocketAddress.defaultPath
 
+    @Option(name: .long, help: ArgumentHelp("The state file: connections saved at stop (and every 10 s for a "
+        + "crash) and restored at start, so a restart keeps them; 'none' for no state file.", valueName: "file"))
+    var state: String = StateFileStore.defaultPath
+
     @Option(name: .long, help: ArgumentHelp("A group whose members may use the control socket (mode 0660).",
                                             valueName: "group"))
     var controlGroup: String?
@@ -163,6 +167,7 @@ struct RunCommand: ParsableCommand {
             rulesPath: rules, pidFile: pidFile == "none" ? nil : pidFile)
         configuration.maxStatesOverride = maxStates
         configuration.controlPath = control == "none" ? nil : control
+        configuration.statePath = state == "none" ? nil : state
         if let controlGroup {
             guard let group = getgrnam(controlGroup) else {
                 throw CLIError("--control-group: no group named '\(controlGroup)' (create it with groupadd, or leave the socket root-only)")
