@@ -56,7 +56,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         // `swift run -c release TrackerBenchmark`: the tracker's throughput and memory figures.
-        .executableTarget(name: "TrackerBenchmark", dependencies: ["Tracking", "Wire"],
+        .executableTarget(name: "TrackerBenchmark", dependencies: ["Tracking", "Wire", "Firewall"],
                           path: "Benchmarks/TrackerBenchmark", exclude: ["count-allocations.sh"],
                           swiftSettings: strict),
 

@@ -65,7 +65,7 @@ func report(_ title: String, _ m: Measurement, unit: String = "packets", perUnit
     print(line)
 }
 
-/// `TrackerBenchmark [established|new|million]…`: only the parts named (default: all).
+/// `TrackerBenchmark [established|new|million|state]…`: only the parts named (default: all but state).
 let selected = Set(CommandLine.arguments.dropFirst()).subtracting(["quick"])
 func runs(_ part: String) -> Bool { selected.isEmpty || selected.contains(part) }
 
@@ -196,6 +196,8 @@ if runs("new") {
   report("new connections (SYN, SYN-ACK, ACK, FIN, ACK, FIN, ACK), best of \(repetitions)", best(runs),
          unit: "connections", perUnit: 7)
 }
+
+if selected.contains("state") { stateBenchmark() }
 
 /// SplitMix64, for a reproducible choice of flows.
 struct SplitMix {

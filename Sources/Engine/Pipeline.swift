@@ -157,22 +157,7 @@ public struct Pipeline: ~Copyable {
         var left = max(1, budget)
         while let start = cursor, left > 0 {
             cursor = tracker.reviseFlows(from: start, limit: left, now: now) { flow, origin in
-                let context = RuleContext(direction: Self.direction(ofHook: origin.hook),
-                                          inInterface: names.name(of: origin.inInterface),
-                                          outInterface: names.name(of: origin.outInterface), now: now)
-                let decision = rules.recheck(Self.firstPacket(of: flow), key: flow.key, context: context)
-                if decision.verdict == .accept {
-                    outcome.kept += 1
-                    return .keep(ruleIndex: decision.ruleIndex)
-                }
-                guard mode == .recheck else {
-                    outcome.kept += 1
-                    outcome.keptBlocked += 1
-                    return .keep(ruleIndex: nil)
-                }
-                outcome.cut += 1
-                if outcome.cutExamples.count < ReloadOutcome.exampleLimit { outcome.cutExamples.append(flow) }
-                return .remove
+                Self.judge(flow, origin, rules: &rules, names: &names, mode: mode, now: now, outcome: &outcome)
             }
             if let next = cursor {
                 left = budget == .max ? .max : left - max(1, next - start)
@@ -233,6 +218,28 @@ public struct Pipeline: ~Copyable {
         matcher?.dynamicEntries(now: now) ?? []
     }
 
+    /// A reload's (or a restore's) verdict on one live flow: the new rules judge its first
+    /// packet; blocked flows are cut in `recheck` mode and kept without a rule otherwise.
+    private static func judge(_ flow: ConnectionSnapshot, _ origin: FlowOrigin, rules: inout RuleMatcher,
+                              names: inout InterfaceNames, mode: RuleSettings.ReloadStates, now: UInt64,
+                              outcome: inout ReloadOutcome) -> FlowRevision {
+        let context = RuleContext(direction: direction(ofHook: origin.hook), inInterface: names.name(of: origin.inInterface),
+                                  outInterface: names.name(of: origin.outInterface), now: now)
+        let decision = rules.recheck(firstPacket(of: flow), key: flow.key, context: context)
+        if decision.verdict == .accept {
+            outcome.kept += 1
+            return .keep(ruleIndex: decision.ruleIndex)
+        }
+        guard mode == .recheck else {
+            outcome.kept += 1
+            outcome.keptBlocked += 1
+            return .keep(ruleIndex: nil)
+        }
+        outcome.cut += 1
+        if outcome.cutExamples.count < ReloadOutcome.exampleLimit { outcome.cutExamples.append(flow) }
+        return .remove
+    }
+
     /// An unfinished reload check: where it goes on, and what it counted so far.
     private struct Revision {
         var cursor: Int
@@ -261,6 +268,16 @@ public struct Pipeline: ~Copyable {
         var decision = decide(bytes, context: context, admission: &admission)
         matcher = admission.matcher
         interfaceNames = admission.names
+        if decision.reason == .noConnection, restorePool != nil, claimRestored(decision, now: context.timestampNanoseconds),
+           let again = matcher.take() {
+            // Its connection was waiting in the restore pool: judged again, now with its entry.
+            admission = RulesAdmission(matcher: again, names: interfaceNames, direction: context.direction,
+                                       inInterface: context.inInterface, outInterface: context.outInterface,
+                                       now: context.timestampNanoseconds)
+            decision = decide(bytes, context: context, admission: &admission)
+            matcher = admission.matcher
+            interfaceNames = admission.names
+        }
         forgetRemovedFlows()
         if let rule = admission.decision {
             decision.rule = rule
@@ -279,7 +296,10 @@ public struct Pipeline: ~Copyable {
     public mutating func process<A: Admission>(_ bytes: UnsafeRawBufferPointer, context: PacketContext,
                                                admission: inout A) -> Decision
     {
-        let decision = decide(bytes, context: context, admission: &admission)
+        var decision = decide(bytes, context: context, admission: &admission)
+        if decision.reason == .noConnection, restorePool != nil, claimRestored(decision, now: context.timestampNanoseconds) {
+            decision = decide(bytes, context: context, admission: &admission)
+        }
         count(decision)
         return decision
     }
@@ -344,12 +364,7 @@ public struct Pipeline: ~Copyable {
             }
         }
         // Track, asking the admission (rules or policy) for packets that would start a flow.
-        var result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission)
-        if result.reason == .noConnection, let pool = restorePool {
-            if claimRestored(packet, from: pool, now: context.timestampNanoseconds) {
-                result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission)
-            }
-        }
+        let result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission)
         if packet.fragment.isFragment {
             fragments.record(first: packet, verdict: result.verdict, now: context.timestampNanoseconds)
         }
@@ -359,21 +374,36 @@ public struct Pipeline: ~Copyable {
         return decision
     }
 
-    /// For a TCP segment without an entry: takes its connection from the restore pool into
-    /// this pipeline's table, if the pool has it. Drops the pool once it is spent.
-    private mutating func claimRestored(_ packet: Packet, from pool: RestorePool, now: UInt64) -> Bool {
+    /// For a TCP segment without an entry (`no_connection`): takes its connection from the
+    /// restore pool into this pipeline's table, if the pool has it, and lets the rules judge it
+    /// as for the flows restored at start. True when the packet should be judged again. Drops
+    /// the pool once it is spent.
+    private mutating func claimRestored(_ decision: Decision, now: UInt64) -> Bool {
+        guard let pool = restorePool else { return false }
         guard pool.isActive(now: now) else {
             restorePool = nil
             return false
         }
-        guard case .tcp(let header) = packet.transport else { return false }
-        let key = FlowKey.make(source: packet.source, sourcePort: header.sourcePort, destination: packet.destination,
-                               destinationPort: header.destinationPort, proto: 6).key
+        guard let summary = decision.summary, summary.isTCP else { return false }
+        let key = FlowKey.make(source: summary.source, sourcePort: summary.sourcePort, destination: summary.destination,
+                               destinationPort: summary.destinationPort, proto: 6).key
         guard let record = pool.claim(key) else { return false }
         let elapsed = UInt32(clamping: (now &- min(now, pool.writtenNanoseconds)) / 1_000_000_000)
         let counts = record.withUnsafeBytes { tracker.restoreConnections($0, now: now, elapsedSeconds: elapsed) }
         claimedFromPool += counts.restored
-        return counts.restored > 0
+        guard counts.restored > 0 else { return false }
+        // As for the flows restored at start: the rules learn of it, and cut it when they
+        // changed since and now block it.
+        guard var rules = matcher.take() else { return true }
+        var names = interfaceNames
+        var outcome = ReloadOutcome(mode: pool.recheck ? .recheck : rules.ruleset.settings.reloadStates)
+        let kept = tracker.reviseFlow(key, now: now) { flow, origin in
+            Self.judge(flow, origin, rules: &rules, names: &names, mode: outcome.mode, now: now, outcome: &outcome)
+        }
+        tracker.drainRemovedFlows { rules.connectionClosed(key: $0) }
+        matcher = rules
+        interfaceNames = names
+        return kept
     }
 
     /// What the tracker keeps about a packet that starts a flow without rules.

@@ -23,10 +23,14 @@ public final class RestorePool: Sendable {
     /// After this time (ns) every record has timed out.
     public let expiresNanoseconds: UInt64
     private let remaining: Atomic<Int>
+    /// The rule file changed since the records were written: a claimed flow the rules block is
+    /// cut (as `set reload recheck` does).
+    public let recheck: Bool
 
     /// A pool of the TCP records among `records` (whole `SavedConnection.size` records)
     /// written at `writtenNanoseconds`.
-    public init(records: [UInt8], writtenNanoseconds: UInt64) {
+    public init(records: [UInt8], writtenNanoseconds: UInt64, recheck: Bool) {
+        self.recheck = recheck
         var index: [FlowKey: Int] = [:]
         var longest: UInt64 = 0
         records.withUnsafeBytes { raw in

@@ -35,6 +35,8 @@ final class QueueWorker: @unchecked Sendable {
     /// The checkpoint this worker last started, and its share while it is being copied.
     private var checkpointGeneration = 0
     private var checkpoint: (id: Int, cursor: Int, part: WorkerStatePart)?
+    /// Where this worker tells the checkpoint thread how many flows it holds.
+    private let flowCounter: ManagedAtomic<Int>
 
     init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl) {
         queue = socket.configuration.queue
@@ -45,7 +47,7 @@ final class QueueWorker: @unchecked Sendable {
         rulesGeneration = control.rulesGeneration.load(ordering: .acquiring)
         pendingEvents.reserveCapacity(Self.maxEventsPerRound)
         overloads.reserveCapacity(16)
-        control.register(queue: queue)
+        flowCounter = control.register(queue: queue)
     }
 
     var queueStatistics: QueueStatistics { socket.statistics }
@@ -141,11 +143,14 @@ final class QueueWorker: @unchecked Sendable {
     /// `checkpointBudget` entries (eight times as many when nothing is waiting), and hands the
     /// share over once the whole table was seen.
     private func continueCheckpoint(idle: Bool) {
+        flowCounter.store(pipeline.trackedFlows, ordering: .relaxed)
         let asked = control.checkpointGeneration.load(ordering: .acquiring)
         if asked != checkpointGeneration {
             checkpointGeneration = asked
-            if let reference = control.checkpointReference(id: asked) {
-                checkpoint = (asked, 0, WorkerStatePart(queue: queue, referenceSeconds: reference))
+            if let start = control.startCheckpoint(id: asked, queue: queue) {
+                var part = WorkerStatePart(queue: queue, referenceSeconds: start.reference)
+                part.records = start.buffer
+                checkpoint = (asked, 0, part)
             }
         }
         guard var current = checkpoint else { return }

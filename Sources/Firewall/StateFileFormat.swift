@@ -49,6 +49,26 @@ public struct StateFileHeader: Sendable, Equatable {
     /// synwall's version that wrote it.
     public var writerVersion: String
 
+    /// A header for a file about to be written (`StateFileStore.write` fills in the body's
+    /// length and checksum).
+    public init(formatVersion: UInt32 = StateFileHeader.formatVersion, writtenNanoseconds: UInt64,
+                bootID: [UInt8] = [UInt8](repeating: 0, count: 16), queues: ClosedRange<UInt16>, kind: Kind,
+                rulesDigest: UInt64, connectionCount: UInt64, provenSourceCount: UInt32 = 0, tableEntryCount: UInt32 = 0,
+                bodyLength: UInt64 = 0, bodyChecksum: UInt32 = 0, writerVersion: String = "synwall") {
+        self.formatVersion = formatVersion
+        self.writtenNanoseconds = writtenNanoseconds
+        self.bootID = bootID
+        self.queues = queues
+        self.kind = kind
+        self.rulesDigest = rulesDigest
+        self.connectionCount = connectionCount
+        self.provenSourceCount = provenSourceCount
+        self.tableEntryCount = tableEntryCount
+        self.bodyLength = bodyLength
+        self.bodyChecksum = bodyChecksum
+        self.writerVersion = writerVersion
+    }
+
     /// Bytes of the encoded header.
     public var encodedLength: Int { Self.fixedLength + Array(writerVersion.utf8.prefix(Self.maximumVersionLength)).count + 4 }
 
@@ -134,7 +154,7 @@ public struct StateSnapshot: Sendable {
     static let maximumTableName = 255
 
     /// The body after the connections: proven sources, then table entries.
-    static func encodeTail(proven: [SavedProvenSource], tables: [SavedTableEntry]) -> [UInt8] {
+    public static func encodeTail(proven: [SavedProvenSource], tables: [SavedTableEntry]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(proven.count * provenSize + tables.count * 48)
         func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }

@@ -114,7 +114,8 @@ final class StateKeeper: @unchecked Sendable {
         var plan = Plan(snapshot: loaded.snapshot, ageNanoseconds: loaded.ageNanoseconds, fileBytes: loaded.fileBytes,
                         direct: direct, recheck: header.rulesDigest != rulesDigest)
         if !direct {
-            plan.pool = RestorePool(records: loaded.snapshot.connections, writtenNanoseconds: header.writtenNanoseconds)
+            plan.pool = RestorePool(records: loaded.snapshot.connections, writtenNanoseconds: header.writtenNanoseconds,
+                                    recheck: plan.recheck)
         }
         return plan
     }

@@ -2,6 +2,7 @@ import Atomics
 import Control
 import Foundation
 import Rules
+import Tracking
 
 /// What the daemon's main thread tells its workers: stop, take new rules, answer a question;
 /// and what workers tell each other: addresses `overload` put in a table. Workers look at the
@@ -28,6 +29,11 @@ final class WorkerControl: @unchecked Sendable {
     private let checkpointed = NSCondition()
     private var checkpointReference: UInt32 = 0
     private var checkpointParts: [UInt16: WorkerStatePart] = [:]
+    /// Per worker: buffers for its next checkpoint share, their pages already touched by the
+    /// checkpoint thread so the worker's copy never waits on a page fault or a reallocation.
+    private var checkpointBuffers: [UInt16: [UInt8]] = [:]
+    /// Per worker: the flows in its table as of its last round (sizes those buffers).
+    private var flowCounters: [UInt16: ManagedAtomic<Int>] = [:]
 
     /// Hands a newly compiled rule file to every worker.
     func publish(_ rules: CompiledRuleset) {
@@ -37,11 +43,17 @@ final class WorkerControl: @unchecked Sendable {
         rulesGeneration.wrappingIncrement(ordering: .releasing)
     }
 
-    /// Makes `queue` a worker that receives the others' table additions.
-    func register(queue: UInt16) {
+    /// Makes `queue` a worker that receives the others' table additions; returns the counter
+    /// where it publishes how many flows its table holds.
+    @discardableResult
+    func register(queue: UInt16) -> ManagedAtomic<Int> {
         lock.lock()
+        defer { lock.unlock() }
         if inboxes[queue] == nil { inboxes[queue] = [] }
-        lock.unlock()
+        if let counter = flowCounters[queue] { return counter }
+        let counter = ManagedAtomic(0)
+        flowCounters[queue] = counter
+        return counter
     }
 
     /// Hands `additions` (made by worker `queue`) to every other worker.
@@ -121,9 +133,20 @@ extension WorkerControl {
     /// `referenceSeconds`, and waits up to `timeout` seconds for `workers` of them; nil when
     /// some did not deliver in time (the checkpoint is then skipped).
     func collectCheckpoint(referenceSeconds: UInt32, workers: Int, timeout: TimeInterval) -> [WorkerStatePart]? {
+        lock.lock()
+        let counts = flowCounters.mapValues { $0.load(ordering: .relaxed) }
+        lock.unlock()
+        var buffers: [UInt16: [UInt8]] = [:]
+        for (queue, flows) in counts {
+            // Touched here, on this thread: page faults are paid off the packet path.
+            var buffer = [UInt8](repeating: 0, count: (flows + flows / 8 + 64) * SavedConnection.size)
+            buffer.removeAll(keepingCapacity: true)
+            buffers[queue] = buffer
+        }
         checkpointed.lock()
         checkpointReference = referenceSeconds
         checkpointParts = [:]
+        checkpointBuffers = buffers
         let id = checkpointGeneration.load(ordering: .relaxed) &+ 1
         checkpointed.unlock()
         checkpointGeneration.store(id, ordering: .releasing)
@@ -139,11 +162,13 @@ extension WorkerControl {
         return checkpointParts.keys.sorted().compactMap { checkpointParts[$0] }
     }
 
-    /// The reference time of checkpoint `id` (for a worker starting its share).
-    func checkpointReference(id: Int) -> UInt32? {
+    /// The reference time of checkpoint `id` and the buffer prepared for worker `queue`'s
+    /// share (for a worker starting it); nil when that checkpoint is over.
+    func startCheckpoint(id: Int, queue: UInt16) -> (reference: UInt32, buffer: [UInt8])? {
         checkpointed.lock()
         defer { checkpointed.unlock() }
-        return checkpointGeneration.load(ordering: .relaxed) == id ? checkpointReference : nil
+        guard checkpointGeneration.load(ordering: .relaxed) == id else { return nil }
+        return (checkpointReference, checkpointBuffers.removeValue(forKey: queue) ?? [])
     }
 
     /// A worker's finished share of checkpoint `id` (ignored when a newer one was asked).

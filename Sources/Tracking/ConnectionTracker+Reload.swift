@@ -24,15 +24,33 @@ extension ConnectionTracker {
                                      _ judge: (ConnectionSnapshot, FlowOrigin) throws -> FlowRevision) rethrows -> Int? {
         setClock(now)
         return try scanEntries(from: start, limit: limit) { tracker, index in
-            guard let snapshot = tracker.snapshot(at: index, nowSeconds: tracker.nowFloor) else { return }
-            let entry = tracker.table.entries + index
-            switch try judge(snapshot, entry.pointee.origin) {
-            case .keep(let rule):
-                entry.pointee.ruleIndex = rule.map { UInt32(clamping: $0) } ?? FlowOrigin.noRule
-            case .remove:
-                tracker.removeEntry(index)
-                tracker.statistics.removedByReload += 1
-            }
+            try tracker.revise(index, judge)
+        }
+    }
+
+    /// `reviseFlows` for the one flow of `key`, if it is live; true when it is kept.
+    @discardableResult
+    public mutating func reviseFlow(_ key: FlowKey, now: UInt64,
+                                    _ judge: (ConnectionSnapshot, FlowOrigin) throws -> FlowRevision) rethrows -> Bool {
+        setClock(now)
+        guard let index = table.find(key, hash: table.hash(key)) else { return false }
+        return try revise(index, judge)
+    }
+
+    /// Judges entry `index` (if live) and applies the answer; true when it is kept.
+    @discardableResult
+    private mutating func revise(_ index: Int,
+                                 _ judge: (ConnectionSnapshot, FlowOrigin) throws -> FlowRevision) rethrows -> Bool {
+        guard let snapshot = snapshot(at: index, nowSeconds: nowFloor) else { return false }
+        let entry = table.entries + index
+        switch try judge(snapshot, entry.pointee.origin) {
+        case .keep(let rule):
+            entry.pointee.ruleIndex = rule.map { UInt32(clamping: $0) } ?? FlowOrigin.noRule
+            return true
+        case .remove:
+            removeEntry(index)
+            statistics.removedByReload += 1
+            return false
         }
     }
 
