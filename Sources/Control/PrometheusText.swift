@@ -42,6 +42,12 @@ public enum PrometheusText {
                })
         perQueue("synwall_states_flushed_total", "counter",
                  "Connections cut by overload flush.") { $0.flushed }
+        perQueue("synwall_states_restored_total", "counter",
+                 "Connections put back from the state file after a restart.") { $0.restored }
+        perQueue("synwall_states_resumed_total", "counter",
+                 "Restored connections whose traffic went on.") { $0.resumed }
+        perQueue("synwall_resume_refused_total", "counter",
+                 "Segments of restored connections refused for lying behind the saved numbers.") { $0.resumeRefused }
         perQueue("synwall_proven_over_half_open_cap_total", "counter",
                  "New connections from proven sources let in over the half-open cap.") { $0.provenOverHalfOpenCap }
         perQueue("synwall_queue_enobufs_total", "counter",

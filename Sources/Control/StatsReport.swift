@@ -80,6 +80,12 @@ public struct WorkerStats: Codable, Sendable, Equatable {
     public var provenOverHalfOpenCap = 0
     /// Connections cut by `overload … flush` (the source overloaded the rule that admitted them).
     public var flushed = 0
+    /// Connections put back from the state file (at start, or claimed later from the pool).
+    public var restored = 0
+    /// Restored connections whose traffic went on (their windows learned again).
+    public var resumed = 0
+    /// Segments of restored connections refused for lying behind the saved numbers.
+    public var resumeRefused = 0
     /// Events left out because a receive round had too many.
     public var eventsSuppressed = 0
 
@@ -111,6 +117,9 @@ public struct WorkerStats: Codable, Sendable, Equatable {
         rejectedByRules += other.rejectedByRules
         provenOverHalfOpenCap += other.provenOverHalfOpenCap
         flushed += other.flushed
+        restored += other.restored
+        resumed += other.resumed
+        resumeRefused += other.resumeRefused
         eventsSuppressed += other.eventsSuppressed
     }
 }

@@ -49,6 +49,9 @@ public enum StatsText {
         row("  refused: rules") { $0.rejectedByRules }
         row("  proven over half-open") { $0.provenOverHalfOpenCap }
         row("  flushed (overload)") { $0.flushed }
+        row("  restored (state file)") { $0.restored }
+        row("  resumed after restart") { $0.resumed }
+        row("  refused while resuming") { $0.resumeRefused }
         section("queue")
         row("  kernel waiting", counter: false) { $0.kernelWaiting }
         row("  kernel queue full drops") { $0.kernelQueueDropped }

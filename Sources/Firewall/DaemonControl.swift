@@ -127,6 +127,9 @@ extension WorkerStats {
         rejectedByRules = Int(clamping: report.tracker.rejectedPolicy)
         provenOverHalfOpenCap = Int(clamping: report.tracker.provenOverHalfOpenCap)
         flushed = Int(clamping: report.tracker.flushed)
+        restored = Int(clamping: report.tracker.restored)
+        resumed = Int(clamping: report.tracker.resumed)
+        resumeRefused = Int(clamping: report.tracker.resumeRefused)
         eventsSuppressed = report.suppressedEvents
     }
 }

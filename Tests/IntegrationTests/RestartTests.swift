@@ -72,6 +72,13 @@ extension IntegrationTests {
                     "every connection comes back: \(second.process.output)")
 
             expectTrafficSurvived(client, "across SIGTERM and a start")
+            let control = second.arguments[(second.arguments.firstIndex(of: "--control") ?? 0) + 1]
+            let stats = try sandbox.run(in: sandbox.client, [try Harness.synwallBinary(), "stats", "--control", control])
+            #expect(stats.stdout.contains("restored (state file)") && stats.stdout.contains("resumed after restart"),
+                    "\(stats)")
+            let resumed = stats.stdout.split(separator: "\n").first { $0.contains("resumed after restart") }
+                .flatMap { $0.split(separator: " ").dropFirst(3).first.flatMap { Int($0) } }
+            #expect((resumed ?? 0) >= Self.idleConnections + 1, "every connection resumed: \(stats.stdout)")
             let after = try second.stop()
             #expect(before.values["drop.no_connection", default: 0] == 0, "\(before)")
             #expect(after.values["drop.no_connection", default: 0] == 0, "no connection is unknown after the restart: \(after)")
