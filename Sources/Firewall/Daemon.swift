@@ -139,13 +139,15 @@ public final class Daemon: @unchecked Sendable {
                 store: StateFileStore(path: statePath), queues: configuration.queues,
                 checkpointInterval: rules?.settings.stateCheckpoint ?? RuleSettings.defaultStateCheckpoint,
                 maxAge: rules?.settings.stateMaxAge ?? RuleSettings.defaultStateMaxAge, logger: logger, say: say)
-            try stateKeeper.lock(owner: configuration.privileges.account.flatMap {
+            let usable = try stateKeeper.lock(owner: configuration.privileges.account.flatMap {
                 $0.uid == 0 ? nil : (uid: $0.uid, gid: $0.gid)
             })
-            plan = stateKeeper.load(rulesDigest: rulesDigest.load(ordering: .relaxed),
-                                    capacity: pipelineConfiguration.tracker.maxStates * configuration.queues.count,
-                                    now: QueueWorker.now())
-            keeper = stateKeeper
+            if usable {
+                plan = stateKeeper.load(rulesDigest: rulesDigest.load(ordering: .relaxed),
+                                        capacity: pipelineConfiguration.tracker.maxStates * configuration.queues.count,
+                                        now: QueueWorker.now())
+                keeper = stateKeeper
+            }
         }
 
         // 1. Bind every queue before touching the host's rules: a busy queue fails cleanly.

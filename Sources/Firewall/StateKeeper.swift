@@ -48,8 +48,9 @@ final class StateKeeper: @unchecked Sendable {
     // MARK: Lock
 
     /// Takes `FILE.lock` for the daemon's life, so a second daemon cannot write the same state
-    /// file. Throws a message naming the problem.
-    func lock(owner: (uid: uid_t, gid: gid_t)?) throws(DaemonError) {
+    /// file; throws when another daemon holds it. False (after a warning) when the file's
+    /// directory cannot be used: the daemon then runs without a state file.
+    func lock(owner: (uid: uid_t, gid: gid_t)?) throws(DaemonError) -> Bool {
         if let warning = store.prepareDirectory(owner: owner) {
             say("synwall: warning: " + warning)
             logger.warning("state directory not usable", metadata: ["warning": "\(warning)"])
@@ -57,8 +58,12 @@ final class StateKeeper: @unchecked Sendable {
         let path = store.path + ".lock"
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw .state("cannot open the state lock \(path): \(String(cString: strerror(errno))) "
-                + "(give the daemon a directory it can write with --state FILE, or --state none)")
+            let warning = "cannot open the state lock \(path): \(String(cString: strerror(errno))); running without "
+                + "a state file, so a restart loses every connection (give the daemon a directory it can write "
+                + "with --state FILE, or say --state none)"
+            say("synwall: warning: " + warning)
+            logger.warning("no state file", metadata: ["warning": "\(warning)"])
+            return false
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
@@ -67,6 +72,7 @@ final class StateKeeper: @unchecked Sendable {
         }
         if let owner { _ = fchown(fd, owner.uid, owner.gid) }
         lockDescriptor = fd
+        return true
     }
 
     // MARK: Loading

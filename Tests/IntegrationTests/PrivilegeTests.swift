@@ -146,7 +146,7 @@ extension IntegrationTests {
             for directive in ["CapabilityBoundingSet=CAP_NET_ADMIN", "AmbientCapabilities=CAP_NET_ADMIN",
                               "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "ProtectHome=yes",
                               "ProtectKernelModules=yes", "ProtectKernelTunables=yes", "User=synwall",
-                              "RuntimeDirectory=synwall", "LogsDirectory=synwall",
+                              "RuntimeDirectory=synwall", "LogsDirectory=synwall", "StateDirectory=synwall",
                               "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure"] {
                 #expect(unit.split(separator: "\n").contains { $0 == directive }, "the unit sets \(directive)")
             }
@@ -189,7 +189,8 @@ extension IntegrationTests {
             try Self.writeRules(ports: [8080], to: rules)
             let logs = directory.appendingPathComponent("log")
             let runtime = directory.appendingPathComponent("run")
-            for sub in [logs, runtime] {
+            let state = directory.appendingPathComponent("lib")
+            for sub in [logs, runtime, state] {
                 try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
                 #expect(chown(sub.path, Self.nobody, Self.nobody) == 0)
             }
@@ -205,6 +206,7 @@ extension IntegrationTests {
                 $0.replacingOccurrences(of: "/etc/synwall/default.rules", with: rules.path)
                     .replacingOccurrences(of: "/var/log/synwall", with: logs.path)
                     .replacingOccurrences(of: "/run/synwall", with: runtime.path)
+                    .replacingOccurrences(of: "/var/lib/synwall", with: state.path)
             }
             #expect(!arguments.contains { $0.hasPrefix("/etc/") || $0.hasPrefix("/var/") || $0.hasPrefix("/run/") },
                     "every path of ExecStart was moved: \(arguments)")
@@ -244,6 +246,10 @@ extension IntegrationTests {
             #expect(ended == .exited(0), "\(process.output)")
             try sandbox.expectNoSynwallRules("after SIGTERM")
             #expect(!FileManager.default.fileExists(atPath: pidFile))
+            // The connections were saved as the unit's user, privately.
+            let stateFile = state.appendingPathComponent("state").path
+            #expect(Self.owner(of: stateFile) == Self.nobody, "\(process.output)")
+            #expect(process.firstLine(prefix: "synwall: state: saved ") != nil, "\(process.output)")
         }
 
         // MARK: - Helpers
