@@ -69,6 +69,24 @@ import Testing
         #expect(summaryOnly.stdout.split(separator: "\n").count == 1)
     }
 
+    @Test func explainLeadsWithThePipelinesVerdictAndExitStatus() throws {
+        let rules = FileManager.default.temporaryDirectory.appendingPathComponent("synwall-explain-\(getpid()).rules")
+        try "policy in drop\npass in proto tcp to port ssh\n".write(to: rules, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: rules) }
+        let xmas = try synwall("explain", "--rules", rules.path, "--exit-status", "tcp 203.0.113.7:51000 > 192.0.2.10:22 flags FPU")
+        #expect(xmas.status == 3, "\(xmas)")
+        #expect(xmas.stdout.hasPrefix("verdict: drop (invalid_flags, flags_xmas: the tracker drops it before the rules see it)\n"))
+        let syn = try synwall("explain", "--rules", rules.path, "--exit-status", "tcp 203.0.113.7:51000 > 192.0.2.10:22 flags S")
+        #expect(syn.status == 0, "\(syn)")
+        #expect(syn.stdout.hasPrefix("verdict: pass"))
+        let web = try synwall("explain", "--rules", rules.path, "--exit-status", "tcp 203.0.113.7:51000 > 192.0.2.10:80")
+        #expect(web.status == 3)
+        // Without --exit-status a drop is still status 0: the explanation itself succeeded.
+        let plain = try synwall("explain", "--rules", rules.path, "tcp 203.0.113.7:51000 > 192.0.2.10:22 flags SR")
+        #expect(plain.status == 0)
+        #expect(plain.stdout.hasPrefix("verdict: drop (invalid_flags, flags_syn_rst:"))
+    }
+
     @Test func helpNamesEveryCommandAndOption() throws {
         let root = try synwall("--help")
         #expect(root.status == 0)
