@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventLog
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,7 +24,7 @@ extension ParsableCommand {
         do {
             try body()
         } catch let error as CLIError {
-            writeLine("synwall: error: \(error.message)", to: 2)
+            writeText("synwall: error: \(error.message)", to: 2)
             throw ExitCode(error.status)
         }
     }
@@ -39,4 +40,11 @@ func writeLine(_ text: String, to fd: Int32 = 1) {
         let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         if n > 0 { offset += n } else if n < 0, errno == EINTR { continue } else { return }
     }
+}
+
+/// `writeLine` for text that carries what rule files, table files, labels or the user wrote:
+/// control characters and escape sequences are shown escaped (`\x1b`), line breaks and tabs
+/// kept (`TerminalText.sanitizeLines`), so a downloaded blocklist cannot drive the terminal.
+func writeText(_ text: String, to fd: Int32 = 1) {
+    writeLine(TerminalText.sanitizeLines(text), to: fd)
 }

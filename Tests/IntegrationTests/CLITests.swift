@@ -87,6 +87,29 @@ import Testing
         #expect(plain.stdout.hasPrefix("verdict: drop (invalid_flags, flags_syn_rst:"))
     }
 
+    @Test func checkExplainAndRulesListEscapeWhatTableFilesAndLabelsHold() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("synwall-escape-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rules = directory.appendingPathComponent("fw.rules").path
+        let table = directory.appendingPathComponent("blocklist.txt").path
+        try "table <bl> file \"blocklist.txt\"\npass in from <bl> label \"x\u{1B}]0;PWNED\u{07}y\"\n"
+            .write(toFile: rules, atomically: true, encoding: .utf8)
+        try "203.0.113.0/24\n".write(toFile: table, atomically: true, encoding: .utf8)
+        let list = try synwall("rules", "list", "--file", rules)
+        #expect(list.stdout.contains("label \"x\\x1b]0;PWNED\\x07y\""), "\(list)")
+        let explain = try synwall("explain", "--rules", rules, "tcp 203.0.113.7:5 > 192.0.2.1:22")
+        #expect(explain.stdout.contains("label:   x\\x1b]0;PWNED\\x07y\n"), "\(explain)")
+        // A blocklist line with an escape sequence: check quotes it escaped.
+        try "203.0.113.0/24\n10.0.0.1\u{1B}[2J\n".write(toFile: table, atomically: true, encoding: .utf8)
+        let check = try synwall("check", rules)
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("invalid address '10.0.0.1\\x1b[2J'"), "\(check)")
+        for output in [list.stdout, list.stderr, explain.stdout, explain.stderr, check.stdout, check.stderr] {
+            #expect(!output.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" }, "raw control characters: \(output)")
+        }
+    }
+
     @Test func helpNamesEveryCommandAndOption() throws {
         let root = try synwall("--help")
         #expect(root.status == 0)

@@ -41,7 +41,7 @@ struct ExplainCommand: ParsableCommand {
         let ruleset: CompiledRuleset
         switch RuleCompiler.compile(file: path) {
         case .failure(let diagnostics):
-            writeLine(diagnostics.description, to: 2)
+            writeText(diagnostics.description, to: 2)
             throw ExitCode(1)
         case .success(let compiled):
             ruleset = compiled
@@ -52,7 +52,7 @@ struct ExplainCommand: ParsableCommand {
                 throw CLIError("cannot read the packet: \(error)")
             case .success(let description):
                 let explanation = Explanation.judged(packet: description, ruleset: ruleset)
-                writeLine(explanation.text)
+                writeText(explanation.text)
                 if exitStatus, explanation.verdict == .drop { throw ExitCode(3) }
             }
         }
