@@ -102,6 +102,9 @@ private func synwall(_ arguments: [String]) throws -> (status: Int32, out: Strin
             (["-n", "3"], "synwall: error: -n applies to --top; add --top src|dst|port|reason|rule"),
             (["--port", "http"], "synwall: error: --port 'http' is not a port number (0-65535)"),
             (["--since", "1h", "--until", "2h"], "synwall: error: --since must be earlier than --until"),
+            (["--reason", "bad_sq"], "synwall: error: --reason 'bad_sq' is not a reason synwall writes; did you mean 'bad_seq'?"),
+            (["--reason", "policy", "--reason", "invalid_flag"],
+             "synwall: error: --reason 'invalid_flag' is not a reason synwall writes; did you mean 'invalid_flags'?"),
         ]
         for (arguments, message) in cases {
             let result = try synwall(arguments)

@@ -10,6 +10,10 @@ import Testing
     }
 
     func synwall(_ arguments: String...) throws -> Outcome {
+        try synwall(arguments)
+    }
+
+    func synwall(_ arguments: [String]) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Harness.synwallBinary())
         process.arguments = arguments
@@ -29,6 +33,24 @@ import Testing
         #expect(result.status == 64)
         #expect(result.stderr == "synwall: error: Unknown option '--bogus'. Did you mean '--log'? (see 'synwall help')\n")
         #expect(result.stdout.isEmpty)
+    }
+
+    @Test func aMistypedCommandGetsADidYouMean() throws {
+        let cases: [([String], String)] = [
+            (["rulez"], "unknown command 'rulez'; did you mean 'rules'?"),
+            (["explian", "tcp"], "unknown command 'explian'; did you mean 'explain'?"),
+            (["rules", "lst"], "unknown command 'lst' for 'synwall rules'; did you mean 'list'?"),
+            (["rules", "frob"], "unknown command 'frob' for 'synwall rules'; 'synwall rules' takes one of: list, add, insert, delete, move"),
+            (["xyzzy"], "unknown command 'xyzzy'; 'synwall' takes one of: run, reload, replay, check, explain, rules, log, "
+                + "stats, conns, bench, demo, help"),
+        ]
+        for (arguments, message) in cases {
+            let process = try synwall(arguments)
+            #expect(process.status == 64, "\(arguments)")
+            #expect(process.stderr == "synwall: error: \(message) (see 'synwall help')\n", "\(arguments)")
+        }
+        // Extra words after a real command keep the parser's own message.
+        #expect(try synwall(["check", "a", "b"]).stderr == "synwall: error: Unexpected argument 'b' (see 'synwall help')\n")
     }
 
     @Test func conflictingOptionsAreRejectedBeforeAnythingHappens() throws {
