@@ -132,6 +132,21 @@ import Testing
         }
     }
 
+    @Test func replayOfAFileDamagedAtTheEndPrintsItsTotalsThenExits2() throws {
+        let path = Harness.packageRoot.appendingPathComponent("Tests/CaptureTests/Fixtures/truncated.pcap").path
+        let result = try synwall("replay", "--summary", path)
+        #expect(result.status == 2)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("{\"summary\":{\"packets\":1,\"accepted\":1,\"dropped\":0,") == true)
+        #expect(lines.first?.contains("\"error\":\"capture file '\(path)' is damaged at frame 3: ") == true)
+        #expect(result.stderr.hasPrefix("synwall: error: capture file '\(path)' is damaged at frame 3: "))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        let full = try synwall("replay", path)
+        #expect(full.status == 2)
+        #expect(full.stdout.split(separator: "\n").count == 2)  // one packet, then the summary
+    }
+
     @Test func helpNamesEveryCommandAndOption() throws {
         let root = try synwall("--help")
         #expect(root.status == 0)
