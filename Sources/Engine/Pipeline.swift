@@ -271,7 +271,11 @@ public struct Pipeline: ~Copyable {
         case .packet(let decoded):
             packet = decoded
         case .malformed(let anomaly):
-            return Decision(verdict: .drop, reason: anomaly.dropReason, anomaly: anomaly)
+            // What could still be read (the IP header, the first transport bytes) goes with
+            // the drop, so its records name addresses, protocol and ports: the lenient reading
+            // meant for ICMP quotes, which skips the checks that failed. No allocation.
+            let readable = PacketDecoder.decodeQuoted(bytes).packet.map(PacketSummary.init)
+            return Decision(verdict: .drop, reason: anomaly.dropReason, summary: readable, anomaly: anomaly)
         }
         let summary = PacketSummary(packet)
         if context.checksum == .unverified, configuration.verifyChecksums {
