@@ -237,7 +237,7 @@ struct LogCommand: ParsableCommand {
     /// The reasons records carry: drop reasons, the tracker's event names (anomalies), and
     /// those of the daemon's own records.
     static let knownReasons: [String] = DropReason.allCases.map(\.rawValue) + TrackerEvent.allCases.map(\.rawValue)
-        + ["anomaly", "rule_log", "rate_limit", "queue_full", "reloaded", "reload_failed", "started", "stopped"]
+        + ["anomaly", "rule_log", "rate_limit", "queue_full", "reloaded", "reload_failed", "started", "stopped", "killed"]
 
     private static func now() -> UInt64 {
         var time = timespec()
