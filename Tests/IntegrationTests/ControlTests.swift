@@ -144,10 +144,18 @@ extension IntegrationTests {
             let before = try sandbox.run(in: sandbox.client, [binary, "conns", "--control", socketPath, "--dport", "8080"])
             #expect(before.stdout.contains("\n1 connection"), "still there: \(before)")
 
-            let kill = try sandbox.run(in: sandbox.client, [binary, "conns", "--kill", "--yes", "--dport", "8080",
-                                                            "--control", socketPath])
+            // On a terminal it shows what matches and asks; "n" kills nothing, "y" kills.
+            func interactive(_ answer: String) throws -> CommandResult {
+                let command = "\(binary) conns --kill --dport 8080 --control \(socketPath)"
+                return try sandbox.run(in: sandbox.client, ["/bin/sh", "-c",
+                                                            "printf '\(answer)\\n' | script -qec '\(command)' /dev/null"])
+            }
+            let declined = try interactive("n")
+            #expect(declined.stdout.contains("kill this connection? [y/N]"), "\(declined)")
+            #expect(declined.stdout.contains("nothing killed"), "\(declined)")
+            let kill = try interactive("y")
             #expect(kill.status == 0, "\(kill)")
-            #expect(kill.stdout.contains("ESTABLISHED") && kill.stdout.hasSuffix("killed 1 connection\n"), "\(kill)")
+            #expect(kill.stdout.contains("ESTABLISHED") && kill.stdout.contains("killed 1 connection"), "\(kill)")
             let after = try sandbox.run(in: sandbox.client, [binary, "conns", "--control", socketPath, "--dport", "8080"])
             #expect(after.stdout.contains("0 connections"), "gone from the table: \(after)")
 
