@@ -64,6 +64,9 @@ public struct Explanation: Sendable {
             lines.append(tracked.verdict == .accept
                 ? "verdict: pass (the tracker passes it without asking the rules)"
                 : "verdict: drop (\(reason): the tracker drops it before the rules see it)")
+        } else if let tracked, tracked.verdict == .drop, decision.verdict == .accept {
+            // The rules pass it, and the tracker still refuses the new flow (a limit).
+            lines.append("verdict: drop (\(tracked.reason?.rawValue ?? "drop"): the rules pass it, the tracker refuses it)")
         } else if verdict == .accept {
             lines.append("verdict: pass (the connection may start; the tracker follows it from here)"
                 + (decision.log ? ", logged" : ""))

@@ -90,6 +90,16 @@ import Wire
         #expect(!(try PacketDescription.parse("icmp 1.2.3.4 > 5.6.7.8 type echorep").get().startsConnection(pickup: false)))
     }
 
+    @Test func aFlowTheRulesPassButTheTrackerRefusesSaysSo() throws {
+        let ruleset = try #require(compiled(Self.rules))
+        let description = try PacketDescription.parse("udp 203.0.113.7:5353 > 192.0.2.10:53").get()
+        let refused = Explanation(packet: description, ruleset: ruleset,
+                                  tracked: TrackedVerdict(verdict: .drop, reason: .tableFull, event: nil, rulesConsulted: true))
+        #expect(refused.verdict == .drop)
+        #expect(refused.text.hasPrefix("verdict: drop (table_full: the rules pass it, the tracker refuses it)\n"))
+        #expect(refused.text.contains("rule 3:  test.rules:7: pass in proto udp to port domain"))
+    }
+
     @Test func descriptionsFillThePacketAndContext() throws {
         let description = try PacketDescription.parse("tcp 203.0.113.7:51000 > 192.0.2.10:ssh out on eth2 flags SEC").get()
         #expect(description.packet.source == IPAddress("203.0.113.7"))
