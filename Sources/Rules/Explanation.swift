@@ -60,7 +60,8 @@ public struct Explanation: Sendable {
         var lines: [String] = []
         let rulesAsked = tracked?.rulesConsulted ?? packet.startsConnection(pickup: ruleset.settings.tcpPickup)
         if let tracked, !tracked.rulesConsulted {
-            let reason = (tracked.reason?.rawValue ?? "drop") + (tracked.event.map { ", \($0.rawValue)" } ?? "")
+            let name = tracked.reason?.rawValue ?? "drop"
+            let reason = name + (tracked.event.map(\.rawValue).flatMap { $0 == name ? nil : ", \($0)" } ?? "")
             lines.append(tracked.verdict == .accept
                 ? "verdict: pass (the tracker passes it without asking the rules)"
                 : "verdict: drop (\(reason): the tracker drops it before the rules see it)")

@@ -76,6 +76,12 @@ import Wire
         #expect(pickup.tracked?.rulesConsulted == true)
     }
 
+    @Test func anICMPErrorQuotingNoFlowIsIcmpUnrelatedNamedOnce() throws {
+        let explanation = try judged("icmp 198.51.100.1 > 192.0.2.10 type unreach")
+        #expect(explanation.tracked?.reason == .icmpUnrelated)
+        #expect(explanation.text.hasPrefix("verdict: drop (icmp_unrelated: the tracker drops it before the rules see it)\n"))
+    }
+
     @Test func forwardedPacketsCarryBothInterfaces() throws {
         let explanation = try judged("tcp 10.0.0.5:40000 > 198.51.100.5:443 forward in on lan0 out on wan0",
                                      rules: "pass forward in on lan0 out on wan0\n")
