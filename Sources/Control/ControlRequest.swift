@@ -8,13 +8,16 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         case conns
         /// Re-read the rule file (`synwall reload`).
         case reload
+        /// Remove the live connections matching `filter` from every worker's table
+        /// (`synwall conns --kill`); the answer lists them (at most `limit`) and counts them.
+        case kill
     }
 
     /// What the client asks for.
     public var command: Command
-    /// For `conns`: which connections.
+    /// For `conns` and `kill`: which connections (`kill` needs one; an empty filter is all).
     public var filter: ConnectionFilter?
-    /// For `conns`: at most this many connections in the answer (the total is still counted).
+    /// For `conns` and `kill`: at most this many connections in the answer (the total is still counted).
     public var limit: Int?
 
     /// A request.

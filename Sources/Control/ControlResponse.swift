@@ -5,9 +5,10 @@ public struct ControlResponse: Codable, Sendable {
     public var error: String?
     /// For `stats`.
     public var stats: StatsReport?
-    /// For `conns`: the connections (at most the request's limit).
+    /// For `conns`: the connections (at most the request's limit); for `kill`: those killed.
     public var connections: [ConnectionRecord]?
-    /// For `conns`: how many connections matched the filter in all.
+    /// For `conns`: how many connections matched the filter in all; for `kill`: how many were
+    /// killed in all.
     public var matched: Int?
     /// For `reload`: what happened.
     public var reload: ReloadReport?

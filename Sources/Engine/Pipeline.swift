@@ -304,6 +304,27 @@ public struct Pipeline: ~Copyable {
         return decision
     }
 
+    /// Removes every live flow that `matching` picks (`synwall conns --kill`), handing each
+    /// to `killed` first; returns how many went. Their next packets are judged as new ones.
+    /// Walks the whole table on the caller's thread (the worker's, between rounds): an
+    /// operator's action, not for the packet path.
+    @discardableResult
+    public mutating func killFlows(now: UInt64, matching: (ConnectionSnapshot) -> Bool,
+                                   killed: (ConnectionSnapshot) -> Void = { _ in }) -> Int {
+        var count = 0
+        var cursor: Int? = 0
+        while let start = cursor {
+            cursor = tracker.killFlows(from: start, now: now) { flow in
+                guard matching(flow) else { return false }
+                count += 1
+                killed(flow)
+                return true
+            }
+            forgetRemovedFlows()  // empties the departure ring, so the walk goes on
+        }
+        return count
+    }
+
     /// Lets time pass without a packet (expires idle flows a bounded amount at a time).
     public mutating func idle(now: UInt64) {
         tracker.expire(now: now)
@@ -341,7 +362,11 @@ public struct Pipeline: ~Copyable {
         case .packet(let decoded):
             packet = decoded
         case .malformed(let anomaly):
-            return Decision(verdict: .drop, reason: anomaly.dropReason, anomaly: anomaly)
+            // What could still be read (the IP header, the first transport bytes) goes with
+            // the drop, so its records name addresses, protocol and ports: the lenient reading
+            // meant for ICMP quotes, which skips the checks that failed. No allocation.
+            let readable = PacketDecoder.decodeQuoted(bytes).packet.map(PacketSummary.init)
+            return Decision(verdict: .drop, reason: anomaly.dropReason, summary: readable, anomaly: anomaly)
         }
         let summary = PacketSummary(packet)
         if context.checksum == .unverified, configuration.verifyChecksums {

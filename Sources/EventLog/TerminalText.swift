@@ -4,7 +4,10 @@
 public enum TerminalText {
     /// `text` with every control character (C0, DEL, C1) and every bidirectional override
     /// written as a visible escape (`\x1b`, `\u{202e}`), so it prints as one inert line.
-    public static func sanitize(_ text: String) -> String {
+    /// With `keepingTabs`, a tab stays a tab (it moves the cursor only to the next tab stop,
+    /// and a quoted source line keeps its alignment with the caret under it).
+    public static func sanitize(_ text: String, keepingTabs: Bool = false) -> String {
+        let isUnsafe: (Unicode.Scalar) -> Bool = { keepingTabs && $0 == "\t" ? false : Self.isUnsafe($0) }
         var needsWork = false
         for scalar in text.unicodeScalars where isUnsafe(scalar) {
             needsWork = true
@@ -25,6 +28,16 @@ public enum TerminalText {
             }
         }
         return result
+    }
+
+    /// Several lines made safe: each line as by ``sanitize(_:keepingTabs:)`` with tabs kept, the
+    /// line breaks (`\n`) kept. For text made of rule files, table files and labels (`check`,
+    /// `explain`, `rules list`): a downloaded blocklist must not retitle or clear the terminal.
+    public static func sanitizeLines(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 != "\n" && $0 != "\t" && isUnsafe($0) }) else { return text }
+        // On scalars: "\r\n" is one Character, and a split on "\n" would not see its break.
+        return text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { sanitize(String(String.UnicodeScalarView($0)), keepingTabs: true) }.joined(separator: "\n")
     }
 
     static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {

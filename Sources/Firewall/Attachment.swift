@@ -50,6 +50,7 @@ public enum AttachError: Error, Equatable, CustomStringConvertible {
     case ownedByLiveInstance(what: String, pid: Int32)
     case toolFailed(tool: String, message: String)
     case nftQueueUnsupported(message: String)
+    case nftProbeRejected(message: String)
 
     public var description: String {
         switch self {
@@ -59,8 +60,11 @@ public enum AttachError: Error, Equatable, CustomStringConvertible {
         case let .toolFailed(tool, message):
             return "\(tool) failed: \(message)"
         case let .nftQueueUnsupported(message):
-            return "this kernel cannot queue packets from nft (the nft 'queue' statement fails: \(message)); "
-                + "use --attach iptables"
+            return "this kernel cannot queue packets from nft: it refuses nft's 'queue' statement "
+                + "(CONFIG_NFT_QUEUE missing; nft says: \(message)); use --attach iptables"
+        case let .nftProbeRejected(message):
+            return "nft could not read synwall's probe rule (nft says: \(message)); this is a bug in synwall, "
+                + "please report it with 'nft --version'; meanwhile use --attach iptables"
         }
     }
 }

@@ -39,15 +39,19 @@ final class DaemonControl: @unchecked Sendable {
             return ControlResponse(stats: stats())
         case .reload:
             return ControlResponse(reload: reload())
-        case .conns:
+        case .conns, .kill:
             let filter: ConnectionFilter.Compiled
             do {
+                if request.command == .kill, request.filter == nil {
+                    return ControlResponse(error: "kill needs a filter (an empty one kills every connection)")
+                }
                 filter = try (request.filter ?? ConnectionFilter()).compiled()
             } catch {
                 return ControlResponse(error: error.description)
             }
             let limit = max(0, request.limit ?? Int.max)
-            let reports = workers.ask(connections: filter, limit: limit, queues: queues, timeout: Self.answerTimeout)
+            let reports = workers.ask(connections: filter, limit: limit, queues: queues, timeout: Self.answerTimeout,
+                                      kill: request.command == .kill)
             let missing = queues.filter { reports[$0] == nil }
             guard missing.isEmpty || !reports.isEmpty else {
                 return ControlResponse(error: "no queue worker answered within \(Int(Self.answerTimeout)) s")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// synwall's own nftables table, `inet synwall`, one base chain per hook at priority `mangle`
 /// (−150), like the iptables variant, so the administrator's filter chains still apply after
 /// synwall accepts. Needs the kernel's nft `queue` support (CONFIG_NFT_QUEUE), probed first.
@@ -11,17 +13,25 @@ public struct NftAttachment: Attachment {
         "nft (table inet synwall: " + plan.hooks.map(\.rawValue).joined(separator: ", ") + ")"
     }
 
-    /// Checks (without committing anything) that the kernel accepts a queue rule.
-    public static func probe() throws(AttachError) {
-        let script = """
+    /// The probe: a table with one queue rule, checked by `nft -c` (nothing is committed).
+    /// Statements inside braces end with `;` (nft 1.0.6 refuses one that ends at `}`).
+    static let probeScript = """
         table inet synwall_probe {
-            chain probe { type filter hook input priority mangle; policy accept; meta l4proto tcp queue to 0 }
+            chain probe { type filter hook input priority mangle; policy accept; meta l4proto tcp queue to 0; }
         }
 
         """
-        let result = HostCommand.run(["nft", "-c", "-f", "-"], input: script)
-        if result.status == 127 { throw .toolFailed(tool: "nft", message: result.firstErrorLine) }
-        if result.status != 0 { throw .nftQueueUnsupported(message: result.firstErrorLine) }
+
+    /// Checks (without committing anything) that the kernel accepts a queue rule.
+    public static func probe() throws(AttachError) {
+        let result = HostCommand.run(["nft", "-c", "-f", "-"], input: probeScript)
+        switch NftProbeOutcome(status: result.status, output: result.stderr.isEmpty ? result.stdout : result.stderr) {
+        case .supported: return
+        case .toolMissing(let message): throw .toolFailed(tool: "nft", message: message)
+        case .queueUnsupported(let message): throw .nftQueueUnsupported(message: message)
+        case .probeRejected(let message): throw .nftProbeRejected(message: message)
+        case .failed(let message): throw .toolFailed(tool: "nft", message: message)
+        }
     }
 
     public func install() throws(AttachError) {
@@ -62,5 +72,50 @@ public struct NftAttachment: Attachment {
             text += "        queue \(flags)to \(queue)\n    }\n"
         }
         return text + "}\n"
+    }
+}
+
+/// What `nft -c` said about the probe, told apart by its error text: a kernel without nft's
+/// `queue` statement (CONFIG_NFT_QUEUE) makes the kernel refuse the rule ("Could not process
+/// rule: No such file or directory", or "Operation not supported"), whereas a script this nft
+/// cannot parse ("syntax error") is synwall's fault, and anything else (no permission, no
+/// nf_tables at all) is reported as nft said it.
+enum NftProbeOutcome: Equatable {
+    /// The kernel accepts a queue rule.
+    case supported
+    /// `nft` is not installed.
+    case toolMissing(String)
+    /// The kernel lacks the queue statement; the message is nft's.
+    case queueUnsupported(String)
+    /// nft could not read the probe itself (a bug in synwall); the message is nft's.
+    case probeRejected(String)
+    /// Anything else; the message is nft's.
+    case failed(String)
+
+    /// Classifies `nft -c`'s exit status and error output.
+    init(status: Int32, output: String) {
+        let lines = output.split(separator: "\n").map(String.init)
+        // nft prints "FILE:LINE:COL: Error: …" then the line and a caret; keep the error lines.
+        let errors = lines.filter { $0.contains("Error:") }
+        let first = (errors.first ?? lines.first).map(Self.withoutPosition) ?? "exit status \(status)"
+        if status == 0 {
+            self = .supported
+        } else if status == 127 {
+            self = .toolMissing(first)
+        } else if let syntax = errors.first(where: { $0.contains("syntax error") }) {
+            self = .probeRejected(Self.withoutPosition(syntax))
+        } else if let refused = errors.first(where: { $0.contains("Could not process rule")
+            && ($0.contains("No such file or directory") || $0.contains("Operation not supported")) })
+        {
+            self = .queueUnsupported(Self.withoutPosition(refused))
+        } else {
+            self = .failed(first)
+        }
+    }
+
+    /// `/dev/stdin:2:91-100: Error: Could not …` without the place: `Could not …`.
+    private static func withoutPosition(_ line: String) -> String {
+        guard let range = line.range(of: "Error: ") else { return line }
+        return String(line[range.upperBound...])
     }
 }

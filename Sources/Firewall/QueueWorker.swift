@@ -202,7 +202,14 @@ final class QueueWorker: @unchecked Sendable {
         guard let query = control.pendingQuery(id: id) else { return }
         var connections: [ConnectionSnapshot] = []
         var matched = 0
-        if let filter = query.connections {
+        if let filter = query.connections, query.kill {
+            let now = Self.now()
+            matched = pipeline.killFlows(now: now, matching: filter.matches) { connection in
+                if connections.count < query.limit { connections.append(connection) }
+                // Logged as the end of its flow: a `flow` record, reason `killed`.
+                _ = log?.post(Event(killed: connection, timestampNanoseconds: now, queue: Int(queue)))
+            }
+        } else if let filter = query.connections {
             pipeline.forEachConnection(now: Self.now()) { connection in
                 guard filter.matches(connection) else { return }
                 matched += 1

@@ -27,6 +27,9 @@ public struct Replay {
         public var linkType: String
         public var firstTimestamp: UInt64?
         public var lastTimestamp: UInt64?
+        /// Why the replay stopped early: the file is damaged at some frame; the totals are
+        /// those of the frames before it. Nil when the whole file was read.
+        public var error: CaptureError?
 
         /// One JSON object: `{"summary":{...}}`.
         public var json: String {
@@ -45,17 +48,33 @@ public struct Replay {
                 fields.append("\"first_ts\":\"\(EventTimestamp.string(nanoseconds: firstTimestamp))\"")
                 fields.append("\"last_ts\":\"\(EventTimestamp.string(nanoseconds: lastTimestamp))\"")
             }
+            if let error {
+                var quoted: [UInt8] = []
+                JSONLinesEncoder.appendString(error.description, into: &quoted)
+                fields.append("\"error\":" + String(decoding: quoted, as: UTF8.self))
+            }
             return "{\"summary\":{" + fields.joined(separator: ",") + "}}"
         }
     }
 
     /// Replays the file; `perPacket` gets one JSON line per packet (nil to skip formatting).
+    /// Throws when the file cannot be opened as a capture; a file damaged further on ends the
+    /// replay there, with the totals of the frames before it and the damage in `error`.
     public func run(perPacket: ((String) -> Void)?) throws(CaptureError) -> Summary {
         let reader = try PcapReader(path: path)
         var engine = Pipeline(configuration: pipeline, rules: rules)
         var first: UInt64?
         var last: UInt64?
-        while let packet = try reader.next() {
+        var damage: CaptureError?
+        while true {
+            let next: CapturedPacket?
+            do {
+                next = try reader.next()
+            } catch {
+                damage = error
+                break
+            }
+            guard let packet = next else { break }
             if first == nil { first = packet.timestampNanoseconds }
             last = packet.timestampNanoseconds
             let truncated = packet.originalLength > packet.networkLayer.count ? packet.originalLength : nil
@@ -67,7 +86,7 @@ public struct Replay {
                                   rules: rules))
         }
         return Summary(counters: engine.counters, skippedFrames: reader.skippedFrames, linkType: reader.linkTypeName,
-                       firstTimestamp: first, lastTimestamp: last)
+                       firstTimestamp: first, lastTimestamp: last, error: damage)
     }
 
     /// `{"index":1,"ts":"…","proto":"TCP","src":"…","sport":…,"dst":"…","dport":…,"flags":"S","verdict":"accept"}`

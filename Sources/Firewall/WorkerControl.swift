@@ -88,12 +88,13 @@ final class WorkerControl: @unchecked Sendable {
     /// Asks every worker in `queues` the question and waits up to `timeout` seconds for their
     /// answers; workers that did not answer in time are missing from the result. One question at
     /// a time (the control server is single-threaded).
+    /// With `kill`, the workers remove the connections matching `connections` and report them.
     func ask(connections: ConnectionFilter.Compiled?, limit: Int, queues: [UInt16],
-             timeout: TimeInterval) -> [UInt16: WorkerReport]
+             timeout: TimeInterval, kill: Bool = false) -> [UInt16: WorkerReport]
     {
         answered.lock()
         let id = queryGeneration.load(ordering: .relaxed) &+ 1
-        query = WorkerQuery(id: id, connections: connections, limit: limit)
+        query = WorkerQuery(id: id, connections: connections, limit: limit, kill: kill && connections != nil)
         answers = [:]
         answered.unlock()
         queryGeneration.store(id, ordering: .releasing)
@@ -188,4 +189,6 @@ struct WorkerQuery: Sendable {
     let connections: ConnectionFilter.Compiled?
     /// At most this many connections.
     let limit: Int
+    /// Remove the matching connections (`synwall conns --kill`), reporting them as matches.
+    var kill = false
 }

@@ -71,7 +71,18 @@ enum FileSystem {
     /// gives it the original's owner, group and mode (or 0644 for a new file), flushes it to
     /// disk and renames it over the original. When `backup` is set, the original's previous
     /// contents are first copied (the same way) to that path, replacing an older backup.
-    static func writeAtomically(_ text: String, to path: String, backup: String? = nil) -> Result<Void, Failure> {
+    ///
+    /// When `path` is a symbolic link, the file it points to is replaced (in its own directory)
+    /// and the link stays a link; the backup still goes to `backup`.
+    static func writeAtomically(_ text: String, to linkOrPath: String, backup: String? = nil) -> Result<Void, Failure> {
+        var linkInfo = stat()
+        var path = linkOrPath
+        if lstat(linkOrPath, &linkInfo) == 0, linkInfo.st_mode & S_IFMT == S_IFLNK {
+            guard let target = canonicalPath(linkOrPath) else {
+                return .failure(Failure(operation: "follow the symbolic link", path: linkOrPath, code: errno))
+            }
+            path = target
+        }
         var info = stat()
         let existed = stat(path, &info) == 0
         let mode: mode_t = existed ? info.st_mode & 0o7777 : 0o644

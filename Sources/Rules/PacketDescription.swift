@@ -19,6 +19,9 @@ public struct PacketDescription: Sendable {
     public var context: RuleContext
     /// The TCP flags given (empty for other protocols).
     public var flags: TCPFlags
+    /// The packet's bytes from the IP header on, with valid checksums, as the daemon would
+    /// receive them (what `Explanation.judged` puts through the pipeline).
+    public var bytes: [UInt8]
 
     /// Why a description could not be read; `description` says what to write instead.
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -203,7 +206,7 @@ public struct PacketDescription: Sendable {
         guard let packet = decodedPacket else {
             throw ParseError(description: "this packet would not decode (it is malformed); the daemon would drop it before the rules")
         }
-        return PacketDescription(packet: packet, context: context, flags: protocolNumber == 6 ? flags : [])
+        return PacketDescription(packet: packet, context: context, flags: protocolNumber == 6 ? flags : [], bytes: bytes)
     }
 
     /// `192.0.2.1:22`, `[2001:db8::1]:22`, `192.0.2.1`, `2001:db8::1`.

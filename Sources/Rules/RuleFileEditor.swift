@@ -96,16 +96,17 @@ public struct RuleFileEditor: Sendable {
             at = last.lastLine
             indent = Self.indentation(of: lines[last.location.line - 1])
         } else {
-            while at > 0, lines[at - 1].allSatisfy({ $0 == " " || $0 == "\t" }) { at -= 1 }
+            while at > 0, Self.content(of: lines[at - 1]).allSatisfy({ $0 == " " || $0 == "\t" }) { at -= 1 }
         }
         var edited = lines
-        edited.insert(indent + text, at: at)
+        edited.insert(indent + text + lineEnd(of: path), at: at)
         return try commit(file: path, lines: edited, expectedRuleCount: ruleset.rules.count + 1, newRuleLine: at + 1) {
             "added rule \($0): \($1)"
         }
     }
 
-    /// Inserts `ruleText` before rule `number` (1-based), in that rule's file, with its indentation.
+    /// Inserts `ruleText` before rule `number` (1-based), in that rule's file, with its indentation,
+    /// and above the comment lines that describe that rule (see `commentLines(of:)`).
     /// `number` may be one past the last rule, which appends like `add`.
     @discardableResult
     public mutating func insert(_ ruleText: String, at number: Int) throws(RuleEditError) -> Change {
@@ -114,18 +115,21 @@ public struct RuleFileEditor: Sendable {
         let text = try checkedRuleText(ruleText)
         let file = target.location.file
         var lines = try lines(of: file)
-        lines.insert(Self.indentation(of: lines[target.location.line - 1]) + text, at: target.location.line - 1)
+        let at = target.location.line - 1 - commentLines(of: target, in: lines)
+        lines.insert(Self.indentation(of: lines[target.location.line - 1]) + text + lineEnd(of: file), at: at)
         return try commit(file: file, lines: lines, expectedRuleCount: ruleset.rules.count + 1,
-                          newRuleLine: target.location.line) { "inserted rule \($0): \($1)" }
+                          newRuleLine: at + 1) { "inserted rule \($0): \($1)" }
     }
 
-    /// Deletes rule `number` (1-based): its lines only, so comments around it stay.
+    /// Deletes rule `number` (1-based): its lines and the comment lines that describe it (see
+    /// `commentLines(of:)`); other comments stay.
     @discardableResult
     public mutating func delete(number: Int) throws(RuleEditError) -> Change {
         let target = try rule(number)
         let file = target.location.file
         var lines = try lines(of: file)
-        lines.removeSubrange((target.location.line - 1)..<target.lastLine)
+        let first = target.location.line - 1 - commentLines(of: target, in: lines)
+        lines.removeSubrange(first..<target.lastLine)
         return try commit(file: file, lines: lines, expectedRuleCount: ruleset.rules.count - 1, newRuleLine: nil) { _, _ in
             "deleted rule \(number): \(target.text)"
         }
@@ -143,7 +147,8 @@ public struct RuleFileEditor: Sendable {
     }
 
     /// Moves rule `from` so that it becomes rule `to` (both 1-based), within one file. The
-    /// rule's lines move as they are, indentation and comments included.
+    /// rule's lines move as they are, indentation, continuation lines and the comment lines
+    /// that describe it included; it lands above the comment lines of the rule it now precedes.
     @discardableResult
     public mutating func move(from: Int, to: Int) throws(RuleEditError) -> Change {
         let moving = try rule(from)
@@ -160,14 +165,40 @@ public struct RuleFileEditor: Sendable {
             throw .moveAcrossFiles(from: from, fromFile: file, to: to, toFile: anchor.location.file)
         }
         var lines = try lines(of: file)
-        let block = Array(lines[(moving.location.line - 1)..<moving.lastLine])
-        var insertAt = before ? anchor.location.line - 1 : anchor.lastLine
-        lines.removeSubrange((moving.location.line - 1)..<moving.lastLine)
-        if insertAt > moving.location.line - 1 { insertAt -= block.count }
+        let comments = commentLines(of: moving, in: lines)
+        let blockStart = moving.location.line - 1 - comments
+        let block = Array(lines[blockStart..<moving.lastLine])
+        var insertAt = before ? anchor.location.line - 1 - commentLines(of: anchor, in: lines) : anchor.lastLine
+        lines.removeSubrange(blockStart..<moving.lastLine)
+        if insertAt > blockStart { insertAt -= block.count }
         lines.insert(contentsOf: block, at: insertAt)
-        return try commit(file: file, lines: lines, expectedRuleCount: ruleset.rules.count, newRuleLine: insertAt + 1) {
+        return try commit(file: file, lines: lines, expectedRuleCount: ruleset.rules.count,
+                          newRuleLine: insertAt + comments + 1) {
             "moved rule \(from) to \($0): \($1)"
         }
+    }
+
+    /// How many comment lines directly above `rule` (no blank line between) describe it. They
+    /// do unless the rule is directly followed by another rule: then they head that run of
+    /// rules (`# --- inbound ---` over several rules) and belong to none of them alone; and
+    /// comments that start at the top of the file are its header.
+    func commentLines(of rule: Rule, in lines: [String]) -> Int {
+        let file = rule.location.file
+        if ruleset.rules.contains(where: { $0.location.file == file && $0.location.line == rule.lastLine + 1 }) {
+            return 0
+        }
+        var count = 0
+        var index = rule.location.line - 2
+        while index >= 0 {
+            let content = Self.content(of: lines[index]).drop { $0 == " " || $0 == "\t" }
+            guard content.hasPrefix("#") else { break }
+            // A comment that ends a continued line is part of that line, not a comment line.
+            if index > 0, Self.content(of: lines[index - 1]).hasSuffix("\\") { break }
+            count += 1
+            index -= 1
+        }
+        // Comments from the very top of the file down to the rule are the file's header.
+        return index < 0 ? 0 : count
     }
 
     // MARK: - Saving
@@ -208,6 +239,9 @@ public struct RuleFileEditor: Sendable {
         return trimmed
     }
 
+    /// The lines of `file`, each with its own line end (`\n` or `\r\n`; none on a last line
+    /// without one), so that joining them gives the text back byte for byte. Split on bytes:
+    /// in Swift, `"\r\n"` is a single `Character` and is not equal to `"\n"`.
     private mutating func lines(of file: String) throws(RuleEditError) -> [String] {
         if contents[file] == nil {
             switch FileSystem.read(file) {
@@ -215,11 +249,33 @@ public struct RuleFileEditor: Sendable {
             case .failure(let failure): throw .cannotRead(path: file, reason: failure.reason)
             }
         }
-        let text = contents[file] ?? ""
-        guard !text.isEmpty else { return [] }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if text.hasSuffix("\n") { lines.removeLast() }
+        let bytes = Array((contents[file] ?? "").utf8)
+        var lines: [String] = []
+        var start = 0
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            lines.append(String(decoding: bytes[start...index], as: UTF8.self))
+            start = index + 1
+        }
+        if start < bytes.count { lines.append(String(decoding: bytes[start...], as: UTF8.self)) }
         return lines
+    }
+
+    /// The line end a new line of `file` gets: the one most of its lines use (`\n` for a new file).
+    private func lineEnd(of file: String) -> String {
+        let bytes = Array((contents[file] ?? "").utf8)
+        var crlf = 0, lf = 0
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            if index > 0, bytes[index - 1] == UInt8(ascii: "\r") { crlf += 1 } else { lf += 1 }
+        }
+        return crlf > lf ? "\r\n" : "\n"
+    }
+
+    /// A line without its line end.
+    private static func content(of line: String) -> String {
+        var bytes = Array(line.utf8)
+        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Validates the edited file within the whole ruleset, then adopts it. `newRuleLine` is
@@ -227,10 +283,19 @@ public struct RuleFileEditor: Sendable {
     private mutating func commit(file: String, lines: [String], expectedRuleCount: Int, newRuleLine: Int?,
                                  summary: (Int, String) -> String) throws(RuleEditError) -> Change
     {
+        // Every line keeps its own end, but the last line of a file without a final newline
+        // gets one when a line now follows it, and an appended last line loses its own when
+        // the file had none at its end.
+        let newline = lineEnd(of: file)
+        var lines = lines
+        for index in lines.indices.dropLast() where !lines[index].utf8.contains(UInt8(ascii: "\n")) {
+            lines[index] += newline
+        }
         let original = contents[file] ?? ""
-        let newline = original.contains("\r\n") ? "\r\n" : "\n"
-        var text = lines.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }.joined(separator: newline)
-        if original.isEmpty || original.hasSuffix("\n") { text += newline }
+        if let last = lines.last, !original.isEmpty, original.utf8.last != UInt8(ascii: "\n") {
+            lines[lines.count - 1] = Self.content(of: last)
+        }
+        let text = lines.joined()
         var overrides = pendingChanges
         overrides[file] = text
         let result: Result<CompiledRuleset, Diagnostics>
@@ -247,7 +312,7 @@ public struct RuleFileEditor: Sendable {
                 newRuleset.rules.first { $0.location.file == file && $0.location.line == line }
             }
             guard newRuleset.rules.count == expectedRuleCount, newRuleLine == nil || placed != nil else {
-                throw .notARule(newRuleLine.map { lines[$0 - 1] } ?? "")
+                throw .notARule(newRuleLine.map { Self.content(of: lines[$0 - 1]) } ?? "")
             }
             contents[file] = text
             pendingChanges[file] = text

@@ -1,10 +1,10 @@
 /// "Did you mean …?" by edit distance (Levenshtein, with a swap of two neighbours counting
 /// as one edit), for unknown keywords, names, services and tables.
-enum Suggestion {
+public enum Suggestion {
     /// The candidate nearest to `word`, if it is near enough to be a plausible typo: at most
     /// one edit for words up to four characters, two up to eight, three beyond. Ties go to
     /// the earlier candidate.
-    static func nearest(to word: String, among candidates: [String]) -> String? {
+    public static func nearest(to word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
         let limit = lowered.count <= 4 ? 1 : (lowered.count <= 8 ? 2 : 3)
         var best: (candidate: String, distance: Int)?
@@ -19,7 +19,7 @@ enum Suggestion {
     }
 
     /// `did you mean 'x'?` or nil.
-    static func hint(for word: String, among candidates: [String], quote: (String) -> String = { "'\($0)'" }) -> String? {
+    public static func hint(for word: String, among candidates: [String], quote: (String) -> String = { "'\($0)'" }) -> String? {
         nearest(to: word, among: candidates).map { "did you mean \(quote($0))?" }
     }
 

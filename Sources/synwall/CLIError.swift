@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventLog
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,7 +24,7 @@ extension ParsableCommand {
         do {
             try body()
         } catch let error as CLIError {
-            writeLine("synwall: error: \(error.message)", to: 2)
+            writeText("synwall: error: \(error.message)", to: 2)
             throw ExitCode(error.status)
         }
     }
@@ -32,11 +33,22 @@ extension ParsableCommand {
 /// Writes `text` and a newline straight to a file descriptor (1 stdout, 2 stderr), unbuffered,
 /// so that lines reach a pipe at once.
 func writeLine(_ text: String, to fd: Int32 = 1) {
-    var bytes = Array(text.utf8)
-    bytes.append(UInt8(ascii: "\n"))
+    writeAll(text + "\n", to: fd)
+}
+
+/// Writes `text` as it is (no newline added), retrying short writes and EINTR.
+func writeAll(_ text: String, to fd: Int32) {
+    let bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
         let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         if n > 0 { offset += n } else if n < 0, errno == EINTR { continue } else { return }
     }
+}
+
+/// `writeLine` for text that carries what rule files, table files, labels or the user wrote:
+/// control characters and escape sequences are shown escaped (`\x1b`), line breaks and tabs
+/// kept (`TerminalText.sanitizeLines`), so a downloaded blocklist cannot drive the terminal.
+func writeText(_ text: String, to fd: Int32 = 1, newline: Bool = true) {
+    writeAll(TerminalText.sanitizeLines(text) + (newline ? "\n" : ""), to: fd)
 }

@@ -132,6 +132,33 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
         #expect(line.contains("\"tcp\":{\"flags\":\"FPU\",\"seq\":104,\"ack\":0,\"win\":1024}"))
     }
 
+    @Test func aMalformedDropWhoseHeadersWereReadableNamesAddressesProtocolAndPorts() throws {
+        var pipeline = Pipeline()
+        var offset = v4.tcp(sourcePort: 40000, destinationPort: 22, sequence: 7, flags: .syn)
+        offset[20 + 12] = 3 << 4  // TCP data offset 3 (< 5)
+        let option = v4.tcp(sourcePort: 40001, destinationPort: 443, flags: .syn, rawOptions: [2, 3, 0, 0])  // MSS length 3
+        var udp = v6.udp(sourcePort: 5353, destinationPort: 53)
+        udp[40 + 4] = 0
+        udp[40 + 5] = 4  // UDP length 4 (< 8)
+        for (bytes, proto, ports) in [(offset, "TCP", (40000, 22)), (option, "TCP", (40001, 443)), (udp, "UDP", (5353, 53))] {
+            let decision = judge(bytes, &pipeline)
+            #expect(decision.reason == .malformed)
+            let summary = try #require(decision.summary, "\(String(describing: decision.anomaly))")
+            #expect(summary.hasPorts)
+            #expect((Int(summary.sourcePort), Int(summary.destinationPort)) == ports)
+            let event = Event(decision: decision, timestampNanoseconds: 0, queue: nil)
+            #expect(event.proto == proto)
+            #expect(event.sourceIP == (proto == "UDP" ? "2001:db8::1" : "192.0.2.1"))
+            #expect(event.destinationIP == (proto == "UDP" ? "2001:db8::2" : "198.51.100.2"))
+            #expect(event.sourcePort == UInt16(ports.0))
+            #expect(event.destinationPort == UInt16(ports.1))
+            #expect(event.reason == "malformed")
+        }
+        #expect(pipeline.counters.drops(.malformed) == 3)
+        // An IP header cut short gives nothing to name.
+        #expect(judge([0x45, 0, 0], &pipeline).summary == nil)
+    }
+
     @Test func aMalformedDropCarriesItsDetail() {
         var pipeline = Pipeline()
         let decision = judge([0x45, 0, 0], &pipeline)

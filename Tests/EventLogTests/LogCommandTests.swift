@@ -102,12 +102,38 @@ private func synwall(_ arguments: [String]) throws -> (status: Int32, out: Strin
             (["-n", "3"], "synwall: error: -n applies to --top; add --top src|dst|port|reason|rule"),
             (["--port", "http"], "synwall: error: --port 'http' is not a port number (0-65535)"),
             (["--since", "1h", "--until", "2h"], "synwall: error: --since must be earlier than --until"),
+            (["--reason", "bad_sq"], "synwall: error: --reason 'bad_sq' is not a reason synwall writes; did you mean 'bad_seq'?"),
+            (["--reason", "policy", "--reason", "invalid_flag"],
+             "synwall: error: --reason 'invalid_flag' is not a reason synwall writes; did you mean 'invalid_flags'?"),
         ]
         for (arguments, message) in cases {
             let result = try synwall(arguments)
             #expect(result.status == 64, "\(arguments)")
             #expect(result.err == message + " (see 'synwall help')\n", "\(arguments): \(result.err)")
         }
+    }
+
+    @Test func relativeSinceAndUntilTogetherSelectAWindowBackFromNow() throws {
+        let directory = try ScratchDirectory()
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let hour: UInt64 = 60 * minute
+        let current = UInt64(now.tv_sec) * 1_000_000_000
+        let path = directory.path("events.jsonl")
+        try directory.write("events.jsonl", jsonLines([
+            sampleDrop("203.0.113.1", reason: "bad_seq", at: current - 72 * hour),
+            sampleDrop("203.0.113.2", reason: "bad_seq", at: current - 36 * hour),
+            sampleDrop("203.0.113.3", reason: "bad_seq", at: current - 1 * hour),
+        ]))
+        let window = try synwall([path, "--since", "2d", "--until", "1d", "--json"])
+        #expect(window.status == 0, "\(window.err)")
+        #expect(window.err.isEmpty)
+        #expect(parseLines(window.out).events.map(\.timestampNanoseconds) == [current - 36 * hour])
+        let mixed = try synwall([path, "--since", "2d", "--until", "now", "--json"])
+        #expect(parseLines(mixed.out).events.count == 2)
+        let reversed = try synwall([path, "--since", "1d", "--until", "2d"])
+        #expect(reversed.status == 64)
+        #expect(reversed.err == "synwall: error: --since must be earlier than --until (see 'synwall help')\n")
     }
 
     @Test func aMissingFileIsOneLineAndStatus1() throws {

@@ -49,3 +49,41 @@ import Testing
 import Glibc
 #endif
 private func getpidForTests() -> Int32 { getpid() }
+
+extension AttachmentScriptTests {
+    /// nft 1.0.6's own words, as it printed them on this project's test machine (a 6.18
+    /// kernel built without CONFIG_NFT_QUEUE), for the old probe and the fixed one.
+    @Test func theNftProbeTellsASyntaxErrorFromAMissingKernelFeature() {
+        let syntax = """
+            /dev/stdin:2:102-102: Error: syntax error, unexpected '}', expecting newline or semicolon
+                chain probe { type filter hook input priority mangle; policy accept; meta l4proto tcp queue to 0 }
+                                                                                                                 ^
+            /dev/stdin:4:1-1: Error: syntax error, unexpected end of file
+            """
+        #expect(NftProbeOutcome(status: 1, output: syntax)
+            == .probeRejected("syntax error, unexpected '}', expecting newline or semicolon"))
+        let missing = """
+            /dev/stdin:2:91-100: Error: Could not process rule: No such file or directory
+                chain probe { type filter hook input priority mangle; policy accept; meta l4proto tcp queue to 0; }
+                                                                                                      ^^^^^^^^^^
+            """
+        #expect(NftProbeOutcome(status: 1, output: missing) == .queueUnsupported("Could not process rule: No such file or directory"))
+        #expect(NftProbeOutcome(status: 1, output: "Error: Could not process rule: Operation not supported\n")
+            == .queueUnsupported("Could not process rule: Operation not supported"))
+        #expect(NftProbeOutcome(status: 1, output: "Error: Could not process rule: Operation not permitted\n")
+            == .failed("Could not process rule: Operation not permitted"))
+        #expect(NftProbeOutcome(status: 127, output: "/usr/bin/env: 'nft': No such file or directory\n")
+            == .toolMissing("/usr/bin/env: 'nft': No such file or directory"))
+        #expect(NftProbeOutcome(status: 0, output: "") == .supported)
+        // And the errors say which it was.
+        #expect(AttachError.nftQueueUnsupported(message: "Could not process rule: No such file or directory").description
+            == "this kernel cannot queue packets from nft: it refuses nft's 'queue' statement (CONFIG_NFT_QUEUE missing; "
+            + "nft says: Could not process rule: No such file or directory); use --attach iptables")
+        #expect(AttachError.nftProbeRejected(message: "syntax error").description.contains("this is a bug in synwall"))
+    }
+
+    @Test func theNftProbeEndsEveryStatementBeforeTheClosingBrace() {
+        let chain = NftAttachment.probeScript.split(separator: "\n").first { $0.contains("chain probe") } ?? ""
+        #expect(chain.hasSuffix("queue to 0; }"))
+    }
+}

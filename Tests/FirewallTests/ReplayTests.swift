@@ -65,9 +65,27 @@ private func replay(_ name: String, policy: Verdict = .accept) throws -> (lines:
         #expect(summary.json.contains("\"first_ts\":\""))
     }
 
-    @Test func missingAndCorruptFilesAreCaptureErrors() {
+    @Test func missingAndUnreadableFilesAreCaptureErrors() {
         #expect(throws: CaptureError.self) { try replay("does-not-exist.pcap") }
         #expect(throws: CaptureError.self) { try replay("not-a-capture.txt") }
-        #expect(throws: CaptureError.self) { try replay("truncated.pcap") }
+    }
+
+    @Test func aFileDamagedPartWayGivesTheTotalsOfTheFramesBeforeTheDamage() throws {
+        let (lines, summary) = try replay("truncated.pcap")
+        #expect(lines.count == 1)  // the IPv4 SYN; the ARP frame before it is skipped
+        #expect(summary.counters.packets == 1)
+        #expect(summary.skippedFrames == 1)
+        guard case .corrupt(_, let frame, _) = summary.error else {
+            Issue.record("expected the damage in the summary, got \(String(describing: summary.error))")
+            return
+        }
+        #expect(frame == 3)
+        #expect(summary.json.hasPrefix("{\"summary\":{\"packets\":1,\"accepted\":1,"))
+        #expect(summary.json.contains(",\"error\":\"capture file '"))
+        #expect(summary.json.contains("is damaged at frame 3: "))
+        #expect(summary.json.hasSuffix("\"}}"))
+        let whole = try replay("raw.pcap").summary
+        #expect(whole.error == nil)
+        #expect(!whole.json.contains("\"error\""))
     }
 }

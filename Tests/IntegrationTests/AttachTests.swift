@@ -5,8 +5,9 @@ extension IntegrationTests {
     /// (c) attach paths: nft where the kernel has nft's queue statement, a clear failure where it
     /// does not; and a second instance on a busy queue.
     @Suite struct Attach {
-        /// True when this kernel accepts nft's `queue` statement (checked in `host`, commit-free).
-        private func kernelHasNftQueue(_ sandbox: Sandbox, in host: SandboxHost) throws -> Bool {
+        /// nft's answer (commit-free, in `host`) to a queue rule: succeeded when this kernel
+        /// accepts nft's `queue` statement; otherwise its error says why.
+        private func nftQueueProbe(_ sandbox: Sandbox, in host: SandboxHost) throws -> CommandResult {
             let probe = sandbox.workDirectory.appendingPathComponent("nft-queue-probe.nft").path
             try """
                 table inet synwall_probe {
@@ -14,7 +15,7 @@ extension IntegrationTests {
                 }
 
                 """.write(toFile: probe, atomically: true, encoding: .utf8)
-            return try sandbox.run(in: host, ["nft", "-c", "-f", probe]).succeeded
+            return try sandbox.run(in: host, ["nft", "-c", "-f", probe])
         }
 
         @Test("--attach nft works and is removed, or fails clearly and leaves nothing, as the kernel allows")
@@ -23,7 +24,8 @@ extension IntegrationTests {
             defer { sandbox.teardown() }
             let router = sandbox.firewallHost
             try sandbox.startEchoServer(port: Harness.port)
-            let nftQueue = try kernelHasNftQueue(sandbox, in: router)
+            let probe = try nftQueueProbe(sandbox, in: router)
+            let nftQueue = probe.succeeded
 
             let binary = try Harness.synwallBinary()
             let process = try sandbox.spawn(in: router, [binary, "run", "--attach", "nft", "--hook", "forward",
@@ -51,6 +53,13 @@ extension IntegrationTests {
                 if let errorLine {
                     #expect(errorLine.lowercased().contains("nft"), "the message names nft: \(errorLine)")
                     #expect(errorLine.lowercased().contains("queue"), "and its missing queue support: \(errorLine)")
+                    // For the right reason: the kernel's refusal that our own probe met, not a
+                    // script nft could not read.
+                    #expect(!errorLine.contains("syntax error"), "synwall's probe must parse: \(errorLine)")
+                    let reason = probe.stderr.split(separator: "\n").first { $0.contains("Error: ") }
+                        .map { String($0[$0.range(of: "Error: ")!.upperBound...]) } ?? "?"
+                    #expect(errorLine.contains("cannot queue packets from nft") && errorLine.contains(reason),
+                            "names the kernel's refusal (\(reason)): \(errorLine)")
                 }
                 try sandbox.expectNoSynwallRules("a failed nft attach leaves nothing behind")
                 try sandbox.expectConnections(succeed: true, "after the failed attach traffic is untouched")

@@ -10,6 +10,10 @@ import Testing
     }
 
     func synwall(_ arguments: String...) throws -> Outcome {
+        try synwall(arguments)
+    }
+
+    func synwall(_ arguments: [String]) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Harness.synwallBinary())
         process.arguments = arguments
@@ -29,6 +33,24 @@ import Testing
         #expect(result.status == 64)
         #expect(result.stderr == "synwall: error: Unknown option '--bogus'. Did you mean '--log'? (see 'synwall help')\n")
         #expect(result.stdout.isEmpty)
+    }
+
+    @Test func aMistypedCommandGetsADidYouMean() throws {
+        let cases: [([String], String)] = [
+            (["rulez"], "unknown command 'rulez'; did you mean 'rules'?"),
+            (["explian", "tcp"], "unknown command 'explian'; did you mean 'explain'?"),
+            (["rules", "lst"], "unknown command 'lst' for 'synwall rules'; did you mean 'list'?"),
+            (["rules", "frob"], "unknown command 'frob' for 'synwall rules'; 'synwall rules' takes one of: list, add, insert, delete, move"),
+            (["xyzzy"], "unknown command 'xyzzy'; 'synwall' takes one of: run, reload, replay, check, explain, rules, log, "
+                + "stats, conns, bench, demo, help"),
+        ]
+        for (arguments, message) in cases {
+            let process = try synwall(arguments)
+            #expect(process.status == 64, "\(arguments)")
+            #expect(process.stderr == "synwall: error: \(message) (see 'synwall help')\n", "\(arguments)")
+        }
+        // Extra words after a real command keep the parser's own message.
+        #expect(try synwall(["check", "a", "b"]).stderr == "synwall: error: Unexpected argument 'b' (see 'synwall help')\n")
     }
 
     @Test func conflictingOptionsAreRejectedBeforeAnythingHappens() throws {
@@ -67,6 +89,62 @@ import Testing
         #expect(lines.last?.hasPrefix("{\"summary\":{\"packets\":6,\"accepted\":6,\"dropped\":0,") == true)
         let summaryOnly = try synwall("replay", "--summary", path)
         #expect(summaryOnly.stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test func explainLeadsWithThePipelinesVerdictAndExitStatus() throws {
+        let rules = FileManager.default.temporaryDirectory.appendingPathComponent("synwall-explain-\(getpid()).rules")
+        try "policy in drop\npass in proto tcp to port ssh\n".write(to: rules, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: rules) }
+        let xmas = try synwall("explain", "--rules", rules.path, "--exit-status", "tcp 203.0.113.7:51000 > 192.0.2.10:22 flags FPU")
+        #expect(xmas.status == 3, "\(xmas)")
+        #expect(xmas.stdout.hasPrefix("verdict: drop (invalid_flags, flags_xmas: the tracker drops it before the rules see it)\n"))
+        let syn = try synwall("explain", "--rules", rules.path, "--exit-status", "tcp 203.0.113.7:51000 > 192.0.2.10:22 flags S")
+        #expect(syn.status == 0, "\(syn)")
+        #expect(syn.stdout.hasPrefix("verdict: pass"))
+        let web = try synwall("explain", "--rules", rules.path, "--exit-status", "tcp 203.0.113.7:51000 > 192.0.2.10:80")
+        #expect(web.status == 3)
+        // Without --exit-status a drop is still status 0: the explanation itself succeeded.
+        let plain = try synwall("explain", "--rules", rules.path, "tcp 203.0.113.7:51000 > 192.0.2.10:22 flags SR")
+        #expect(plain.status == 0)
+        #expect(plain.stdout.hasPrefix("verdict: drop (invalid_flags, flags_syn_rst:"))
+    }
+
+    @Test func checkExplainAndRulesListEscapeWhatTableFilesAndLabelsHold() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("synwall-escape-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rules = directory.appendingPathComponent("fw.rules").path
+        let table = directory.appendingPathComponent("blocklist.txt").path
+        try "table <bl> file \"blocklist.txt\"\npass in from <bl> label \"x\u{1B}]0;PWNED\u{07}y\"\n"
+            .write(toFile: rules, atomically: true, encoding: .utf8)
+        try "203.0.113.0/24\n".write(toFile: table, atomically: true, encoding: .utf8)
+        let list = try synwall("rules", "list", "--file", rules)
+        #expect(list.stdout.contains("label \"x\\x1b]0;PWNED\\x07y\""), "\(list)")
+        let explain = try synwall("explain", "--rules", rules, "tcp 203.0.113.7:5 > 192.0.2.1:22")
+        #expect(explain.stdout.contains("label:   x\\x1b]0;PWNED\\x07y\n"), "\(explain)")
+        // A blocklist line with an escape sequence: check quotes it escaped.
+        try "203.0.113.0/24\n10.0.0.1\u{1B}[2J\n".write(toFile: table, atomically: true, encoding: .utf8)
+        let check = try synwall("check", rules)
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("invalid address '10.0.0.1\\x1b[2J'"), "\(check)")
+        for output in [list.stdout, list.stderr, explain.stdout, explain.stderr, check.stdout, check.stderr] {
+            #expect(!output.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" }, "raw control characters: \(output)")
+        }
+    }
+
+    @Test func replayOfAFileDamagedAtTheEndPrintsItsTotalsThenExits2() throws {
+        let path = Harness.packageRoot.appendingPathComponent("Tests/CaptureTests/Fixtures/truncated.pcap").path
+        let result = try synwall("replay", "--summary", path)
+        #expect(result.status == 2)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("{\"summary\":{\"packets\":1,\"accepted\":1,\"dropped\":0,") == true)
+        #expect(lines.first?.contains("\"error\":\"capture file '\(path)' is damaged at frame 3: ") == true)
+        #expect(result.stderr.hasPrefix("synwall: error: capture file '\(path)' is damaged at frame 3: "))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        let full = try synwall("replay", path)
+        #expect(full.status == 2)
+        #expect(full.stdout.split(separator: "\n").count == 2)  // one packet, then the summary
     }
 
     @Test func helpNamesEveryCommandAndOption() throws {

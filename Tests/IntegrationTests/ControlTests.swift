@@ -117,6 +117,68 @@ extension IntegrationTests {
             #expect(addAfter.status == 0 && addAfter.stdout.contains("no daemon is running"), "\(addAfter)")
         }
 
+        @Test("conns --kill cuts the matching live connection on the real daemon, leaves the other, and logs it")
+        func connsKill() throws {
+            let sandbox = try Harness.sandbox()
+            defer { sandbox.teardown() }
+            let binary = try Harness.synwallBinary()
+            try sandbox.startEchoServer(port: 8080)
+            try sandbox.startEchoServer(port: 8081)
+            let rules = sandbox.workDirectory.appendingPathComponent("kill.rules")
+            try "policy forward drop\npass forward proto tcp to port { 8080, 8081 }\n"
+                .write(to: rules, atomically: true, encoding: .utf8)
+            let log = sandbox.workDirectory.appendingPathComponent("events.jsonl").path
+            let socketPath = sandbox.workDirectory.appendingPathComponent("control.sock").path
+            let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--rules", rules.path, "--log", log,
+                                                    "--control", socketPath, "--pid-file", "none"])
+            let script = try Harness.script("long_connection")
+            let victim = try sandbox.spawn(in: sandbox.client, ["/usr/bin/python3", script, sandbox.server.ipv4, "8080", "5"])
+            let bystander = try sandbox.spawn(in: sandbox.client, ["/usr/bin/python3", script, sandbox.server.ipv4, "8081", "5"])
+            Thread.sleep(forTimeInterval: 1)
+
+            // Without --yes and without a terminal to ask on: refused, nothing killed.
+            let unasked = try sandbox.run(in: sandbox.client, [binary, "conns", "--kill", "--dport", "8080",
+                                                               "--control", socketPath])
+            #expect(unasked.status == 64, "\(unasked)")
+            #expect(unasked.stderr.contains("standard input is not a terminal; add --yes"), "\(unasked)")
+            let before = try sandbox.run(in: sandbox.client, [binary, "conns", "--control", socketPath, "--dport", "8080"])
+            #expect(before.stdout.contains("\n1 connection"), "still there: \(before)")
+
+            // On a terminal it shows what matches and asks; "n" kills nothing, "y" kills.
+            func interactive(_ answer: String) throws -> CommandResult {
+                let command = "\(binary) conns --kill --dport 8080 --control \(socketPath)"
+                return try sandbox.run(in: sandbox.client, ["/bin/sh", "-c",
+                                                            "printf '\(answer)\\n' | script -qec '\(command)' /dev/null"])
+            }
+            let declined = try interactive("n")
+            #expect(declined.stdout.contains("kill this connection? [y/N]"), "\(declined)")
+            #expect(declined.stdout.contains("nothing killed"), "\(declined)")
+            let kill = try interactive("y")
+            #expect(kill.status == 0, "\(kill)")
+            #expect(kill.stdout.contains("ESTABLISHED") && kill.stdout.contains("killed 1 connection"), "\(kill)")
+            let after = try sandbox.run(in: sandbox.client, [binary, "conns", "--control", socketPath, "--dport", "8080"])
+            #expect(after.stdout.contains("0 connections"), "gone from the table: \(after)")
+
+            // The killed connection's next segments are no_connection drops; the other flows on.
+            #expect(victim.waitForExit(timeout: .seconds(15)) != nil)
+            #expect(victim.standardOutput.hasPrefix("failed after "), "the connection was cut: \(victim.output)")
+            #expect(bystander.waitForExit(timeout: .seconds(15)) != nil)
+            #expect(bystander.standardOutput.hasPrefix("ok "), "the other connection kept flowing: \(bystander.output)")
+
+            let nothing = try sandbox.run(in: sandbox.client, [binary, "conns", "--kill", "--yes", "--dport", "9",
+                                                               "--control", socketPath])
+            #expect(nothing.status == 0 && nothing.stdout == "killed 0 connections\n", "\(nothing)")
+            let counters = try daemon.stop()
+            #expect(counters.dropped > 0, "\(counters)")
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let killed = text.split(separator: "\n").filter { $0.contains("\"reason\":\"killed\"") }
+            #expect(killed.count == 1, "one flow record for the killed connection: \(text)")
+            #expect(killed.first?.contains("\"event_type\":\"flow\"") == true)
+            #expect(killed.first?.contains("\"src_ip\":\"\(sandbox.client.ipv4)\"") == true, "\(killed)")
+            #expect(killed.first?.contains("\"dest_port\":8080") == true, "\(killed)")
+            #expect(text.contains("\"reason\":\"no_connection\""), "the next segments were no_connection drops: \(text)")
+        }
+
         @Test("hostile clients neither stall nor crash the control socket or the packet path")
         func hostileClients() throws {
             let sandbox = try Harness.sandbox()

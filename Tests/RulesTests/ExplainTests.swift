@@ -24,48 +24,48 @@ import Wire
 
     @Test func theIssueExampleNamesTheRuleAndItsPlace() throws {
         #expect(try explain("tcp 203.0.113.7:51000 > 192.0.2.10:22 in on eth0 flags S") == """
+        verdict: pass (the connection may start; the tracker follows it from here)
         packet:  tcp 203.0.113.7:51000 > 192.0.2.10:22 in on eth0 flags S
         rule 2:  test.rules:6: pass in on $ext_if proto tcp to port ssh max-src-conn-rate 5/30 overload <bruteforce> label "ssh"
         label:   ssh
         limits:  max-src-conn-rate 5/30, overload <bruteforce> (counted by the running daemon; a source over a limit is refused and added to the table)
-        verdict: pass (the connection may start; the tracker follows it from here)
         tables:  <bruteforce> may hold addresses added while running; only their written entries are considered here
         """)
     }
 
     @Test func policiesDecideWhatNoRuleMatches() throws {
         #expect(try explain("tcp 203.0.113.7:51000 > 192.0.2.10:22 in on eth1") == """
+        verdict: drop (the rules block it), logged
         packet:  tcp 203.0.113.7:51000 > 192.0.2.10:22 in on eth1 flags S
         policy:  test.rules:3: policy in drop log (no rule matched)
-        verdict: block (the packet is dropped), logged
         tables:  <bruteforce> may hold addresses added while running; only their written entries are considered here
         """)
         #expect(try explain("tcp 10.0.0.5:40000 > 198.51.100.5:443 forward in on wan0 out on lan0") == """
+        verdict: drop (the rules block it)
         packet:  tcp 10.0.0.5:40000 > 198.51.100.5:443 forward in on wan0 out on lan0 flags S
         policy:  policy forward drop (default): no rule matched, and the file has no 'policy forward' line
-        verdict: block (the packet is dropped)
         tables:  <bruteforce> may hold addresses added while running; only their written entries are considered here
         """)
     }
 
     @Test func otherFormsOfPackets() throws {
         #expect(try explain("udp [2001:db8::7]:5353 > [2001:db8::10]:domain") == """
+        verdict: pass (the connection may start; the tracker follows it from here)
         packet:  udp [2001:db8::7]:5353 > [2001:db8::10]:53 in
         rule 3:  test.rules:7: pass in proto udp to port domain
-        verdict: pass (the connection may start; the tracker follows it from here)
         tables:  <bruteforce> may hold addresses added while running; only their written entries are considered here
         """)
         #expect(try explain("tcp 10.0.0.5:40000 -> 198.51.100.5:443 forward in on lan0 out on wan0") == """
+        verdict: pass (the connection may start; the tracker follows it from here)
         packet:  tcp 10.0.0.5:40000 > 198.51.100.5:443 forward in on lan0 out on wan0 flags S
         rule 4:  test.rules:8: pass forward in on lan0 out on wan0 label "lan out"
         label:   lan out
-        verdict: pass (the connection may start; the tracker follows it from here)
         tables:  <bruteforce> may hold addresses added while running; only their written entries are considered here
         """)
         #expect(try explain("icmp6 2001:db8::1>2001:db8::2 type echoreq") == """
+        verdict: pass (the connection may start; the tracker follows it from here)
         packet:  icmp6 2001:db8::1 > 2001:db8::2 in type 128
         rule 5:  test.rules:9: pass in inet6 proto icmp6 icmp6-type echoreq
-        verdict: pass (the connection may start; the tracker follows it from here)
         tables:  <bruteforce> may hold addresses added while running; only their written entries are considered here
         """)
         let unreachable = try explain("icmp 198.51.100.1 > 192.0.2.10 type unreach")
@@ -88,6 +88,16 @@ import Wire
         #expect(try PacketDescription.parse("tcp 1.2.3.4:5 > 5.6.7.8:9").get().startsConnection(pickup: false))
         #expect(try PacketDescription.parse("udp 1.2.3.4:5 > 5.6.7.8:9").get().startsConnection(pickup: false))
         #expect(!(try PacketDescription.parse("icmp 1.2.3.4 > 5.6.7.8 type echorep").get().startsConnection(pickup: false)))
+    }
+
+    @Test func aFlowTheRulesPassButTheTrackerRefusesSaysSo() throws {
+        let ruleset = try #require(compiled(Self.rules))
+        let description = try PacketDescription.parse("udp 203.0.113.7:5353 > 192.0.2.10:53").get()
+        let refused = Explanation(packet: description, ruleset: ruleset,
+                                  tracked: TrackedVerdict(verdict: .drop, reason: .tableFull, event: nil, rulesConsulted: true))
+        #expect(refused.verdict == .drop)
+        #expect(refused.text.hasPrefix("verdict: drop (table_full: the rules pass it, the tracker refuses it)\n"))
+        #expect(refused.text.contains("rule 3:  test.rules:7: pass in proto udp to port domain"))
     }
 
     @Test func descriptionsFillThePacketAndContext() throws {

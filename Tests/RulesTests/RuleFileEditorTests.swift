@@ -245,4 +245,159 @@ import Glibc
         // The saved file is still valid.
         #expect(throws: Never.self) { try RuleCompiler.compile(file: path).get() }
     }
+
+    // MARK: - Line ends, symbolic links, comments that describe a rule
+
+    static let described = """
+    policy in drop
+
+    # --- inbound ---
+    block in from 203.0.113.1
+    pass in proto tcp to port ssh
+
+    # web: the shop
+    pass in proto tcp to port http
+    # mail, for the office
+    #   (ask Ann before removing)
+    pass in proto tcp to port smtp
+
+    """
+
+    static func crlf(_ text: String) -> String {
+        String(decoding: text.utf8.flatMap { $0 == UInt8(ascii: "\n") ? [13, 10] : [$0] }, as: UTF8.self)
+    }
+
+    @Test func everyEditWorksOnCRLFFilesAndKeepsTheirLineEnds() throws {
+        let crlf = Self.crlf(Self.described)
+        var edited = try self.editor(crlf)
+        #expect(edited.ruleset.rules.count == 4)
+        try edited.add("pass in proto udp to port 53")
+        try edited.insert("block in from 198.51.100.7", at: 2)
+        try edited.move(from: 5, to: 1)
+        try edited.delete(number: 4)
+        let text = try #require(edited.text())
+        // Every line still ends in CRLF, and no bare LF crept in.
+        let bytes = Array(text.utf8)
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            #expect(index > 0 && bytes[index - 1] == UInt8(ascii: "\r"))
+        }
+        #expect(text.hasSuffix("\r\n"))
+        #expect(edited.ruleset.rules.map(\.text) == [
+            "pass in proto tcp to port smtp", "block in from 203.0.113.1", "block in from 198.51.100.7",
+            "pass in proto tcp to port http", "pass in proto udp to port 53",
+        ])
+        // The same edits on the LF file give the same text, line ends apart.
+        var plain = try editor(Self.described)
+        try plain.add("pass in proto udp to port 53")
+        try plain.insert("block in from 198.51.100.7", at: 2)
+        try plain.move(from: 5, to: 1)
+        try plain.delete(number: 4)
+        #expect(text == plain.text().map(Self.crlf))
+        #expect(plain.text()?.contains("\r") == false)
+    }
+
+    @Test func aCRLFFileWithoutAFinalLineEndAndAMixedFile() throws {
+        var noEnd = try editor("# c\r\npass in all")
+        try noEnd.add("block in from 10.0.0.1")
+        #expect(noEnd.text() == "# c\r\npass in all\r\nblock in from 10.0.0.1")
+        try noEnd.delete(number: 2)
+        #expect(noEnd.text() == "# c\r\npass in all")
+        // Lines keep their own ends; a new line takes the one most lines use.
+        var mixed = try editor("pass in all\r\n# lf comment\nblock out all\r\n")
+        try mixed.insert("pass out all", at: 2)
+        #expect(mixed.text() == "pass in all\r\npass out all\r\n# lf comment\nblock out all\r\n")
+    }
+
+    @Test func insertGoesAboveTheCommentThatDescribesRuleN() throws {
+        var editor = try editor(Self.described)
+        try editor.insert("block in from 198.51.100.7", at: 4)
+        var expected = lines(Self.described)
+        expected.insert("block in from 198.51.100.7", at: 8)
+        #expect(lines(editor.text()) == expected)
+        #expect(editor.ruleset.rules[3].text == "block in from 198.51.100.7")
+        // A comment heading a run of rules stays at its head.
+        try editor.insert("block in from 198.51.100.8", at: 1)
+        expected.insert("block in from 198.51.100.8", at: 3)
+        #expect(lines(editor.text()) == expected)
+    }
+
+    @Test func moveCarriesTheRulesCommentAndLandsAboveTheNextRulesComment() throws {
+        var editor = try editor(Self.described)
+        let change = try editor.move(from: 4, to: 3)
+        #expect(change.summary == "moved rule 4 to 3: pass in proto tcp to port smtp")
+        #expect(lines(editor.text()) == lines("""
+        policy in drop
+
+        # --- inbound ---
+        block in from 203.0.113.1
+        pass in proto tcp to port ssh
+
+        # mail, for the office
+        #   (ask Ann before removing)
+        pass in proto tcp to port smtp
+        # web: the shop
+        pass in proto tcp to port http
+
+        """))
+        // And to the end, after the last rule.
+        try editor.move(from: 3, to: 4)
+        #expect(lines(editor.text()) == lines("""
+        policy in drop
+
+        # --- inbound ---
+        block in from 203.0.113.1
+        pass in proto tcp to port ssh
+
+        # web: the shop
+        pass in proto tcp to port http
+        # mail, for the office
+        #   (ask Ann before removing)
+        pass in proto tcp to port smtp
+
+        """))
+    }
+
+    @Test func deleteTakesTheRulesOwnCommentButNotAHeading() throws {
+        var editor = try editor(Self.described)
+        try editor.delete(number: 4)
+        #expect(lines(editor.text()) == lines("""
+        policy in drop
+
+        # --- inbound ---
+        block in from 203.0.113.1
+        pass in proto tcp to port ssh
+
+        # web: the shop
+        pass in proto tcp to port http
+
+        """))
+        try editor.delete(number: 1)
+        try editor.delete(number: 2)
+        #expect(lines(editor.text()) == lines("""
+        policy in drop
+
+        # --- inbound ---
+        pass in proto tcp to port ssh
+
+
+        """))
+    }
+
+    @Test func savingThroughASymbolicLinkEditsTheTargetAndKeepsTheLink() throws {
+        let scratch = ScratchDirectory()
+        let target = scratch.write("real.rules", "pass in all\n")
+        chmod(target, 0o600)
+        let link = scratch.path + "/synwall.rules"
+        #expect(symlink("real.rules", link) == 0)
+        var editor = try RuleFileEditor(path: link)
+        try editor.add("block in from 10.0.0.1")
+        #expect(try editor.save() == [link])
+        var info = stat()
+        #expect(lstat(link, &info) == 0)
+        #expect(info.st_mode & S_IFMT == S_IFLNK)
+        #expect(scratch.read("real.rules") == "pass in all\nblock in from 10.0.0.1\n")
+        #expect(scratch.read("synwall.rules.bak") == "pass in all\n")
+        #expect(stat(target, &info) == 0)
+        #expect(info.st_mode & 0o7777 == 0o600)
+    }
 }

@@ -30,20 +30,20 @@ struct CheckCommand: ParsableCommand {
         let path = file ?? DefaultRuleFile.path
         switch RuleCompiler.compile(file: path) {
         case .failure(let diagnostics):
-            writeLine(diagnostics.description, to: 2)
+            writeText(diagnostics.description, to: 2)
             throw ExitCode(1)
         case .success(let ruleset):
-            for warning in ruleset.warnings { writeLine(warning.description, to: 2) }
+            for warning in ruleset.warnings { writeText(warning.description, to: 2) }
             let counts = "\(ruleset.rules.count) rule\(ruleset.rules.count == 1 ? "" : "s"), "
                 + "\(ruleset.tables.count) table\(ruleset.tables.count == 1 ? "" : "s"), "
                 + "\(ruleset.files.count) file\(ruleset.files.count == 1 ? "" : "s")"
             let warnings = ruleset.warnings.count
             if strict, warnings > 0 {
-                writeLine("\(path): \(warnings) warning\(warnings == 1 ? "" : "s") (--strict)", to: 2)
+                writeText("\(path): \(warnings) warning\(warnings == 1 ? "" : "s") (--strict)", to: 2)
                 throw ExitCode(1)
             }
             if !quiet {
-                writeLine("\(path): ok (\(counts)" + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "") + ")")
+                writeText("\(path): ok (\(counts)" + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "") + ")")
             }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Rules
 
 struct ExplainCommand: ParsableCommand {
@@ -13,11 +14,15 @@ struct ExplainCommand: ParsableCommand {
           synwall explain 'udp [2001:db8::7]:5353 > [2001:db8::10]:53'
           synwall explain 'tcp 10.0.0.5:40000 > 198.51.100.5:443 forward in on lan0 out on wan0'
 
-        The direction defaults to in, TCP flags to S, the ICMP type to echoreq. Prints the \
-        deciding rule (its number as 'synwall rules list' shows it, FILE:LINE and text) or the \
-        policy, and the verdict. The answer comes from the file alone: the running daemon's \
-        per-source counters and the addresses it added to tables are not consulted.
-        Exit status 1 when the rules or the description are invalid.
+        The direction defaults to in, TCP flags to S, the ICMP type to echoreq. The packet goes \
+        through the daemon's own decode and tracking path with these rules (as 'synwall replay' \
+        runs it), as the first packet seen: the verdict comes first, then the deciding rule (its \
+        number as 'synwall rules list' shows it, FILE:LINE and text) or the policy. A packet the \
+        tracker drops before the rules (such as flags FPU, SF, SR or F alone, or an ACK with no \
+        connection) gets that verdict and its reason. The answer comes from the file alone: the \
+        running daemon's connections, per-source counters and table additions are not consulted.
+        Exit status 1 when the rules or the description are invalid; with --exit-status, 0 when \
+        the packet would pass and 3 when it would be dropped.
         """
     )
 
@@ -28,12 +33,15 @@ struct ExplainCommand: ParsableCommand {
         + "else rules/default.rules).", valueName: "file"))
     var rules: String?
 
+    @Flag(name: .long, help: "Exit 0 when the packet would pass, 3 when it would be dropped.")
+    var exitStatus = false
+
     func run() throws {
         let path = rules ?? DefaultRuleFile.path
         let ruleset: CompiledRuleset
         switch RuleCompiler.compile(file: path) {
         case .failure(let diagnostics):
-            writeLine(diagnostics.description, to: 2)
+            writeText(diagnostics.description, to: 2)
             throw ExitCode(1)
         case .success(let compiled):
             ruleset = compiled
@@ -43,7 +51,9 @@ struct ExplainCommand: ParsableCommand {
             case .failure(let error):
                 throw CLIError("cannot read the packet: \(error)")
             case .success(let description):
-                writeLine(Explanation(packet: description, ruleset: ruleset).text)
+                let explanation = Explanation.judged(packet: description, ruleset: ruleset)
+                writeText(explanation.text)
+                if exitStatus, explanation.verdict == .drop { throw ExitCode(3) }
             }
         }
     }

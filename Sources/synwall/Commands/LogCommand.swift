@@ -1,5 +1,8 @@
 import ArgumentParser
 import EventLog
+import enum Rules.Suggestion
+import enum Tracking.DropReason
+import enum Tracking.TrackerEvent
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -93,7 +96,8 @@ struct LogCommand: ParsableCommand {
     var color: String = "auto"
 
     func validate() throws {
-        _ = try makeOptions(now: 0, standardOutputIsTerminal: false)
+        // The real clock: relative times checked against time 0 would all be 0 (and equal).
+        _ = try makeOptions(now: Self.now(), standardOutputIsTerminal: false)
     }
 
     func run() throws {
@@ -141,6 +145,12 @@ struct LogCommand: ParsableCommand {
                 throw ValidationError("--port '\(text)' is not a port number (0-65535)")
             }
             return port
+        }
+        for reason in reasons where !Self.knownReasons.contains(reason) {
+            // An unknown value near a known one is a typo; one near none may be a newer reason.
+            if let hint = Suggestion.hint(for: reason, among: Self.knownReasons) {
+                throw ValidationError("--reason '\(reason)' is not a reason synwall writes; \(hint)")
+            }
         }
         query.reasons = reasons
         query.rules = rules
@@ -223,6 +233,11 @@ struct LogCommand: ParsableCommand {
     private static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
     }
+
+    /// The reasons records carry: drop reasons, the tracker's event names (anomalies), and
+    /// those of the daemon's own records.
+    static let knownReasons: [String] = DropReason.allCases.map(\.rawValue) + TrackerEvent.allCases.map(\.rawValue)
+        + ["anomaly", "rule_log", "rate_limit", "queue_full", "reloaded", "reload_failed", "started", "stopped", "killed"]
 
     private static func now() -> UInt64 {
         var time = timespec()

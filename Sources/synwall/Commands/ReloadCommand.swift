@@ -32,7 +32,7 @@ struct ReloadCommand: ParsableCommand {
         try Self.reportingErrors {
             if let rules {
                 if case .failure(let diagnostics) = RuleCompiler.compile(file: rules) {
-                    writeLine(diagnostics.description, to: 2)
+                    writeText(diagnostics.description, to: 2)
                     throw CLIError("\(rules) has errors; the running rules stay in force")
                 }
             }
@@ -40,13 +40,13 @@ struct ReloadCommand: ParsableCommand {
                                            pidFile: pidFile) {
             case .answered(let report):
                 if report.reloaded {
-                    writeLine("synwall: reloaded \(report.file) (\(report.rules) rules)")
+                    writeText("synwall: reloaded \(report.file) (\(report.rules) rules)")
                     return
                 }
-                if let diagnostics = report.diagnostics { writeLine(diagnostics, to: 2) }
+                if let diagnostics = report.diagnostics { writeText(diagnostics, to: 2) }
                 throw CLIError("reload failed; the running rules stay in force (\(report.rules) rules)")
             case .signalled(let pid):
-                writeLine("synwall: reload requested (pid \(pid)); the daemon reports the outcome in its output")
+                writeText("synwall: reload requested (pid \(pid)); the daemon reports the outcome in its output")
             case .notRunning(let why):
                 throw CLIError("no running synwall: \(why)")
             }

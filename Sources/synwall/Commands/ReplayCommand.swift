@@ -16,7 +16,8 @@ struct ReplayCommand: ParsableCommand {
         each packet as the live daemon would, with time taken from the capture. Prints one JSON \
         object per packet (index, ts, proto, src, sport, dst, dport, flags, verdict, and reason \
         when dropped) and a closing {"summary":…} object. Exit status 2 when the file cannot be \
-        read.
+        read; a file damaged part-way is judged up to the damage, and the summary of those \
+        frames (with an "error" field) is printed before exiting 2.
         """
     )
 
@@ -69,6 +70,11 @@ struct ReplayCommand: ParsableCommand {
                 throw CLIError(String(describing: error), status: 2)
             }
             print(result.json)
+            // A file damaged part-way: the totals of the frames judged are out, then the error.
+            if let damage = result.error {
+                fflush(nil)  // the summary (print is buffered) goes out before the error line
+                throw CLIError(damage.description, status: 2)
+            }
         }
     }
 }

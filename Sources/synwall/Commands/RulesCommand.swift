@@ -46,21 +46,21 @@ struct ReloadOptions: ParsableArguments {
     /// pid in the pid file), and says what happened.
     func requestReload() throws {
         if noReload {
-            writeLine("not reloading (--no-reload): a running daemon keeps its current rules until it reloads")
+            writeText("not reloading (--no-reload): a running daemon keeps its current rules until it reloads")
             return
         }
         switch try requestDaemonReload(control: control, timeout: 10, pidFile: pidFile) {
         case .answered(let report):
             if report.reloaded {
-                writeLine("synwall reloaded \(report.file) (\(report.rules) rules)")
+                writeText("synwall reloaded \(report.file) (\(report.rules) rules)")
                 return
             }
-            if let diagnostics = report.diagnostics { writeLine(diagnostics, to: 2) }
+            if let diagnostics = report.diagnostics { writeText(diagnostics, to: 2) }
             throw CLIError("the daemon could not reload \(report.file); its running rules stay in force")
         case .signalled(let pid):
-            writeLine("asked synwall (pid \(pid)) to reload")
+            writeText("asked synwall (pid \(pid)) to reload")
         case .notRunning(let why):
-            writeLine("no daemon is running (\(why)); the rules apply when synwall starts")
+            writeText("no daemon is running (\(why)); the rules apply when synwall starts")
         }
     }
 }
@@ -77,11 +77,11 @@ extension RulesCommand {
                 change = try edit(&editor)
                 try editor.save()
             } catch {
-                if let diagnostics = error.diagnostics { writeLine(diagnostics.description, to: 2) }
+                if let diagnostics = error.diagnostics { writeText(diagnostics.description, to: 2) }
                 throw CLIError(error.message)
             }
-            for warning in change.ruleset.warnings { writeLine(warning.description, to: 2) }
-            writeLine("\(change.summary)  (\(change.file); previous version in \(change.file).bak)")
+            for warning in change.ruleset.warnings { writeText(warning.description, to: 2) }
+            writeText("\(change.summary)  (\(change.file); previous version in \(change.file).bak)")
             try reload.requestReload()
         }
     }
@@ -100,9 +100,9 @@ extension RulesCommand {
             try Self.reportingErrors {
                 do throws(RuleEditError) {
                     let editor = try RuleFileEditor(path: options.path)
-                    writeLine(editor.listing(hits: runningHits(for: editor)))
+                    writeText(editor.listing(hits: runningHits(for: editor)))
                 } catch {
-                    if let diagnostics = error.diagnostics { writeLine(diagnostics.description, to: 2) }
+                    if let diagnostics = error.diagnostics { writeText(diagnostics.description, to: 2) }
                     throw CLIError(error.message)
                 }
             }
