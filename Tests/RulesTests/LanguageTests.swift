@@ -64,6 +64,8 @@ import Wire
         set tcp rst window
         set log "events.jsonl"
         set reload recheck
+        set state checkpoint 30s
+        set state max-age 1h
         """, path: "conf/test.rules"))
         let settings = ruleset.settings
         #expect(settings.stateLimit == 1000)
@@ -77,6 +79,10 @@ import Wire
         #expect(!settings.tcpRSTExact)
         #expect(settings.logPath == "conf/events.jsonl")
         #expect(settings.reloadStates == .recheck)
+        #expect(settings.stateCheckpoint == .seconds(30))
+        #expect(settings.stateMaxAge == .seconds(3600))
+        #expect(compiled("set state checkpoint off\n")?.settings.stateCheckpoint == .zero)
+        #expect(compiled("# nothing\n")?.settings.stateCheckpoint == nil, "the daemon's default applies")
         #expect(RuleSettings.Rate(count: 5, seconds: 1).burst == 5)
     }
 
