@@ -168,6 +168,47 @@ extension IntegrationTests {
                     "the link's target is untouched")
         }
 
+        @Test("a connection that timed out while synwall was down is not resurrected")
+        func timedOutWhileDown() throws {
+            let sandbox = try Harness.sandbox()
+            defer { sandbox.teardown() }
+            try sandbox.startEchoServer(port: Harness.port)
+            let rules = sandbox.workDirectory.appendingPathComponent("short.rules")
+            try "set timeout tcp.established 3s\npass forward proto tcp\n".write(to: rules, atomically: true, encoding: .utf8)
+            let (_, base) = stateArguments(sandbox)
+            let arguments = base + ["--rules", rules.path]
+            let script = sandbox.workDirectory.appendingPathComponent("late.py")
+            try """
+            import socket, sys, time
+            s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+            s.sendall(b"first\\n"); s.recv(64)
+            print("open", flush=True)
+            time.sleep(float(sys.argv[3]))
+            s.sendall(b"late\\n")
+            s.settimeout(3)
+            try:
+                print("echo " + s.recv(64).decode().strip(), flush=True)
+            except OSError:
+                print("no echo", flush=True)
+            """.write(to: script, atomically: true, encoding: .utf8)
+
+            let first = try Daemon.start(sandbox, arguments)
+            let client = try sandbox.spawn(in: sandbox.client, ["/usr/bin/python3", script.path, sandbox.server.ipv4,
+                                                                String(Harness.port), "8"])
+            guard client.waitForLine(prefix: "open", timeout: .seconds(5)) != nil else {
+                throw HarnessError("the client did not connect: \(client.output)")
+            }
+            _ = try first.stop()
+            Thread.sleep(forTimeInterval: 4)  // longer than the 3 s the connection had left
+            let second = try Daemon.start(sandbox, arguments)
+            #expect(second.process.firstLine(prefix: "synwall: state: restored 0 connections")?
+                .contains("1 timed out meanwhile") == true, "\(second.process.output)")
+            _ = client.waitForExit(timeout: .seconds(15))
+            #expect(client.firstLine(prefix: "no echo") != nil, "its late segment has no connection: \(client.output)")
+            let after = try second.stop()
+            #expect(after.values["drop.no_connection", default: 0] >= 1, "\(after)")
+        }
+
         @Test("a second daemon on the same state file is refused")
         func secondInstance() throws {
             let sandbox = try Harness.sandbox()
