@@ -65,7 +65,14 @@ extension IntegrationTests {
                     "the download's progress is printed live: \(output)")
 
             // Each attack: stopped, for its reason, and the download kept going.
-            let flood = section(output, "6. Attack: SYN flood")
+            let restart = section(output, "6. Restart synwall in the middle of the download")
+            #expect(restart.contains("| synwall: state: saved "), "\(restart)")
+            let restored = restart.split(separator: "\n").first { $0.contains("| synwall: state: restored ") }
+                .flatMap { $0.split(separator: " ").drop { $0 != "restored" }.dropFirst().first.flatMap { Int($0) } }
+            #expect((restored ?? 0) >= 1, "the download's connection came back: \(restart)")
+            #expect(restart.contains("The download kept going: ") && restart.contains(", connection open."),
+                    "the download went on across the restart: \(restart)")
+            let flood = section(output, "7. Attack: SYN flood")
             let admitted = flood.split(separator: "\n").first { $0.contains("Stopped: synwall let ") }
                 .flatMap { line in line.split(separator: " ").drop { $0 != "let" }.dropFirst().first }
                 .flatMap { Int($0) }
@@ -79,19 +86,19 @@ extension IntegrationTests {
             }
             #expect((overCap ?? 0) >= 1, "the daemon's stats count it as let in over the cap: \(flood)")
 
-            let scans = section(output, "7. Attack: NULL, FIN and XMAS scans")
+            let scans = section(output, "8. Attack: NULL, FIN and XMAS scans")
             #expect(scans.contains("Stopped: all 30 of 30 probes dropped as invalid_flags "
                                    + "(flags_fin_no_ack, flags_null, flags_xmas)"), "\(scans)")
             #expect(scans.contains("scan sent=30 replies=0"), "the scanner saw no answer: \(scans)")
 
-            let rst = section(output, "8. Attack: RST injection")
+            let rst = section(output, "9. Attack: RST injection")
             #expect(rst.contains("A tap on the client's link shows the download: client 10.91.1.2 port "), "\(rst)")
             #expect(rst.contains("Stopped: synwall dropped the RST as rst_invalid (rst_inexact)"), "\(rst)")
 
-            let data = section(output, "9. Attack: data injection")
+            let data = section(output, "10. Attack: data injection")
             #expect(data.contains("Stopped: synwall dropped the segment as bad_seq (seq_above_window)"), "\(data)")
 
-            let brute = section(output, "10. Attack: SSH brute force")
+            let brute = section(output, "11. Attack: SSH brute force")
             #expect(brute.contains("A new connection from the client goes through again"), "\(brute)")
             #expect(brute.contains("synwall peer: brute force answered=5 unanswered=7"), "\(brute)")
             #expect(brute.contains("an overload record (source added to <bruteforce>)"), "\(brute)")
@@ -104,7 +111,7 @@ extension IntegrationTests {
             }
 
             // The download arrived whole and unchanged.
-            let finish = section(output, "11. Finish the download")
+            let finish = section(output, "12. Finish the download")
             #expect(finish.contains("Download complete: 50331648 bytes (48.0 MiB), the whole file, never reset"), "\(finish)")
             let sums = finish.split(separator: "\n").first { $0.contains("the checksums agree") }
                 .map { $0.split(separator: "=").dropFirst().map { $0.prefix(16) } }
@@ -125,7 +132,7 @@ extension IntegrationTests {
             #expect(output.contains("has no synwall rule left"), "the demo checked the router: \(output)")
 
             // The log review, through `synwall log`.
-            let review = section(output, "13. Review the event log")
+            let review = section(output, "14. Review the event log")
             #expect(review.contains("$ synwall log --top reason"), "\(review)")
             let top = review.split(separator: "\n").drop { !$0.hasPrefix("REASON") }
             #expect(top.first?.hasPrefix("REASON") == true, "the --top table: \(review)")
@@ -183,7 +190,7 @@ extension IntegrationTests {
             let demo = try SandboxProcess.start([Harness.synwallBinary(), "demo"], outputDirectory: directory)
             defer { demo.stop(grace: .seconds(5)) }
             // Once the download runs and the attacks begin, interrupt.
-            let attacking = demo.waitForLine(prefix: "6. Attack", timeout: .seconds(40))
+            let attacking = demo.waitForLine(prefix: "7. Attack", timeout: .seconds(40))
             #expect(attacking != nil, "\(demo.output)")
             #expect(try !leftoverNamespaces(of: demo.pid).isEmpty, "the demo's namespaces exist while it runs")
             demo.signal(SIGINT)

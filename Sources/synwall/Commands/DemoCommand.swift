@@ -117,6 +117,8 @@ extension DemoCommand {
         Step(title: "Start the services on the server", perform: startServices),
         Step(title: "Check the path over IPv4 and IPv6", perform: checkPath),
         Step(title: "Start a long download: client <- server, through synwall", perform: startDownload),
+        Step(title: "Restart synwall in the middle of the download (SIGTERM, then start again)",
+             perform: restartFirewall),
         Step(title: "Attack: SYN flood from spoofed sources", perform: synFlood),
         Step(title: "Attack: NULL, FIN and XMAS scans", perform: scans),
         Step(title: "Attack: RST injection against the download (in the window, not exact)", perform: rstInjection),
@@ -173,8 +175,21 @@ extension DemoCommand {
         try rules(port: context.port).write(toFile: rulesPath, atomically: true, encoding: .utf8)
         context.say("   The rule file (\(rulesPath)):")
         for line in rules(port: context.port).split(separator: "\n") { context.say("   > \(line)") }
+        let daemon = try launchFirewall(context, sandbox: sandbox, rulesPath: rulesPath)
+        context.say("   Running: synwall run --hook forward --rules demo.rules --log \(context.logPath) "
+                    + "--state \(context.statePath)")
+        for line in daemon.standardOutput.split(separator: "\n") where line.hasPrefix("synwall: ") {
+            context.say("   | \(line)")
+        }
+        context.say("   Every packet the router forwards now goes through synwall: the rules decide which "
+                    + "connections may start, the tracker judges every packet after that.")
+    }
+
+    /// Starts `synwall run` on the router with the demo's rules, log, control socket and state
+    /// file, and waits for its ready line.
+    static func launchFirewall(_ context: Context, sandbox: Sandbox, rulesPath: String) throws -> SandboxProcess {
         let command = [context.binary, "run", "--hook", "forward", "--rules", rulesPath, "--log", context.logPath,
-                       "--pid-file", "none", "--control", context.controlPath, "--state", "none"]
+                       "--pid-file", "none", "--control", context.controlPath, "--state", context.statePath]
         let daemon = try sandbox.spawn(in: sandbox.firewallHost, command)
         context.daemon = daemon
         guard daemon.waitForLine(prefix: DaemonCounters.readyLinePrefix, timeout: .seconds(10)) != nil else {
@@ -182,12 +197,33 @@ extension DemoCommand {
             daemon.stop(grace: .seconds(2))
             throw exited ? DemoError.daemonExited(daemon.output) : DemoError.daemonNotReady(daemon.output)
         }
-        context.say("   Running: synwall run --hook forward --rules demo.rules --log \(context.logPath)")
-        for line in daemon.standardOutput.split(separator: "\n") where line.hasPrefix("synwall: ") {
-            context.say("   | \(line)")
+        return daemon
+    }
+
+    /// An upgrade or `systemctl restart`: SIGTERM saves every connection to the state file, the
+    /// new daemon restores them, and the download never notices.
+    static func restartFirewall(_ context: Context) throws {
+        guard let old = context.daemon else { throw DemoError.noDaemon }
+        let sandbox = try context.requireSandbox()
+        let before = context.download?.bytes ?? 0
+        old.terminate()
+        guard old.waitForExit(timeout: .seconds(10)) != nil else {
+            old.kill()
+            throw DemoError.daemonHung
         }
-        context.say("   Every packet the router forwards now goes through synwall: the rules decide which "
-                    + "connections may start, the tracker judges every packet after that.")
+        if let saved = old.firstLine(prefix: "synwall: state: saved ") { context.say("   | \(saved)") }
+        let rulesPath = sandbox.workDirectory.appendingPathComponent("demo.rules").path
+        let daemon = try launchFirewall(context, sandbox: sandbox, rulesPath: rulesPath)
+        let restored = daemon.firstLine(prefix: "synwall: state: restored ")
+        if let restored { context.say("   | \(restored)") }
+        context.say("   The new synwall took the connections over: each one's windows are learned again from its "
+                    + "next segments (logged once as state_resumed); nothing else is adopted.")
+        Thread.sleep(forTimeInterval: 1.5)
+        if restored == nil {
+            context.say("   The new synwall restored NO connection: \(daemon.output)")
+            context.problems += 1
+        }
+        reportDownload(context, since: before)
     }
 
     static func startServices(_ context: Context) throws {
@@ -357,6 +393,8 @@ extension DemoCommand {
         var problems = 0
         /// The demo daemon's control socket (its own, so a synwall running on the host is no bother).
         var controlPath: String { scratch.appendingPathComponent("control.sock").path }
+        /// The demo daemon's state file (its own, never the host's /var/lib/synwall).
+        var statePath: String { scratch.appendingPathComponent("state").path }
 
         private let lock = NSLock()
         private let printLock = NSLock()
