@@ -84,6 +84,11 @@ struct ConnectionEntry {
         static let resetByResponder: UInt8 = 0x02
         /// `rst_injection_suspected` was reported.
         static let injectionLogged: UInt8 = 0x04
+        /// SYN_SENT: a SYN carried timestamps (its TSval in `initiatorTimestamp`).
+        static let synTimestamp: UInt8 = 0x08
+        /// SYN_RECV: the initiator repeated its SYN after the SYN-ACK: the responder may answer
+        /// it with another ISN.
+        static let synAfterSynAck: UInt8 = 0x10
     }
 
     @inline(__always)
