@@ -89,6 +89,8 @@ struct ConnectionEntry {
         /// SYN_RECV: the initiator repeated its SYN after the SYN-ACK: the responder may answer
         /// it with another ISN.
         static let synAfterSynAck: UInt8 = 0x10
+        /// Both the SYN and the SYN-ACK carried timestamps (RFC 7323 §3.2).
+        static let timestampsNegotiated: UInt8 = 0x20
     }
 
     @inline(__always)

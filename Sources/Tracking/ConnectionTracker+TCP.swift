@@ -108,6 +108,9 @@ extension ConnectionTracker {
             let edge = segment.seq &+ 1 &+ entry.pointee.initiator.maxWindow
             if SequenceNumber.after(edge, entry.pointee.responder.maxEnd) { entry.pointee.responder.maxEnd = edge }
             TCPWindow.update(sender: &entry.pointee.responder, receiver: &entry.pointee.initiator, segment)
+            if entry.pointee.moreFlags & MoreFlags.synTimestamp != 0 && segment.options.timestamp != nil {
+                entry.pointee.moreFlags |= MoreFlags.timestampsNegotiated
+            }
             entry.pointee.initiatorTimestamp = 0
             entry.pointee.responderTimestamp = 0
             entry.pointee.lastSegment = 0
@@ -331,6 +334,10 @@ extension ConnectionTracker {
         let state = entry.pointee.connectionState ?? .established
         switch segment.kind {
         case .ack, .fin:
+            if configuration.paws || configuration.timestampsStrict,
+               let event = timestampRefusal(entry, segment, fromInitiator) {
+                return .drop(.badTimestamp, event, state: state)
+            }
             return dataSegment(index, state, segment, fromInitiator)
         case .rst:
             return reset(index, state, segment, fromInitiator)
@@ -545,21 +552,46 @@ extension ConnectionTracker {
         return entry.pointee.repeats >= 3
     }
 
-    /// Keeps the highest TSval per side (for TIME_WAIT reuse).
+    /// Keeps each side's TS.Recent (for TIME_WAIT reuse and PAWS): RFC 7323 §4.3 takes a TSval
+    /// that is not older than the one kept from a segment that is in order, its seq at or
+    /// before the peer's highest ack (Last.ACK.sent), so a segment that overtook an earlier one
+    /// does not move it.
     @inline(__always)
     func recordTimestamp(_ entry: Entry, _ segment: TCPSegment, _ fromInitiator: Bool) {
         guard let timestamp = segment.options.timestamp else { return }
+        let peer = fromInitiator ? entry.pointee.responder : entry.pointee.initiator
+        if peer.has(DirectionFlags.maxAckSet) && SequenceNumber.after(segment.seq, peer.maxAck) { return }
         if fromInitiator {
             if !entry.pointee.initiator.has(DirectionFlags.timestampSeen)
-                || SequenceNumber.after(timestamp.value, entry.pointee.initiatorTimestamp) {
+                || !SequenceNumber.before(timestamp.value, entry.pointee.initiatorTimestamp) {
                 entry.pointee.initiatorTimestamp = timestamp.value
                 entry.pointee.initiator.set(DirectionFlags.timestampSeen)
             }
         } else if !entry.pointee.responder.has(DirectionFlags.timestampSeen)
-            || SequenceNumber.after(timestamp.value, entry.pointee.responderTimestamp) {
+            || !SequenceNumber.before(timestamp.value, entry.pointee.responderTimestamp) {
             entry.pointee.responderTimestamp = timestamp.value
             entry.pointee.responder.set(DirectionFlags.timestampSeen)
         }
+    }
+
+    /// Seconds after which a side's TS.Recent is too old to judge by (RFC 7323 §5.5: 24 days).
+    static let pawsIdleSeconds: UInt32 = 24 * 86_400
+
+    /// `set tcp paws` and `set tcp timestamps strict` on an ACK or FIN of a synchronised
+    /// connection: the event of its refusal, or nil. PAWS allows Linux's one tick of slack
+    /// (TCP_PAWS_WINDOW) and skips a connection idle for 24 days (judged by its last accepted
+    /// packet, either way).
+    func timestampRefusal(_ entry: Entry, _ segment: TCPSegment, _ fromInitiator: Bool) -> TrackerEvent? {
+        guard let timestamp = segment.options.timestamp else {
+            let negotiated = entry.pointee.moreFlags & MoreFlags.timestampsNegotiated != 0
+            return configuration.timestampsStrict && negotiated ? .timestampMissing : nil
+        }
+        guard configuration.paws else { return nil }
+        let sender = fromInitiator ? entry.pointee.initiator : entry.pointee.responder
+        guard sender.has(DirectionFlags.timestampSeen),
+              nowFloor &- entry.pointee.lastSeenSeconds <= Self.pawsIdleSeconds else { return nil }
+        let recent = fromInitiator ? entry.pointee.initiatorTimestamp : entry.pointee.responderTimestamp
+        return SequenceNumber.before(timestamp.value, recent &- 1) ? .pawsOldTimestamp : nil
     }
 
     // MARK: SYN and SYN-ACK queues

@@ -101,6 +101,12 @@ public enum TrackerEvent: String, Sendable, CaseIterable, Hashable {
     /// (or the SYN offered no timestamps), as Linux checks.
     case rstTimestampMismatch = "rst_ts_mismatch"
 
+    // bad_timestamp
+    /// PAWS: the TSval is older than the last in-order one from the same side (RFC 7323 §5.3).
+    case pawsOldTimestamp = "paws_old_timestamp"
+    /// No TSopt on a non-RST segment after both SYNs carried one (RFC 7323 §3.2).
+    case timestampMissing = "timestamp_missing"
+
     // syn_in_established
     /// The initiator's SYN with a new ISN on a synchronised connection.
     case synNewISN = "syn_new_isn"

@@ -113,7 +113,7 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
         #expect(DropReason.allCases.map(\.rawValue) == [
             "malformed", "bad_checksum", "fragment", "no_connection", "handshake_order", "invalid_flags",
             "bad_seq", "bad_ack", "rst_invalid", "syn_in_established", "icmp_unrelated", "rate_limited",
-            "table_full", "policy",
+            "table_full", "policy", "bad_timestamp",
         ])
     }
 }
