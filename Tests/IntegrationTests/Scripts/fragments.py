@@ -8,6 +8,11 @@ Mode (prints one JSON line describing what happened, and exits 0):
             --size bytes sent as fragments: IPv4 in 3 pieces, last first, the middle one
             twice; IPv6 in 2 pieces, the second first and twice. Reports whether the server's
             ACK of every byte came back ("acked"), then ends the connection with a RST.
+  rewrite   as segment, IPv4 in 3 pieces in order, then the middle piece again with other
+            bytes (overlap by replacement, RFC 3128) and a piece at offset 8 that rewrites the
+            TCP flags of the first (RFC 1858).
+  tiny      a datagram whose first fragment holds 8 bytes of TCP header (ports and sequence
+            number, no flags: RFC 1858's tiny fragment), then the rest of it.
 """
 
 import argparse
@@ -19,6 +24,41 @@ from scapy.all import (IP, IPv6, IPv6ExtHdrFragment, TCP, Raw, AsyncSniffer, con
                        send, sr1)
 
 conf.verb = 0
+
+
+def handshake(args, layer, isn):
+    """A scapy handshake from --sport; returns the server's next sequence number."""
+    for _ in range(3):
+        synack = sr1(layer() / TCP(sport=args.sport, dport=args.dport, flags="S", seq=isn), timeout=2)
+        if synack is not None and TCP in synack and synack[TCP].flags & 0x12 == 0x12:
+            send(layer() / TCP(sport=args.sport, dport=args.dport, flags="A", seq=isn + 1, ack=synack[TCP].seq + 1))
+            return synack[TCP].seq + 1
+    raise SystemExit("no SYN-ACK")
+
+
+def rewrite(args):
+    isn = 200_000
+    server_next = handshake(args, lambda: IP(src=args.src, dst=args.dst), isn)
+    data = TCP(sport=args.sport, dport=args.dport, flags="PA", seq=isn + 1, ack=server_next) / Raw(b"a" * args.size)
+    pieces = fragment(IP(src=args.src, dst=args.dst, id=0x5158) / data, fragsize=400)
+    for piece in pieces:
+        send(piece)
+    changed = pieces[1].copy()
+    changed[Raw].load = b"b" * len(changed[Raw].load)
+    send(changed)
+    flags = IP(src=args.src, dst=args.dst, id=0x5158, flags="MF", frag=1, proto=6) / Raw(b"\x00" * 5 + b"\x03" + b"\x00" * 2)
+    send(flags)
+    send(IP(src=args.src, dst=args.dst) / TCP(sport=args.sport, dport=args.dport, flags="R", seq=isn + 1 + args.size))
+    return {"pieces": len(pieces), "sent": len(pieces) + 2, "sport": args.sport}
+
+
+def tiny(args):
+    whole = bytes(TCP(sport=args.sport, dport=args.dport, flags="S", seq=300_000) / Raw(b"t" * 40))
+    first = IP(src=args.src, dst=args.dst, id=0x5159, flags="MF", frag=0, proto=6) / Raw(whole[:8])
+    rest = IP(src=args.src, dst=args.dst, id=0x5159, frag=1, proto=6) / Raw(whole[8:])
+    send(first)
+    send(rest)
+    return {"sent": 2, "sport": args.sport}
 
 
 def segment(args):
@@ -63,7 +103,7 @@ def segment(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["segment"])
+    parser.add_argument("mode", choices=["segment", "rewrite", "tiny"])
     parser.add_argument("--iface", required=True)
     parser.add_argument("--src", required=True)
     parser.add_argument("--dst", required=True)
@@ -71,7 +111,7 @@ def main():
     parser.add_argument("--dport", type=int, default=8080)
     parser.add_argument("--size", type=int, default=1000)
     args = parser.parse_args()
-    print(json.dumps({"segment": segment}[args.mode](args), sort_keys=True))
+    print(json.dumps({"segment": segment, "rewrite": rewrite, "tiny": tiny}[args.mode](args), sort_keys=True))
     return 0
 
 
