@@ -34,7 +34,7 @@ public struct Pipeline: ~Copyable {
     /// The rules (nil: `configuration.defaultVerdict` decides new flows).
     private var matcher: RuleMatcher?
     private var interfaceNames: InterfaceNames
-    private var fragments = FragmentTable()
+    private var fragments: FragmentTable
     /// An unfinished reload check (see `beginReplacingRules`).
     private var revision: Revision?
     /// `overload … flush` requests not yet carried out: a source and the rule whose flows go.
@@ -57,6 +57,7 @@ public struct Pipeline: ~Copyable {
     {
         self.configuration = configuration
         tracker = ConnectionTracker(configuration: configuration.tracker)
+        fragments = FragmentTable(seed: configuration.tracker.hashSeed ^ 0x6672_6167_6D65_6E74)
         matcher = rules.map { RuleMatcher(ruleset: $0) }
         self.interfaceNames = interfaceNames
     }
@@ -362,6 +363,12 @@ public struct Pipeline: ~Copyable {
         case .packet(let decoded):
             packet = decoded
         case .malformed(let anomaly):
+            if case .fragmentTooShort = anomaly, let key = PacketDecoder.fragmentIdentity(bytes) {
+                // A tiny first fragment: the rest of its datagram goes too.
+                fragments.record(FragmentKey(source: key.source, destination: key.destination,
+                                             identification: key.identification, proto: key.protocolNumber),
+                                 accepted: false, now: context.timestampNanoseconds)
+            }
             // What could still be read (the IP header, the first transport bytes) goes with
             // the drop, so its records name addresses, protocol and ports: the lenient reading
             // meant for ICMP quotes, which skips the checks that failed. No allocation.
@@ -381,7 +388,7 @@ public struct Pipeline: ~Copyable {
         // Fragments that reach the queue unreassembled: overlaps and the rest of a dropped
         // datagram go; a non-first fragment (no transport header) otherwise passes untracked.
         if packet.fragment.isFragment {
-            if fragments.check(packet, now: context.timestampNanoseconds) == .drop {
+            if fragments.check(packet, bytes: bytes, now: context.timestampNanoseconds) == .drop {
                 return Decision(verdict: .drop, reason: .fragment, summary: summary)
             }
             if !packet.fragment.isFirst {

@@ -3,7 +3,8 @@ import Tracking
 
 extension TrackerConfiguration {
     /// The tracker's configuration with the rule file's `set` lines applied over `base`:
-    /// `set limit states`, `set timeout …` (`source.proven` too), `set tcp pickup`, `set tcp rst exact`, the half-open
+    /// `set limit states`, `set timeout …` (`source.proven` too), `set tcp pickup`, `set tcp rst exact`,
+    /// `set tcp paws`, `set tcp timestamps strict`, the half-open
     /// limits and the SYN rate. A command-line `--max-states` wins over `set limit states`.
     public init(_ settings: RuleSettings, base: TrackerConfiguration = TrackerConfiguration(),
                 maxStatesOverride: Int? = nil)
@@ -12,6 +13,8 @@ extension TrackerConfiguration {
         if let limit = maxStatesOverride ?? settings.stateLimit { maxStates = limit }
         pickup = pickup || settings.tcpPickup
         rstExact = rstExact || settings.tcpRSTExact
+        paws = paws || settings.tcpPAWS
+        timestampsStrict = timestampsStrict || settings.tcpTimestampsStrict
         if let limit = settings.halfOpenLimit { maxHalfOpen = limit }
         if let limit = settings.halfOpenPerSourceLimit { maxHalfOpenPerSource = limit }
         if let rate = settings.synRate {

@@ -71,7 +71,9 @@ public enum AttachError: Error, Equatable, CustomStringConvertible {
 
 /// Installs and removes synwall's rules on the host.
 public protocol Attachment: Sendable {
-    /// Human-readable summary for the start-up line, e.g. "iptables (mangle SYNWALL-FWD)".
+    /// Human-readable summary for the start-up line, e.g. "iptables (mangle SYNWALL-FWD;
+    /// kernel reassembles fragments first)": after `install`, it says whether fragments can
+    /// reach the queue unreassembled.
     var summary: String { get }
     /// Installs the rules, replacing stale ones left by a dead instance.
     func install() throws(AttachError)
@@ -82,7 +84,10 @@ public protocol Attachment: Sendable {
 /// `--attach none`: nothing to install.
 public struct NoAttachment: Attachment {
     public init() {}
-    public var summary: String { "none (listening only)" }
+    public var summary: String {
+        "none (listening only; fragments reach the queue unreassembled unless the kernel's "
+            + "defragmentation is loaded in this network namespace: see README, Fragments)"
+    }
     public func install() throws(AttachError) {}
     public func remove() {}
 }

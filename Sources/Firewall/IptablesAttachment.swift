@@ -4,14 +4,18 @@
 /// in `mangle` (priority −150): after synwall accepts a packet the administrator's `filter`
 /// rules still apply. Each built-in chain (INPUT, FORWARD, OUTPUT) gets one jump rule carrying
 /// the comment `synwall pid=N`; everything is added and removed with `iptables-restore
-/// --noflush`, one transaction per family.
+/// --noflush`, one transaction per family. A chain nothing jumps to, `SYNWALL-DEFRAG`, makes
+/// the kernel reassemble fragments first (`KernelReassembly`), in its own transaction: when
+/// the kernel lacks the socket match, synwall still attaches and says so.
 public struct IptablesAttachment: Attachment {
     public let plan: AttachmentPlan
+    let reassembly = ReassemblyOutcome()
 
     public init(plan: AttachmentPlan) { self.plan = plan }
 
     public var summary: String {
-        "iptables (mangle " + plan.hooks.map(\.synwallChain).joined(separator: ", ") + ")"
+        "iptables (mangle " + plan.hooks.map(\.synwallChain).joined(separator: ", ") + "; "
+            + KernelReassembly.summary(reassembly.reassembled) + ")"
     }
 
     enum Family: CaseIterable {
@@ -42,7 +46,22 @@ public struct IptablesAttachment: Attachment {
                 throw .toolFailed(tool: family.restore, message: result.firstErrorLine)
             }
         }
+        var reassembled = true
+        for family in Family.allCases {
+            let result = HostCommand.run([family.restore, "--noflush"], input: Self.reassemblyScript)
+            if result.status != 0 { reassembled = false }
+        }
+        reassembly.record(reassembled)
     }
+
+    /// The iptables-restore input adding the unreferenced reassembly chain (either family).
+    static let reassemblyScript = """
+        *mangle
+        :\(KernelReassembly.iptablesChain) - [0:0]
+        -A \(KernelReassembly.iptablesChain) -m socket --transparent -m comment --comment "\(KernelReassembly.comment)"
+        COMMIT
+
+        """
 
     public func remove() {
         for family in Family.allCases {
@@ -100,7 +119,7 @@ public struct IptablesAttachment: Attachment {
         }
         if onlyOwner != nil {
             // Our chains only: the ones our plan created.
-            chains = chains.intersection(plan.hooks.map(\.synwallChain))
+            chains = chains.intersection(plan.hooks.map(\.synwallChain) + [KernelReassembly.iptablesChain])
         }
         guard !deletions.isEmpty || !chains.isEmpty else { return }
         var lines = ["*mangle"] + deletions

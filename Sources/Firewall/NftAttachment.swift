@@ -3,15 +3,31 @@ import Foundation
 /// synwall's own nftables table, `inet synwall`, one base chain per hook at priority `mangle`
 /// (−150), like the iptables variant, so the administrator's filter chains still apply after
 /// synwall accepts. Needs the kernel's nft `queue` support (CONFIG_NFT_QUEUE), probed first.
+/// A chain `defrag` that no base chain jumps to makes the kernel reassemble fragments first
+/// (`KernelReassembly`), added in its own transaction; it goes with the table.
 public struct NftAttachment: Attachment {
     public let plan: AttachmentPlan
     static let table = "synwall"
+    let reassembly = ReassemblyOutcome()
 
     public init(plan: AttachmentPlan) { self.plan = plan }
 
     public var summary: String {
-        "nft (table inet synwall: " + plan.hooks.map(\.rawValue).joined(separator: ", ") + ")"
+        "nft (table inet synwall: " + plan.hooks.map(\.rawValue).joined(separator: ", ") + "; "
+            + KernelReassembly.summary(reassembly.reassembled) + ")"
     }
+
+    /// The nft input adding the unreferenced reassembly chain to synwall's table.
+    static let reassemblyScript = """
+        table inet \(table) {
+            chain defrag {
+                comment "\(KernelReassembly.comment)"
+                meta l4proto tcp tproxy ip to :1
+                meta l4proto tcp tproxy ip6 to :1
+            }
+        }
+
+        """
 
     /// The probe: a table with one queue rule, checked by `nft -c` (nothing is committed).
     /// Statements inside braces end with `;` (nft 1.0.6 refuses one that ends at `}`).
@@ -44,6 +60,8 @@ public struct NftAttachment: Attachment {
         }
         let result = HostCommand.run(["nft", "-f", "-"], input: script())
         if result.status != 0 { throw .toolFailed(tool: "nft", message: result.firstErrorLine) }
+        let defrag = HostCommand.run(["nft", "-f", "-"], input: Self.reassemblyScript)
+        reassembly.record(defrag.status == 0)
     }
 
     public func remove() {

@@ -776,7 +776,7 @@ struct Parser {
             setting = .timeout(timeout, try duration(value))
         case "tcp":
             guard let which = next(), which.kind == .word else {
-                throw failure("expected 'pickup' or 'rst' after 'set tcp'", at: takenSpan)
+                throw failure("expected 'pickup', 'rst', 'paws' or 'timestamps' after 'set tcp'", at: takenSpan)
             }
             switch which.text {
             case "pickup":
@@ -787,9 +787,18 @@ struct Parser {
                                   hint: "exact drops a RST unless its sequence number is the one expected; window (the default) accepts any in the window")
                 }
                 setting = .tcpRST(check)
+            case "paws":
+                setting = .tcpPAWS
+            case "timestamps":
+                guard let mode = next(), mode.kind == .word, mode.text == "strict" else {
+                    throw failure("expected 'strict' after 'set tcp timestamps'", at: takenSpan,
+                                  hint: "strict drops a segment without timestamps once both SYNs carried them")
+                }
+                setting = .tcpTimestampsStrict
             default:
                 throw failure("unknown TCP setting '\(which.text)'", at: which.span,
-                              hint: Suggestion.hint(for: which.text, among: ["pickup", "rst"]) ?? "write set tcp pickup or set tcp rst exact")
+                              hint: Suggestion.hint(for: which.text, among: ["pickup", "rst", "paws", "timestamps"])
+                                  ?? "write set tcp pickup, set tcp rst exact, set tcp paws or set tcp timestamps strict")
             }
         case "syn-rate":
             let rate = try parseRate(after: name, example: "100/1")

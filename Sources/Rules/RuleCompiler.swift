@@ -391,6 +391,8 @@ final class Compilation {
         case .timeout(let name, let duration): settings.timeouts[name] = duration
         case .tcpPickup: settings.tcpPickup = true
         case .tcpRST(let check): settings.tcpRST = check
+        case .tcpPAWS: settings.tcpPAWS = true
+        case .tcpTimestampsStrict: settings.tcpTimestampsStrict = true
         case .synRate(let rate): settings.synRate = rate
         case .log(let path): settings.logPath = FileSystem.resolve(path, relativeTo: file.path)
         case let .logRotate(bytes, keep):

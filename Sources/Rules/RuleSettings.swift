@@ -91,6 +91,12 @@ public struct RuleSettings: Sendable, Hashable {
     public var tcpPickup: Bool
     /// `set tcp rst exact|window`.
     public var tcpRST: RSTCheck
+    /// `set tcp paws`: drop a segment whose timestamp is older than its sender's last in-order
+    /// one (`bad_timestamp`, RFC 7323 §5).
+    public var tcpPAWS = false
+    /// `set tcp timestamps strict`: once both SYNs carried timestamps, drop a non-RST segment
+    /// without one (`bad_timestamp`, RFC 7323 §3.2).
+    public var tcpTimestampsStrict = false
     /// `set log FILE`: the event log path (relative paths resolved against the rule file's
     /// directory).
     public var logPath: String?

@@ -63,6 +63,8 @@ enum SettingSyntax {
     case timeout(RuleSettings.TimeoutName, Duration)
     case tcpPickup
     case tcpRST(RuleSettings.RSTCheck)
+    case tcpPAWS
+    case tcpTimestampsStrict
     case synRate(RuleSettings.Rate)
     case log(String)
     case logRotate(bytes: Int, keep: Int)

@@ -24,6 +24,9 @@ struct ConnectionEntry {
     var next: UInt32
     /// The initiator's direction (sent the first SYN; the first packet for UDP and ICMP).
     var initiator: DirectionState
+    /// `ResumeFlags` bits: a connection restored from the state file, its directions not yet
+    /// learned again (ConnectionTracker+Resume.swift). In the initiator's tail padding.
+    var resumeFlags: UInt8
     /// The responder's direction. In SYN_SENT its fields hold the SYN queue (see
     /// `ConnectionTracker+Handshake`) and a challenge ACK's ack.
     var responder: DirectionState
@@ -84,15 +87,26 @@ struct ConnectionEntry {
         static let resetByResponder: UInt8 = 0x02
         /// `rst_injection_suspected` was reported.
         static let injectionLogged: UInt8 = 0x04
+        /// SYN_SENT: a SYN carried timestamps (its TSval in `initiatorTimestamp`).
+        static let synTimestamp: UInt8 = 0x08
+        /// SYN_RECV: the initiator repeated its SYN after the SYN-ACK: the responder may answer
+        /// it with another ISN.
+        static let synAfterSynAck: UInt8 = 0x10
+        /// Both the SYN and the SYN-ACK carried timestamps (RFC 7323 §3.2).
+        static let timestampsNegotiated: UInt8 = 0x20
+    }
+
+    /// Bits of `resumeFlags`.
+    enum ResumeFlags {
         /// Restored from a state file: the initiator's window is learned again from its next
         /// segment (its sequence numbers moved on while the daemon was down).
-        static let resumeInitiator: UInt8 = 0x08
+        static let initiator: UInt8 = 0x01
         /// The same for the responder.
-        static let resumeResponder: UInt8 = 0x10
+        static let responder: UInt8 = 0x02
         /// `state_resumed` was reported.
-        static let resumeLogged: UInt8 = 0x20
+        static let logged: UInt8 = 0x04
         /// Either direction still to be learned again.
-        static let resuming: UInt8 = resumeInitiator | resumeResponder
+        static let resuming: UInt8 = initiator | responder
     }
 
     @inline(__always)
@@ -111,7 +125,7 @@ struct ConnectionEntry {
     static func empty(_ key: FlowKey) -> ConnectionEntry {
         ConnectionEntry(
             key: key, state: nil, listClass: 0, flags: 0, deadline: 0, previous: ConnectionTable.none,
-            next: ConnectionTable.none, initiator: DirectionState(), responder: DirectionState(), lastSegment: 0,
+            next: ConnectionTable.none, initiator: DirectionState(), resumeFlags: 0, responder: DirectionState(), lastSegment: 0,
             repeats: 0, moreFlags: 0, timerClass: 0, hook: 0, initiatorTimestamp: 0, responderTimestamp: 0,
             createdSeconds: 0, lastSeenSeconds: 0, initiatorPackets: 0, responderPackets: 0, initiatorBytes: 0,
             responderBytes: 0, inInterface: 0, outInterface: 0, ruleIndex: FlowOrigin.noRule)

@@ -201,6 +201,7 @@ extension ConnectionTracker {
         if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
         entry.pointee.initiator = Self.direction(fromSYN: segment)
         entry.pointee.responder = DirectionState()
+        Self.noteSYNTimestamp(entry, segment, first: true)
         setState(index, .synSent)
         if limits.slot >= 0 {
             sources.slots[limits.slot].halfOpen += 1

@@ -24,15 +24,15 @@ extension ConnectionTracker {
         max(receiver.maxWindow, sender.maxWindow, TCPWindow.minimumAckWindow)
     }
 
-    /// For an ACK or FIN on a connection with `MoreFlags.resuming` set: learns the sender's
+    /// For an ACK or FIN on a connection with `ResumeFlags.resuming` set: learns the sender's
     /// direction again when this is its first segment since the restart.
     mutating func resume(_ index: Int, _ state: ConnectionState, _ segment: TCPSegment,
                          fromInitiator: Bool) -> ResumeStep {
         let entry = table.entries + index
-        let own = fromInitiator ? ConnectionEntry.MoreFlags.resumeInitiator : ConnectionEntry.MoreFlags.resumeResponder
-        let other = fromInitiator ? ConnectionEntry.MoreFlags.resumeResponder : ConnectionEntry.MoreFlags.resumeInitiator
+        let own = fromInitiator ? ConnectionEntry.ResumeFlags.initiator : ConnectionEntry.ResumeFlags.responder
+        let other = fromInitiator ? ConnectionEntry.ResumeFlags.responder : ConnectionEntry.ResumeFlags.initiator
         var event: TrackerEvent?
-        if entry.pointee.moreFlags & own != 0 {
+        if entry.pointee.resumeFlags & own != 0 {
             var sender = fromInitiator ? entry.pointee.initiator : entry.pointee.responder
             var receiver = fromInitiator ? entry.pointee.responder : entry.pointee.initiator
             let slack = Self.resumeSlack(sender, receiver)
@@ -55,7 +55,7 @@ extension ConnectionTracker {
             sender.set(DirectionState.Flags.dataUnacked, false)
             if segment.hasAck {
                 receiver.maxEnd = SequenceNumber.later(receiver.maxEnd, segment.ack &+ max(window, 1))
-                if entry.pointee.moreFlags & other != 0 {
+                if entry.pointee.resumeFlags & other != 0 {
                     // The receiver's saved end is stale too: what this segment acknowledges is the
                     // least it has sent.
                     receiver.end = SequenceNumber.later(receiver.end, segment.ack)
@@ -68,14 +68,14 @@ extension ConnectionTracker {
                 entry.pointee.responder = sender
                 entry.pointee.initiator = receiver
             }
-            entry.pointee.moreFlags &= ~own
-            if entry.pointee.moreFlags & ConnectionEntry.MoreFlags.resumeLogged == 0 {
-                entry.pointee.moreFlags |= ConnectionEntry.MoreFlags.resumeLogged
+            entry.pointee.resumeFlags &= ~own
+            if entry.pointee.resumeFlags & ConnectionEntry.ResumeFlags.logged == 0 {
+                entry.pointee.resumeFlags |= ConnectionEntry.ResumeFlags.logged
                 statistics.resumed += 1
                 event = .stateResumed
             }
         }
-        return ResumeStep(drop: nil, checkAck: entry.pointee.moreFlags & other == 0, event: event)
+        return ResumeStep(drop: nil, checkAck: entry.pointee.resumeFlags & other == 0, event: event)
     }
 
     /// A RST from a direction not learned again since the restart: its exactness cannot be
@@ -85,8 +85,8 @@ extension ConnectionTracker {
     mutating func resumingReset(_ index: Int, _ state: ConnectionState, _ segment: TCPSegment,
                                 fromInitiator: Bool) -> TrackResult? {
         let entry = table.entries + index
-        let own = fromInitiator ? ConnectionEntry.MoreFlags.resumeInitiator : ConnectionEntry.MoreFlags.resumeResponder
-        guard entry.pointee.moreFlags & own != 0 else { return nil }
+        let own = fromInitiator ? ConnectionEntry.ResumeFlags.initiator : ConnectionEntry.ResumeFlags.responder
+        guard entry.pointee.resumeFlags & own != 0 else { return nil }
         let sender = fromInitiator ? entry.pointee.initiator : entry.pointee.responder
         let receiver = fromInitiator ? entry.pointee.responder : entry.pointee.initiator
         if SequenceNumber.before(segment.seq, sender.end &- Self.resumeSlack(sender, receiver)) {

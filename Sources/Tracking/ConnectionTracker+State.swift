@@ -114,8 +114,7 @@ extension ConnectionTracker {
                 continue
             }
             entry.set(ConnectionEntry.Flags.sourceCounted, false)
-            entry.moreFlags &= ~(ConnectionEntry.MoreFlags.resuming | ConnectionEntry.MoreFlags.resumeLogged)
-            if state.isTCP && state != .close { entry.moreFlags |= ConnectionEntry.MoreFlags.resuming }
+            entry.resumeFlags = state.isTCP && state != .close ? ConnectionEntry.ResumeFlags.resuming : 0
             entry.previous = ConnectionTable.none
             entry.next = ConnectionTable.none
             table.entries[index] = entry

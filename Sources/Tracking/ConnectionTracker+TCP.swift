@@ -7,6 +7,7 @@ extension ConnectionTracker {
     typealias Entry = UnsafeMutablePointer<ConnectionEntry>
     typealias DirectionFlags = DirectionState.Flags
     typealias EntryFlags = ConnectionEntry.Flags
+    typealias MoreFlags = ConnectionEntry.MoreFlags
 
     @inline(__always)
     mutating func trackTCP(_ packet: Packet, _ header: TCPHeader) -> TrackResult {
@@ -77,6 +78,7 @@ extension ConnectionTracker {
         switch segment.kind {
         case .syn:
             if fromInitiator {
+                Self.noteSYNTimestamp(entry, segment, first: false)
                 // Same ISN: a retransmission (no timer refresh, else retries keep it alive).
                 if segment.seq == entry.pointee.initiator.isn { return .accept(.synSent) }
                 let flooded = Self.queueSYN(entry, entry.pointee.initiator.isn)
@@ -89,6 +91,9 @@ extension ConnectionTracker {
             Self.settleScale(entry)
             entry.pointee.set(EntryFlags.simultaneous)
             entry.pointee.set(EntryFlags.seenReply)
+            entry.pointee.moreFlags &= ~MoreFlags.synTimestamp
+            entry.pointee.initiatorTimestamp = 0
+            entry.pointee.lastSegment = 0
             setState(index, .synSent2)
             refresh(index)
             return .accept(.synSent2, .simultaneousOpen)
@@ -103,9 +108,13 @@ extension ConnectionTracker {
             let edge = segment.seq &+ 1 &+ entry.pointee.initiator.maxWindow
             if SequenceNumber.after(edge, entry.pointee.responder.maxEnd) { entry.pointee.responder.maxEnd = edge }
             TCPWindow.update(sender: &entry.pointee.responder, receiver: &entry.pointee.initiator, segment)
+            if entry.pointee.moreFlags & MoreFlags.synTimestamp != 0 && segment.options.timestamp != nil {
+                entry.pointee.moreFlags |= MoreFlags.timestampsNegotiated
+            }
             entry.pointee.initiatorTimestamp = 0
             entry.pointee.responderTimestamp = 0
             entry.pointee.lastSegment = 0
+            entry.pointee.moreFlags &= ~(MoreFlags.synTimestamp | MoreFlags.synAfterSynAck)
             entry.pointee.set(EntryFlags.seenReply)
             setState(index, .synRecv)
             refresh(index)
@@ -121,6 +130,10 @@ extension ConnectionTracker {
             } else {
                 guard segment.ackFlag else {
                     return .drop(.rstInvalid, .rstNoAckInSynSent, state: .synSent)
+                }
+                // Timestamps first (as Linux): matchSYN may re-synchronise the initiator.
+                guard Self.echoesSYN(entry, segment) else {
+                    return .drop(.rstInvalid, .rstTimestampMismatch, state: .synSent)
                 }
                 guard Self.matchSYN(entry, ack: segment.ack) else {
                     return .drop(.rstInvalid, .rstBadAck, state: .synSent)
@@ -179,13 +192,20 @@ extension ConnectionTracker {
         switch segment.kind {
         case .syn:
             guard fromInitiator else { return .drop(.handshakeOrder, .synToclientOnSynRecv, state: .synRecv) }
-            if segment.seq == entry.pointee.initiator.isn { return .accept(.synRecv) }
+            if segment.seq == entry.pointee.initiator.isn {
+                // The initiator has not got (or lost) the SYN-ACK: the responder may answer
+                // this newer SYN with another ISN (a SYN-cookie responder does, in a new slot).
+                entry.pointee.moreFlags |= MoreFlags.synAfterSynAck
+                return .accept(.synRecv)
+            }
             // A new ISN: the client started over; back to SYN_SENT with it.
             entry.pointee.initiator = Self.direction(fromSYN: segment)
             entry.pointee.responder = DirectionState()
             entry.pointee.initiatorTimestamp = 0
             entry.pointee.responderTimestamp = 0
             entry.pointee.lastSegment = 0
+            entry.pointee.moreFlags &= ~MoreFlags.synAfterSynAck
+            Self.noteSYNTimestamp(entry, segment, first: true)
             entry.pointee.set(EntryFlags.seenReply, false)
             setState(index, .synSent)
             refresh(index)
@@ -198,10 +218,16 @@ extension ConnectionTracker {
                 return ackValid ? .accept(.synRecv) : .drop(.badAck, .synackResendDiffAck, state: .synRecv)
             }
             guard ackValid else { return .drop(.badAck, .synackWrongAck, state: .synRecv) }
-            // Another ISN from the responder: keep the earlier one as an alternate.
-            guard Self.queueSynAck(entry, entry.pointee.responder.isn) else {
-                return .drop(.handshakeOrder, .synackFlood, state: .synRecv)
+            // A retransmission of a SYN-ACK already seen (an alternate) passes unchanged.
+            if Self.synAckAlternate(entry, ack: segment.seq &+ 1) != nil { return .accept(.synRecv) }
+            // Another ISN answers only a SYN the initiator sent after the SYN-ACK was seen
+            // (RFC 9293 §3.10.7.3): otherwise it is out of the handshake's order.
+            guard entry.pointee.moreFlags & MoreFlags.synAfterSynAck != 0 else {
+                return .drop(.handshakeOrder, .synackOtherISN, state: .synRecv)
             }
+            entry.pointee.moreFlags &= ~MoreFlags.synAfterSynAck
+            // Keep the earlier one as an alternate: the initiator may answer either.
+            Self.queueSynAck(entry, entry.pointee.responder.isn)
             entry.pointee.responder = Self.direction(fromSYN: segment)
             Self.settleScale(entry)
             updateWindow(entry, segment, false)
@@ -281,6 +307,7 @@ extension ConnectionTracker {
         entry.pointee.initiatorTimestamp = 0
         entry.pointee.responderTimestamp = 0
         entry.pointee.lastSegment = 0
+        entry.pointee.moreFlags &= ~MoreFlags.synAfterSynAck
         entry.pointee.set(EntryFlags.assured)
         entry.pointee.set(EntryFlags.seenReply)
         if segment.kind == .fin {
@@ -307,6 +334,10 @@ extension ConnectionTracker {
         let state = entry.pointee.connectionState ?? .established
         switch segment.kind {
         case .ack, .fin:
+            if configuration.paws || configuration.timestampsStrict,
+               let event = timestampRefusal(entry, segment, fromInitiator) {
+                return .drop(.badTimestamp, event, state: state)
+            }
             return dataSegment(index, state, segment, fromInitiator)
         case .rst:
             return reset(index, state, segment, fromInitiator)
@@ -337,7 +368,7 @@ extension ConnectionTracker {
         let entry = table.entries + index
         var checkAck = true
         var resumeEvent: TrackerEvent?
-        if entry.pointee.moreFlags & ConnectionEntry.MoreFlags.resuming != 0 {
+        if entry.pointee.resumeFlags & ConnectionEntry.ResumeFlags.resuming != 0 {
             let step = resume(index, state, segment, fromInitiator: fromInitiator)
             if let drop = step.drop { return drop }
             checkAck = step.checkAck
@@ -436,7 +467,7 @@ extension ConnectionTracker {
     private mutating func reset(_ index: Int, _ state: ConnectionState, _ segment: TCPSegment,
                                 _ fromInitiator: Bool) -> TrackResult {
         let entry = table.entries + index
-        if entry.pointee.moreFlags & ConnectionEntry.MoreFlags.resuming != 0,
+        if entry.pointee.resumeFlags & ConnectionEntry.ResumeFlags.resuming != 0,
            let result = resumingReset(index, state, segment, fromInitiator: fromInitiator) {
             return result
         }
@@ -455,6 +486,13 @@ extension ConnectionTracker {
             cutTimeout(index)
             return .accept(state, .rstInWindowInexact)
         case .exact:
+            if state == .synRecv || state == .synSent2 {
+                // A RST ends a handshake (RFC 9293 §3.10.7.3): the entry goes at once, and
+                // later non-SYN packets of the 4-tuple are `no_connection`.
+                removeEntry(index)
+                statistics.closed += 1
+                return .accept(.close)
+            }
             entry.pointee.moreFlags |= fromInitiator ? ConnectionEntry.MoreFlags.resetByInitiator
                 : ConnectionEntry.MoreFlags.resetByResponder
             setState(index, .close)
@@ -525,21 +563,46 @@ extension ConnectionTracker {
         return entry.pointee.repeats >= 3
     }
 
-    /// Keeps the highest TSval per side (for TIME_WAIT reuse).
+    /// Keeps each side's TS.Recent (for TIME_WAIT reuse and PAWS): RFC 7323 §4.3 takes a TSval
+    /// that is not older than the one kept from a segment that is in order, its seq at or
+    /// before the peer's highest ack (Last.ACK.sent), so a segment that overtook an earlier one
+    /// does not move it.
     @inline(__always)
     func recordTimestamp(_ entry: Entry, _ segment: TCPSegment, _ fromInitiator: Bool) {
         guard let timestamp = segment.options.timestamp else { return }
+        let peer = fromInitiator ? entry.pointee.responder : entry.pointee.initiator
+        if peer.has(DirectionFlags.maxAckSet) && SequenceNumber.after(segment.seq, peer.maxAck) { return }
         if fromInitiator {
             if !entry.pointee.initiator.has(DirectionFlags.timestampSeen)
-                || SequenceNumber.after(timestamp.value, entry.pointee.initiatorTimestamp) {
+                || !SequenceNumber.before(timestamp.value, entry.pointee.initiatorTimestamp) {
                 entry.pointee.initiatorTimestamp = timestamp.value
                 entry.pointee.initiator.set(DirectionFlags.timestampSeen)
             }
         } else if !entry.pointee.responder.has(DirectionFlags.timestampSeen)
-            || SequenceNumber.after(timestamp.value, entry.pointee.responderTimestamp) {
+            || !SequenceNumber.before(timestamp.value, entry.pointee.responderTimestamp) {
             entry.pointee.responderTimestamp = timestamp.value
             entry.pointee.responder.set(DirectionFlags.timestampSeen)
         }
+    }
+
+    /// Seconds after which a side's TS.Recent is too old to judge by (RFC 7323 §5.5: 24 days).
+    static let pawsIdleSeconds: UInt32 = 24 * 86_400
+
+    /// `set tcp paws` and `set tcp timestamps strict` on an ACK or FIN of a synchronised
+    /// connection: the event of its refusal, or nil. PAWS allows Linux's one tick of slack
+    /// (TCP_PAWS_WINDOW) and skips a connection idle for 24 days (judged by its last accepted
+    /// packet, either way).
+    func timestampRefusal(_ entry: Entry, _ segment: TCPSegment, _ fromInitiator: Bool) -> TrackerEvent? {
+        guard let timestamp = segment.options.timestamp else {
+            let negotiated = entry.pointee.moreFlags & MoreFlags.timestampsNegotiated != 0
+            return configuration.timestampsStrict && negotiated ? .timestampMissing : nil
+        }
+        guard configuration.paws else { return nil }
+        let sender = fromInitiator ? entry.pointee.initiator : entry.pointee.responder
+        guard sender.has(DirectionFlags.timestampSeen),
+              nowFloor &- entry.pointee.lastSeenSeconds <= Self.pawsIdleSeconds else { return nil }
+        let recent = fromInitiator ? entry.pointee.initiatorTimestamp : entry.pointee.responderTimestamp
+        return SequenceNumber.before(timestamp.value, recent &- 1) ? .pawsOldTimestamp : nil
     }
 
     // MARK: SYN and SYN-ACK queues
@@ -598,15 +661,50 @@ extension ConnectionTracker {
     }
 
     /// Earlier responder ISNs kept in SYN_RECV (two, in the timestamp fields; count in
-    /// `lastSegment`); false when full (`synack_flood`).
-    static func queueSynAck(_ entry: Entry, _ isn: UInt32) -> Bool {
-        switch entry.pointee.lastSegment {
+    /// `lastSegment`). An ISN already kept is not kept twice; when both are taken the older is
+    /// forgotten: a SYN-ACK already seen is never refused because the queue is full.
+    static func queueSynAck(_ entry: Entry, _ isn: UInt32) {
+        let count = entry.pointee.lastSegment
+        if count >= 1 && entry.pointee.initiatorTimestamp == isn { return }
+        if count >= 2 && entry.pointee.responderTimestamp == isn { return }
+        switch count {
         case 0: entry.pointee.initiatorTimestamp = isn
         case 1: entry.pointee.responderTimestamp = isn
-        default: return false
+        default:
+            entry.pointee.initiatorTimestamp = entry.pointee.responderTimestamp
+            entry.pointee.responderTimestamp = isn
+            return
         }
         entry.pointee.lastSegment += 1
-        return true
+    }
+
+    // MARK: The SYN's timestamps (SYN_SENT)
+
+    /// Remembers the TSval of the initiator's SYNs in SYN_SENT: the first in
+    /// `initiatorTimestamp` (free in SYN_SENT), how far later SYNs' go past it in `lastSegment`
+    /// (saturating at 0xFFFF: no upper bound then), `MoreFlags.synTimestamp` set.
+    static func noteSYNTimestamp(_ entry: Entry, _ segment: TCPSegment, first: Bool) {
+        guard let timestamp = segment.options.timestamp else { return }
+        if first || entry.pointee.moreFlags & MoreFlags.synTimestamp == 0 {
+            entry.pointee.initiatorTimestamp = timestamp.value
+            entry.pointee.lastSegment = 0
+            entry.pointee.moreFlags |= MoreFlags.synTimestamp
+            return
+        }
+        let span = timestamp.value &- entry.pointee.initiatorTimestamp
+        guard span < 0x8000_0000 else { return }
+        entry.pointee.lastSegment = max(entry.pointee.lastSegment, UInt16(min(span, 0xFFFF)))
+    }
+
+    /// True unless the segment's timestamp echo contradicts the initiator's SYNs: a non-zero
+    /// TSecr when no SYN offered timestamps, or one outside the SYNs' TSvals (Linux's check in
+    /// SYN-SENT, RFC 7323 §3.2).
+    static func echoesSYN(_ entry: Entry, _ segment: TCPSegment) -> Bool {
+        guard let timestamp = segment.options.timestamp, timestamp.echoReply != 0 else { return true }
+        guard entry.pointee.moreFlags & MoreFlags.synTimestamp != 0 else { return false }
+        let span = timestamp.echoReply &- entry.pointee.initiatorTimestamp
+        let limit = entry.pointee.lastSegment
+        return limit == 0xFFFF ? span < 0x8000_0000 : span <= UInt32(limit)
     }
 
     /// The queued responder ISN that `ack` acknowledges exactly, or nil.

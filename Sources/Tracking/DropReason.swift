@@ -29,6 +29,10 @@ public enum DropReason: String, Sendable, CaseIterable, Hashable {
     case tableFull = "table_full"
     /// The policy (rules) said so.
     case policy
+    /// A TCP timestamp older than the last one the sender's peer took (`set tcp paws`, RFC 7323
+    /// §5), or a segment without one on a connection that negotiated timestamps (`set tcp
+    /// timestamps strict`, RFC 7323 §3.2).
+    case badTimestamp = "bad_timestamp"
 }
 
 extension DropReason {
@@ -50,6 +54,7 @@ extension DropReason {
         case .rateLimited: return 11
         case .tableFull: return 12
         case .policy: return 13
+        case .badTimestamp: return 14
         }
     }
 }

@@ -65,6 +65,7 @@ struct TCPSegment {
     @inline(__always)
     var anomaly: TrackerEvent? {
         if options.hasDuplicates { return .tcpOptDuplicate }
+        if options.emptySACK { return .tcpOptEmptySack }
         if kind == .rst && length > 0 { return .rstWithData }
         if !ackFlag && ack != 0 { return .brokenAck }
         return nil

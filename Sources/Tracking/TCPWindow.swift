@@ -4,14 +4,33 @@ enum TCPWindow {
     /// The smallest window an ACK may lag behind by (Linux MAXACKWINCONST).
     static let minimumAckWindow: UInt32 = 66_000
 
+    /// S1 for a segment with data, stricter than Linux (RFC 9293 §3.10.7.4): the right edge is
+    /// exclusive, so data may not start at `maxEnd`; and into a zero window (the receiver's
+    /// highest ack + 1 is the edge: its window there is 0, the +1 being the probe's room) only
+    /// the one-byte window probe fits, so data that ends past the edge is refused. The zero-window
+    /// rule is applied only when the edge is exactly that (a window shrunk after a larger one
+    /// keeps the older edge: liberal, as Linux).
+    @inline(__always)
+    static func dataBeyondEdge(sender: DirectionState, receiver: DirectionState,
+                               _ segment: TCPSegment) -> TrackerEvent? {
+        guard segment.length > 0 else { return nil }
+        if !SequenceNumber.before(segment.seq, sender.maxEnd) { return .seqAboveWindow }
+        if receiver.flags & DirectionState.Flags.maxAckSet != 0, receiver.maxAck &+ 1 == sender.maxEnd,
+           SequenceNumber.after(segment.seq &+ segment.length, sender.maxEnd) {
+            return .zeroWindowData
+        }
+        return nil
+    }
+
     /// Checks S1–S5; on success the reason is nil and the event may name an anomaly
     /// (`window_overrun`, `sack_not_permitted`). `checkAck` false skips S3/S4 (a picked-up
     /// connection before the other side has spoken).
     @inline(__always)
     static func check(sender: DirectionState, receiver: DirectionState, _ segment: TCPSegment,
                       checkAck: Bool) -> (reason: DropReason?, event: TrackerEvent?) {
-        // S1: the segment starts at or before the right edge.
+        // S1: the segment starts at or before the right edge (before it, with data).
         if SequenceNumber.after(segment.seq, sender.maxEnd) { return (.badSeq, .seqAboveWindow) }
+        if let beyond = dataBeyondEdge(sender: sender, receiver: receiver, segment) { return (.badSeq, beyond) }
         // S2: it is not older than one of the receiver's maximum windows.
         if receiver.maxWindow != 0,
            SequenceNumber.before(segment.end, sender.end &- receiver.maxWindow) {
@@ -92,6 +111,7 @@ enum TCPWindow {
                       checkAck: Bool) -> (reason: DropReason?, event: TrackerEvent?) {
         // S1, S2, S5 on the sequence numbers.
         if SequenceNumber.after(segment.seq, sender.maxEnd) { return (.badSeq, .seqAboveWindow) }
+        if let beyond = dataBeyondEdge(sender: sender, receiver: receiver, segment) { return (.badSeq, beyond) }
         let receiverWindow = receiver.maxWindow
         if receiverWindow != 0, SequenceNumber.before(segment.end, sender.end &- receiverWindow) {
             return (.badSeq, .seqBelowWindow)

@@ -45,6 +45,13 @@ public struct TrackerConfiguration: Sendable, Equatable {
     /// overall half-open cap, its new connections replace the oldest half-open ones instead of
     /// being refused. 0 turns this off (every SYN over the cap is refused).
     public var provenSourceMemorySeconds: Int
+    /// `set tcp paws`: on a synchronised connection, a segment whose TSval is older than the
+    /// last in-order one from its sender is `bad_timestamp` (RFC 7323 §5; Linux's one-tick
+    /// slack; a connection idle over 24 days is exempt). Off by default, as in Linux conntrack.
+    public var paws: Bool = false
+    /// `set tcp timestamps strict`: once both SYNs carried timestamps, a non-RST segment
+    /// without one is `bad_timestamp` (RFC 7323 §3.2). Off by default: Linux accepts them.
+    public var timestampsStrict: Bool = false
     /// Seed of the table's hash (keep it secret and random in production, so that no one can
     /// aim collisions; fixed in tests). Verdicts never depend on it.
     public var hashSeed: UInt64

@@ -49,8 +49,12 @@ public enum TrackerEvent: String, Sendable, CaseIterable, Hashable {
     case ackWrongDir = "ack_wrong_dir"
     /// A SYN from the responder after its SYN-ACK.
     case synToclientOnSynRecv = "syn_toclient_on_syn_recv"
-    /// More distinct SYN-ACKs for one SYN than are kept.
+    /// More distinct SYN-ACKs for one SYN than are kept (no longer produced: a SYN-ACK
+    /// already seen always passes, the oldest alternate is forgotten; kept as a stable name).
     case synackFlood = "synack_flood"
+    /// After a SYN-ACK was seen, a SYN-ACK with another ISN that answers no newer SYN of the
+    /// initiator (RFC 9293 §3.10.7.3).
+    case synackOtherISN = "synack_other_isn"
     /// In a split or simultaneous handshake, a SYN-ACK whose seq is not the sender's SYN's.
     case fourWHSSynackWrongSyn = "4whs_synack_wrong_syn"
 
@@ -61,6 +65,8 @@ public enum TrackerEvent: String, Sendable, CaseIterable, Hashable {
     case seqBelowWindow = "seq_below_window"
     /// New data (sequence space) after the sender's FIN.
     case dataAfterFin = "data_after_fin"
+    /// Data into a zero window beyond the one-byte window probe (RFC 9293 §3.10.7.4).
+    case zeroWindowData = "zero_window_data"
     /// A handshake packet whose seq is not the sender's ISN.
     case handshakeWrongSeq = "handshake_wrong_seq"
 
@@ -91,6 +97,15 @@ public enum TrackerEvent: String, Sendable, CaseIterable, Hashable {
     case rstBadAck = "rst_bad_ack"
     /// The responder's RST without ACK in SYN_SENT.
     case rstNoAckInSynSent = "rst_no_ack_in_syn_sent"
+    /// The responder's RST+ACK in SYN_SENT echoes a timestamp no SYN of the initiator sent
+    /// (or the SYN offered no timestamps), as Linux checks.
+    case rstTimestampMismatch = "rst_ts_mismatch"
+
+    // bad_timestamp
+    /// PAWS: the TSval is older than the last in-order one from the same side (RFC 7323 §5.3).
+    case pawsOldTimestamp = "paws_old_timestamp"
+    /// No TSopt on a non-RST segment after both SYNs carried one (RFC 7323 §3.2).
+    case timestampMissing = "timestamp_missing"
 
     // syn_in_established
     /// The initiator's SYN with a new ISN on a synchronised connection.
@@ -139,6 +154,8 @@ public enum TrackerEvent: String, Sendable, CaseIterable, Hashable {
     case wscaleClamped = "wscale_clamped"
     /// A TCP option repeated (the first was kept).
     case tcpOptDuplicate = "tcp_opt_duplicate"
+    /// A SACK option without blocks (kind 5, length 2): ignored, as Linux ignores it.
+    case tcpOptEmptySack = "tcp_opt_empty_sack"
     /// SACK blocks towards a side that did not announce SACK-permitted: ignored.
     case sackNotPermitted = "sack_not_permitted"
     /// A connection picked up mid-stream (`pickup`): windows learned loosely.

@@ -57,7 +57,7 @@ public enum DecodeAnomaly: Sendable, Equatable, Hashable {
     /// A TCP option (or its length byte) runs past the end of the header.
     case tcpOptionPastHeader(kind: UInt8)
     /// A known TCP option with a length it never has (MSS 4, window scale 3, SACK-permitted 2,
-    /// timestamps 10, SACK 2 + 8n with n in 1…4, MD5 18).
+    /// timestamps 10, SACK 2 + 8n with n in 0…4 (n = 0 is ignored, as Linux does), MD5 18).
     case tcpOptionWrongLength(kind: UInt8, length: UInt8)
     /// Source or destination port 0.
     case tcpPortZero(sourcePort: UInt16, destinationPort: UInt16)

@@ -204,6 +204,9 @@ public struct PacketBuilder: Sendable {
                 bytes.appendBigEndian(block.right)
             }
         }
+        if options.emptySACK {
+            bytes += [1, 1, 5, 2]
+        }
         if options.fastOpen {
             bytes += [1, 1, 34, 2]
         }

@@ -119,9 +119,11 @@ extension PacketDecoder {
                 if valid {
                     if options.sackPermitted { options.hasDuplicates = true } else { options.sackPermitted = true }
                 }
-            case 5:  // SACK: 1…4 blocks of 8 bytes
-                valid = length >= 10 && length <= 34 && (length - 2) % 8 == 0
-                if valid {
+            case 5:  // SACK: 1…4 blocks of 8 bytes; no block at all is ignored, as Linux does
+                valid = length >= 2 && length <= 34 && (length - 2) % 8 == 0
+                if length == 2 {
+                    options.emptySACK = true
+                } else if valid {
                     if options.hasSACK {
                         options.hasDuplicates = true
                     } else {

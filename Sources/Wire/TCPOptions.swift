@@ -17,6 +17,9 @@ public struct TCPOptions: Sendable, Equatable, Hashable {
     public static let maximumSACKBlocks = 4
 
     @usableFromInline var present: UInt8 = 0
+    /// Oddities of accepted options (`emptySACKBit`).
+    @usableFromInline var oddities: UInt8 = 0
+    @usableFromInline static let emptySACKBit: UInt8 = 0x01
     @usableFromInline var windowScaleValue: UInt8 = 0
     @usableFromInline var sackCount: UInt8 = 0
     @usableFromInline var mssValue: UInt16 = 0
@@ -133,6 +136,14 @@ public struct TCPOptions: Sendable, Equatable, Hashable {
     public var hasDuplicates: Bool {
         get { has(Self.duplicateBit) }
         set { set(Self.duplicateBit, newValue) }
+    }
+
+    /// A SACK option without blocks (kind 5, length 2) was present and ignored, as Linux
+    /// ignores it; `hasSACK` stays false.
+    @inlinable
+    public var emptySACK: Bool {
+        get { oddities & Self.emptySACKBit != 0 }
+        set { if newValue { oddities |= Self.emptySACKBit } else { oddities &= ~Self.emptySACKBit } }
     }
 
     /// True when no option is recorded.

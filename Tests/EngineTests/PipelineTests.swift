@@ -113,7 +113,7 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
         #expect(DropReason.allCases.map(\.rawValue) == [
             "malformed", "bad_checksum", "fragment", "no_connection", "handshake_order", "invalid_flags",
             "bad_seq", "bad_ack", "rst_invalid", "syn_in_established", "icmp_unrelated", "rate_limited",
-            "table_full", "policy",
+            "table_full", "policy", "bad_timestamp",
         ])
     }
 }
@@ -329,13 +329,84 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
         #expect(second.reason == .fragment)
     }
 
-    @Test func aDatagramInTooManyPiecesIsDropped() {
+    /// An IPv6 fragment of `bytes` (after the fragment header) at `offset`.
+    func fragment6(offset: Int, more: Bool, bytes: [UInt8], id: UInt32 = 0x5157) -> [UInt8] {
+        var builder = v6
+        builder.extensionHeaders = [.fragment(offset: offset, moreFragments: more, identification: id)]
+        return builder.ip(protocolNumber: 6, transport: bytes)
+    }
+
+    @Test("a datagram in more than 8 pieces passes (16,000 bytes at 1500 is 11); the 65th piece goes")
+    func manyPieces() {
         var pipeline = Pipeline()
+        for piece in 0 ..< 11 {
+            let decision = judge(fragment(offset: 1480 * (piece + 1), more: piece < 10,
+                                          bytes: [UInt8](repeating: UInt8(piece), count: 1480), id: 9), &pipeline)
+            #expect(decision.verdict == .accept, "piece \(piece + 1)")
+        }
         var last: Decision?
-        for piece in 0 ..< 10 {
+        for piece in 0 ..< 65 {
             last = judge(fragment(offset: 8 + piece * 8, more: true, bytes: [UInt8](repeating: 1, count: 8), id: 7),
                          &pipeline)
+            if piece < 64 { #expect(last?.verdict == .accept, "piece \(piece + 1)") }
         }
         #expect(last?.reason == .fragment)
+    }
+
+    @Test("an exact duplicate passes; same offset and length with other bytes (overlap by replacement) is dropped",
+          arguments: [false, true])
+    func duplicateComparedByteByByte(ipv6: Bool) {
+        var pipeline = Pipeline()
+        let make = { (bytes: [UInt8]) in
+            ipv6 ? self.fragment6(offset: 1000, more: true, bytes: bytes)
+                : self.fragment(offset: 1000, more: true, bytes: bytes)
+        }
+        let original = [UInt8](repeating: 0x41, count: 400)
+        var rewritten = original
+        rewritten[13] = 0x03  // e.g. the TCP flags of a header hidden in a later piece
+        #expect(judge(make(original), &pipeline).verdict == .accept)
+        #expect(judge(make(original), &pipeline).verdict == .accept, "an exact duplicate")
+        let replaced = judge(make(rewritten), &pipeline)
+        #expect(replaced.verdict == .drop)
+        #expect(replaced.reason == .fragment)
+        #expect(judge(make(original), &pipeline).verdict == .accept, "the original again")
+    }
+
+    @Test("later fragments of a datagram whose tiny first fragment was dropped are dropped", arguments: [false, true])
+    func tinyFirstFragment(ipv6: Bool) {
+        var pipeline = Pipeline()
+        let segment = synSegment
+        let tiny = Array(segment[0 ..< 8])  // ports and seq only: no flags
+        let first = judge(ipv6 ? fragment6(offset: 0, more: true, bytes: tiny) : fragment(offset: 0, more: true, bytes: tiny),
+                          &pipeline)
+        #expect(first.verdict == .drop)
+        #expect(first.reason == .fragment)
+        let rest = Array(segment[8...])
+        let second = judge(ipv6 ? fragment6(offset: 8, more: false, bytes: rest) : fragment(offset: 8, more: false, bytes: rest),
+                           &pipeline)
+        #expect(second.verdict == .drop, "the rest of the datagram goes too")
+        #expect(second.reason == .fragment)
+        let other = judge(ipv6 ? fragment6(offset: 8, more: false, bytes: rest, id: 0x777)
+                          : fragment(offset: 8, more: false, bytes: rest, id: 0x777), &pipeline)
+        #expect(other.verdict == .accept, "another datagram is not affected")
+    }
+
+    @Test("the fragment table's hash is seeded: the same identifications land elsewhere under another seed")
+    func seededHash() {
+        let a = FragmentTable(seed: 1), b = FragmentTable(seed: 2)
+        var same = 0
+        let source = IPAddress(ipv4: 0xC000_0201), destination = IPAddress(ipv4: 0xC633_6402)
+        for id in 0 ..< UInt32(1000) {
+            let key = FragmentKey(source: source, destination: destination, identification: id, proto: 6)
+            if a.hash(key) % 1024 == b.hash(key) % 1024 { same += 1 }
+        }
+        #expect(same < 50, "\(same) of 1000 identifications share a slot under both seeds")
+        // Chosen identifications from one source spread over the slots.
+        var homes = Set<UInt64>()
+        for id in 0 ..< UInt32(1000) {
+            homes.insert(a.hash(FragmentKey(source: source, destination: destination, identification: id << 10,
+                                            proto: 6)) % 1024)
+        }
+        #expect(homes.count > 500, "1000 ids spaced by the table size hit \(homes.count) home slots")
     }
 }

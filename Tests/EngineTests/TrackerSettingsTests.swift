@@ -19,6 +19,8 @@ struct TrackerSettingsTests {
         set timeout source.proven 10m
         set tcp pickup
         set tcp rst exact
+        set tcp paws
+        set tcp timestamps strict
         """).get()
         let base = TrackerConfiguration(maxStates: 9, hashSeed: 1)
         let configuration = TrackerConfiguration(rules.settings, base: base)
@@ -30,6 +32,7 @@ struct TrackerSettingsTests {
         #expect(configuration.timeouts.other == .seconds(120))
         #expect(configuration.provenSourceMemorySeconds == 600)
         #expect(configuration.pickup && configuration.rstExact)
+        #expect(configuration.paws && configuration.timestampsStrict)
         #expect(configuration.hashSeed == 1)
         #expect(TrackerConfiguration(rules.settings, base: base, maxStatesOverride: 77).maxStates == 77)
 
@@ -38,5 +41,6 @@ struct TrackerSettingsTests {
         let none = try RuleCompiler.compile(text: "# nothing\n").get()
         let untouched = TrackerConfiguration(none.settings, base: base)
         #expect(untouched.maxStates == 9 && untouched.provenSourceMemorySeconds == 3_600)
+        #expect(!untouched.paws && !untouched.timestampsStrict)
     }
 }

@@ -38,6 +38,21 @@ import Testing
         #expect(!script.contains("bypass"))
     }
 
+    @Test("the reassembly rules sit in chains nothing jumps to, and the summary says whether they went in")
+    func reassemblyRules() {
+        let iptables = IptablesAttachment.reassemblyScript
+        #expect(iptables.contains(":SYNWALL-DEFRAG - [0:0]\n"))
+        #expect(iptables.contains("-A SYNWALL-DEFRAG -m socket --transparent "))
+        #expect(!iptables.contains("-j SYNWALL-DEFRAG"))
+        let nft = NftAttachment.reassemblyScript
+        #expect(nft.contains("chain defrag {"))
+        #expect(nft.contains("tproxy ip to :1") && nft.contains("tproxy ip6 to :1"))
+        #expect(!nft.contains("hook") && !nft.contains("jump "))
+        let plan = AttachmentPlan(hooks: [.forward], queues: 0 ... 0, bypass: false, ownerPID: 9)
+        #expect(IptablesAttachment(plan: plan).summary.contains("fragments may reach the queue unreassembled"))
+        #expect(NoAttachment().summary.contains("unreassembled"))
+    }
+
     @Test func ownerMarkRoundTrips() {
         #expect(InstanceOwner.pid(in: "-A INPUT -m comment --comment \"synwall pid=1234\" -j SYNWALL-IN") == 1234)
         #expect(InstanceOwner.pid(in: "-A INPUT -j ACCEPT") == nil)

@@ -119,6 +119,18 @@ private let handshake: [Expected] = [.pass("SYN_SENT"), .pass("SYN_RECV"), .pass
         ])
     }
 
+    @Test("issue 12's strict corners replayed: another SYN-ACK ISN, zero window, right edge, empty SACK, RST ending a handshake, RST timestamps")
+    func strictCorners() throws {
+        try check("strict-corners", [
+            .pass("SYN_SENT"), .pass("SYN_RECV"), .drop("handshake_order", "synack_other_isn"), .pass("ESTABLISHED"),
+            .pass("ESTABLISHED"), .pass("ESTABLISHED"), .drop("bad_seq", "zero_window_data"), .pass("ESTABLISHED"),
+            .pass("ESTABLISHED"), .drop("bad_seq", "seq_above_window"),
+            .pass("ESTABLISHED", event: "tcp_opt_empty_sack"), .pass("CLOSE"),
+            .pass("SYN_SENT"), .pass("SYN_RECV"), .pass("CLOSE"), .drop("no_connection", "nocon_ack"),
+            .pass("SYN_SENT"), .drop("rst_invalid", "rst_ts_mismatch"), .pass("CLOSE"),
+        ])
+    }
+
     @Test func synOnAnEstablishedConnectionIsDropped() throws {
         try check("syn-in-established", handshake + [
             .drop("syn_in_established", "syn_resend"), .drop("syn_in_established", "syn_new_isn"),

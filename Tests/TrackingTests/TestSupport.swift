@@ -113,10 +113,14 @@ let h2: [Step] = [
 let h: [Step] = h2 + [c("A", seq: 1001, ack: 5001).ok(.established)]
 
 /// A test configuration: small table, fixed seed, no per-source rate limit.
-func testConfiguration(maxStates: Int = 4096, pickup: Bool = false, rstExact: Bool = false) -> TrackerConfiguration {
-    TrackerConfiguration(maxStates: maxStates, pickup: pickup, rstExact: rstExact, maxHalfOpen: 250_000,
-                         maxHalfOpenPerSource: 0, synRatePerSource: .unlimited, sourceTableCapacity: 1024,
-                         hashSeed: 42)
+func testConfiguration(maxStates: Int = 4096, pickup: Bool = false, rstExact: Bool = false,
+                       paws: Bool = false, timestampsStrict: Bool = false) -> TrackerConfiguration {
+    var configuration = TrackerConfiguration(maxStates: maxStates, pickup: pickup, rstExact: rstExact,
+                                             maxHalfOpen: 250_000, maxHalfOpenPerSource: 0,
+                                             synRatePerSource: .unlimited, sourceTableCapacity: 1024, hashSeed: 42)
+    configuration.paws = paws
+    configuration.timestampsStrict = timestampsStrict
+    return configuration
 }
 
 /// A tracker and a client/server pair; sends steps as real packets (built, then decoded).

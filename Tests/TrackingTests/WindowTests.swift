@@ -38,8 +38,9 @@ struct WindowTests {
         Scenario("46 start past the right edge", h + [
             c("PA", seq: 66_537, ack: 5001, len: 10).drop(.badSeq, .seqAboveWindow),
         ]),
-        Scenario("46 start at the right edge overruns", h + [
-            c("PA", seq: 66_536, ack: 5001, len: 10).ok(.established, .windowOverrun),
+        Scenario("46 data starting at the right edge (exclusive)", h + [
+            c("PA", seq: 66_536, ack: 5001, len: 10).drop(.badSeq, .seqAboveWindow),
+            c("PA", seq: 66_535, ack: 5001, len: 10).ok(.established, .windowOverrun),
         ]),
         Scenario("47 overrun", h + [
             c("PA", seq: 66_000, ack: 5001, len: 1000).ok(.established, .windowOverrun),

@@ -103,12 +103,22 @@ import Testing
         ([3, 2], 3, 2), ([3, 4, 7, 0], 3, 4),                                       // window scale 3
         ([4, 3, 0], 4, 3), ([4, 4, 0, 0], 4, 4),                                    // SACK-permitted 2
         ([8, 8, 0, 0, 0, 0, 0, 0], 8, 8), ([8, 12] + [UInt8](repeating: 0, count: 10), 8, 12), // timestamps 10
-        ([5, 2], 5, 2), ([5, 9] + [UInt8](repeating: 0, count: 7), 5, 9),           // SACK 2 + 8n
+        ([5, 9] + [UInt8](repeating: 0, count: 7), 5, 9),                           // SACK 2 + 8n
         ([5, 11] + [UInt8](repeating: 0, count: 9), 5, 11),
         ([19, 17] + [UInt8](repeating: 0, count: 15), 19, 17),                      // MD5 18
     ] as [([UInt8], UInt8, UInt8)])
     func wrongFixedLength(options: [UInt8], kind: UInt8, length: UInt8) {
         #expect(decodeOptions(options) == .malformed(.tcpOptionWrongLength(kind: kind, length: length)))
+    }
+
+    @Test("an empty SACK option (kind 5, length 2) is ignored and flagged, as Linux ignores it")
+    func emptySACKIgnored() throws {
+        let options = try parsed([5, 2, 2, 4, 0x05, 0xB4])
+        #expect(options.emptySACK)
+        #expect(!options.hasSACK)
+        #expect(options.sackBlockCount == 0)
+        #expect(options.mss == 1460)  // parsing goes on after it
+        #expect(!(try parsed([5, 10, 0, 0, 0, 1, 0, 0, 0, 2])).emptySACK)
     }
 
     @Test func sackWithFiveBlocksDoesNotFit() {

@@ -25,17 +25,17 @@ LINKTYPE_RAW = 101
 START = 1_700_000_000
 
 
-def c2s(flags, seq, ack=0, data=b"", v6=False):
+def c2s(flags, seq, ack=0, data=b"", v6=False, win=65535, options=(), cport=CPORT):
     """A client-to-server segment."""
     ip = IPv6(src=C6, dst=S6) if v6 else IP(src=C4, dst=S4)
-    packet = ip / TCP(sport=CPORT, dport=SPORT, flags=flags, seq=seq, ack=ack, window=65535)
+    packet = ip / TCP(sport=cport, dport=SPORT, flags=flags, seq=seq, ack=ack, window=win, options=list(options))
     return packet / Raw(data) if data else packet
 
 
-def s2c(flags, seq, ack=0, data=b"", v6=False):
+def s2c(flags, seq, ack=0, data=b"", v6=False, win=65535, options=(), cport=CPORT):
     """A server-to-client segment."""
     ip = IPv6(src=S6, dst=C6) if v6 else IP(src=S4, dst=C4)
-    packet = ip / TCP(sport=SPORT, dport=CPORT, flags=flags, seq=seq, ack=ack, window=65535)
+    packet = ip / TCP(sport=SPORT, dport=cport, flags=flags, seq=seq, ack=ack, window=win, options=list(options))
     return packet / Raw(data) if data else packet
 
 
@@ -110,6 +110,31 @@ SCENARIOS = {
         c2s("S", 777777),
         s2c("S", 9999),
         c2s("PA", 1001, 5001, b"still here"),
+    ],
+    # Where synwall is stricter than Linux (issue 12): another SYN-ACK ISN, data into a zero
+    # window (the one-byte probe passes), data starting at the right edge, an empty SACK
+    # option (ignored, an anomaly); a RST in SYN_RECV ends the handshake (IPv6); a RST+ACK
+    # whose timestamp echo no SYN sent (client port 40001).
+    "strict-corners": [
+        c2s("S", 1000),
+        s2c("SA", 5000, 1001, win=1000),
+        s2c("SA", 9000, 1001),
+        c2s("A", 1001, 5001),
+        c2s("PA", 1001, 5001, b"d" * 1000),
+        s2c("A", 5001, 2001, win=0),
+        c2s("PA", 2001, 5001, b"z" * 100),
+        c2s("PA", 2001, 5001, b"p"),
+        s2c("A", 5001, 2001, win=1000),
+        c2s("PA", 3001, 5001, b"e" * 10),
+        s2c("A", 5001, 2002, win=1000, options=[(5, b"")]),
+        c2s("R", 2002),
+        c2s("S", 1000, v6=True),
+        s2c("SA", 5000, 1001, v6=True),
+        c2s("R", 1001, v6=True),
+        c2s("A", 1001, 5001, v6=True),
+        c2s("S", 1000, options=[("Timestamp", (100, 0))], cport=40001),
+        s2c("RA", 0, 1001, options=[("Timestamp", (7, 55))], cport=40001),
+        s2c("RA", 0, 1001, options=[("Timestamp", (7, 100))], cport=40001),
     ],
 }
 
