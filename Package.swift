@@ -28,6 +28,7 @@ let package = Package(
                        providers: [.apt(["libnetfilter-queue-dev", "libmnl-dev"])]),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Our one piece of C: dropping capabilities in every thread (prctl and capset are per
         // thread and variadic; see Sources/CPrivilege/include/CPrivilege.h).
         .target(name: "CPrivilege"),
@@ -50,7 +51,7 @@ let package = Package(
 
         .target(name: "Firewall", dependencies: [
             "Tracking", "Control",
-            "Engine", "NetfilterQueue", "Capture", "EventLog", "CPrivilege", "CZlib",
+            "Engine", "NetfilterQueue", "Capture", "EventLog", "CPrivilege", "CZlib", "CSystemd",
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),

@@ -8,7 +8,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-    libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libpcap-dev zlib1g-dev \
+    libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libpcap-dev zlib1g-dev libsystemd-dev \
     nftables iptables iproute2 ethtool python3-scapy procps \
     systemd util-linux >/dev/null
 # systemd: `systemd-analyze verify` checks contrib/synwall.service; util-linux: setpriv starts the

@@ -150,17 +150,45 @@ public final class Daemon: @unchecked Sendable {
             }
         }
 
-        // 1. Bind every queue before touching the host's rules: a busy queue fails cleanly.
+        // 1. Bind every queue before touching the host's rules: a busy queue fails cleanly. A
+        //    socket an earlier synwall left in systemd's store is taken over instead, with the
+        //    packets the kernel queued for it meanwhile.
         var sockets: [QueueSocket] = []
+        var inherited = ServiceManager.inheritedDescriptors()
         for queue in configuration.queues {
             let queueConfiguration = QueueConfiguration(
                 queue: queue, copyRange: configuration.copyRange, maxLength: configuration.queueMaxLength,
                 failOpen: configuration.failOpen, gso: true, receiveBufferBytes: configuration.receiveBufferBytes)
+            if let found = inherited.firstIndex(where: { ServiceManager.queue(ofDescriptorName: $0.name) == queue }) {
+                let fd = inherited.remove(at: found).fd
+                do {
+                    let socket = try QueueSocket(adopting: fd, configuration: queueConfiguration)
+                    sockets.append(socket)
+                    say("synwall: queue \(queue): took over the socket an earlier synwall left in the service "
+                        + "manager's store" + (socket.adopted ? ", still bound: packets queued meanwhile are read now"
+                            : "; it was no longer bound, so it is bound afresh"))
+                    continue
+                } catch {
+                    say("synwall: warning: queue \(queue): \(error)")
+                    close(fd)
+                }
+            }
             do {
                 sockets.append(try QueueSocket(configuration: queueConfiguration))
             } catch {
                 sockets.forEach { $0.close() }
                 throw .queue(error)
+            }
+        }
+        for leftover in inherited { close(leftover.fd) }
+        // Under systemd (FileDescriptorStoreMax=) the sockets outlive this process: a crash or a
+        // restart leaves the queues bound, and the next synwall reads what the kernel queued.
+        if ServiceManager.isNotifying {
+            let stored = sockets.filter {
+                ServiceManager.store($0.descriptor, name: ServiceManager.descriptorName(queue: $0.configuration.queue))
+            }.count
+            if stored > 0 {
+                logger.info("queue sockets in the service manager's store", metadata: ["queues": "\(stored)"])
             }
         }
 
@@ -300,6 +328,7 @@ public final class Daemon: @unchecked Sendable {
         keeper?.startCheckpoints(control: control, workers: workers.count) { [rulesDigest] in
             rulesDigest.load(ordering: .relaxed)
         }
+        ServiceManager.notify("READY=1\nSTATUS=filtering: queues \(queueText), \(rulesText)\nMAINPID=\(getpid())")
         // 6. Wait for a signal: SIGHUP reloads the rules, SIGUSR1 reopens the event log.
         while true {
             var received: Int32 = 0
@@ -316,6 +345,7 @@ public final class Daemon: @unchecked Sendable {
         }
 
         // 7. Detach first, then let the workers verdict what is still queued and stop.
+        ServiceManager.notify("STOPPING=1\nSTATUS=stopping: saving the connections")
         server?.stop()
         attachment.remove()
         stopWorkers()

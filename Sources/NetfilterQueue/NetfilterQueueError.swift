@@ -12,6 +12,8 @@ public enum NetfilterQueueError: Error, Equatable, CustomStringConvertible {
     case configurationRejected(queue: UInt16, errno: Int32)
     /// The kernel did not answer the configuration message at all.
     case noAcknowledgement(queue: UInt16)
+    /// An inherited descriptor (`LISTEN_FDS`) that is not a netfilter netlink socket.
+    case notANetfilterSocket(fd: Int32)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum NetfilterQueueError: Error, Equatable, CustomStringConvertible {
         case let .noAcknowledgement(queue):
             return "the kernel did not acknowledge the configuration of NFQUEUE queue \(queue); "
                 + "is nfnetlink_queue available (CONFIG_NETFILTER_NETLINK_QUEUE)?"
+        case let .notANetfilterSocket(fd):
+            return "inherited descriptor \(fd) is not a netfilter netlink socket; a new one is opened instead"
         }
     }
 }

@@ -47,13 +47,42 @@ public final class QueueSocket: @unchecked Sendable {
 
     /// Opens a netlink socket, binds `configuration.queue` and configures it in one
     /// acknowledged message.
-    public init(configuration: QueueConfiguration) throws(NetfilterQueueError) {
-        self.configuration = configuration
+    public convenience init(configuration: QueueConfiguration) throws(NetfilterQueueError) {
         let socket: NetlinkSocket
         switch Syscalls.openSocket() {
         case .success(let s): socket = s
         case .failure(let error): throw error
         }
+        try self.init(socket: socket, configuration: configuration, adopted: false)
+    }
+
+    /// Takes over descriptor `fd`: an NFQUEUE socket an earlier synwall bound and left in
+    /// systemd's file-descriptor store (handed back through `LISTEN_FDS`;
+    /// docs/state-file.md, "No packet lost"). When it is still bound to `configuration.queue`
+    /// its binding and settings are kept as they are, so every packet the kernel queued while
+    /// no process read it is read here, not dropped; otherwise it is bound afresh. Packets the
+    /// earlier process read but never gave a verdict get one (drop, or accept with fail-open)
+    /// before the first packet read here. Throws when `fd` is not a netfilter netlink socket.
+    public convenience init(adopting fd: Int32, configuration: QueueConfiguration) throws(NetfilterQueueError) {
+        let socket: NetlinkSocket
+        switch Syscalls.adoptSocket(fd: fd) {
+        case .success(let s): socket = s
+        case .failure(let error): throw error
+        }
+        let bound = KernelQueueStatus.read().contains { $0.queue == configuration.queue && $0.portID == socket.portID }
+        try self.init(socket: socket, configuration: configuration, adopted: bound)
+    }
+
+    /// True when this socket was taken over still bound (see `init(adopting:configuration:)`).
+    public let adopted: Bool
+    /// Set until the first packet read on an adopted socket: the earlier process's unanswered
+    /// packets, all with lower ids, still need a verdict.
+    private var orphansPending: Bool
+
+    private init(socket: NetlinkSocket, configuration: QueueConfiguration, adopted: Bool) throws(NetfilterQueueError) {
+        self.configuration = configuration
+        self.adopted = adopted
+        orphansPending = adopted
         self.socket = socket
         receiveBufferBytes = Syscalls.setReceiveBuffer(fd: socket.fd, bytes: configuration.receiveBufferBytes)
         Syscalls.setReceiveTimeout(fd: socket.fd, milliseconds: configuration.receiveTimeoutMilliseconds)
@@ -81,6 +110,7 @@ public final class QueueSocket: @unchecked Sendable {
         iovecs = vectors
         headers = messages
         verdicts = VerdictBatch(capacity: slotCount * 2, queue: configuration.queue)
+        guard !adopted else { return }
         do {
             try bindAndConfigure()
         } catch {
@@ -88,6 +118,10 @@ public final class QueueSocket: @unchecked Sendable {
             throw error
         }
     }
+
+    /// The socket's descriptor, for handing it to systemd's file-descriptor store (it stays
+    /// owned by this object).
+    public var descriptor: Int32 { socket.fd }
 
     deinit { release() }
 
@@ -206,6 +240,7 @@ public final class QueueSocket: @unchecked Sendable {
             NetlinkDatagram.forEachMessage(in: datagram) { message in
                 switch message {
                 case .packet(let packet):
+                    if orphansPending { answerOrphans(below: packet.id) }
                     let verdict = handler(packet)
                     statistics.received += 1
                     if verdict == .accept { statistics.accepted += 1 } else { statistics.dropped += 1 }
@@ -239,6 +274,22 @@ public final class QueueSocket: @unchecked Sendable {
             total += n
         }
         return total
+    }
+
+    /// One batch verdict for every packet of this queue with an id below `id`: on an adopted
+    /// socket, those the earlier process read and never answered. Fail-closed drops them (TCP
+    /// sends them again); fail-open lets them pass.
+    private func answerOrphans(below id: UInt32) {
+        orphansPending = false
+        guard id > 1 else { return }
+        var message = [UInt8](repeating: 0, count: 64)
+        message.withUnsafeMutableBytes { raw in
+            let length = Syscalls.putBatchVerdict(into: raw.baseAddress!, queue: configuration.queue, id: id &- 1,
+                                                  verdict: configuration.failOpen ? Syscalls.verdictAccept
+                                                      : Syscalls.verdictDrop)
+            send(UnsafeRawBufferPointer(rebasing: raw[0 ..< length]))
+        }
+        counters.orphansAnswered += 1
     }
 
     private func flushDropsEarly() {

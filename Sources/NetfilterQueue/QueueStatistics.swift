@@ -20,6 +20,9 @@ public struct QueueStatistics: Sendable, Equatable {
     public var receiveErrors = 0
     /// Receive rounds that returned packets; `received / rounds` is the mean batch.
     public var rounds = 0
+    /// On a socket taken over from an earlier synwall: 1 once the packets it left without a
+    /// verdict were answered.
+    public var orphansAnswered = 0
 
     public init() {}
 
@@ -36,5 +39,6 @@ public struct QueueStatistics: Sendable, Equatable {
         sendErrors += other.sendErrors
         receiveErrors += other.receiveErrors
         rounds += other.rounds
+        orphansAnswered += other.orphansAnswered
     }
 }

@@ -52,6 +52,26 @@ enum Syscalls {
         return .success(NetlinkSocket(handle: handle, fd: fd, portID: mnl_socket_get_portid(handle)))
     }
 
+    /// Wraps descriptor `fd` (inherited) as a netlink socket, after checking that it is one of
+    /// the netfilter family.
+    static func adoptSocket(fd: Int32) -> Result<NetlinkSocket, NetfilterQueueError> {
+        var domain: Int32 = 0, proto: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 else {
+            return .failure(.systemCall(operation: "examining inherited descriptor \(fd)", errno: errno))
+        }
+        length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &length) == 0,
+              domain == AF_NETLINK, proto == NETLINK_NETFILTER else {
+            return .failure(.notANetfilterSocket(fd: fd))
+        }
+        guard let handle = mnl_socket_fdopen(fd) else {
+            return .failure(.systemCall(operation: "taking over inherited descriptor \(fd)", errno: errno))
+        }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return .success(NetlinkSocket(handle: handle, fd: fd, portID: mnl_socket_get_portid(handle)))
+    }
+
     static func close(_ socket: NetlinkSocket) {
         // mnl_socket_close closes the descriptor; EINTR on close is not retried (the fd is gone).
         mnl_socket_close(socket.handle)
