@@ -67,6 +67,8 @@ enum SettingSyntax {
     case log(String)
     case logRotate(bytes: Int, keep: Int)
     case reload(RuleSettings.ReloadStates)
+    /// `set limit file-size 64M`: the cap on rule and table files read after it.
+    case fileSize(Int)
 
     enum LimitName: String, CaseIterable {
         case states

@@ -184,7 +184,7 @@ import Testing
              "2:40: error: table <t> is 'const'; 'overload' cannot add to it", hint: "remove 'const' from its declaration"),
         Case("set", "1:4: error: expected a setting after 'set'", hint: "settings: limit, timeout, tcp, syn-rate, log, reload"),
         Case("set limit", "1:10: error: expected what to limit after 'set limit'",
-             hint: "one of: states, src-nodes, table-entries, half-open, half-open-per-source"),
+             hint: "one of: states, src-nodes, table-entries, half-open, half-open-per-source, file-size"),
         Case("set limit state 10", "1:11: error: unknown limit 'state'", hint: "did you mean 'states'?"),
         Case("set limit states lots", "1:18: error: expected a number after 'states'", hint: "for example: states 10"),
         Case("set timeout", "1:12: error: expected a timeout name after 'set timeout'",

@@ -26,14 +26,27 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing when the file is valid.")
     var quiet = false
 
+    @Option(name: .customLong("max-file-size"),
+            help: ArgumentHelp("Largest rule or table file to read (default 16M for rule files, 64M for table files).",
+                               valueName: "size"))
+    var maxFileSize: String?
+
+    func validate() throws {
+        if let maxFileSize, InputLimits.size(maxFileSize) == nil {
+            throw ValidationError("--max-file-size takes a size such as 64M (bytes, or with K, M or G; at least 4K)")
+        }
+    }
+
     func run() throws {
         let path = file ?? DefaultRuleFile.path
-        switch RuleCompiler.compile(file: path) {
+        let limits = maxFileSize.flatMap(InputLimits.size).map { InputLimits.standard.withFileSize($0) } ?? .standard
+        switch RuleCompiler.compile(file: path, limits: limits) {
         case .failure(let diagnostics):
             writeLine(diagnostics.description, to: 2)
             throw ExitCode(1)
         case .success(let ruleset):
             for warning in ruleset.warnings { writeLine(warning.description, to: 2) }
+            if let note = ruleset.shadowAnalysis.note { writeLine("\(path): note: " + note, to: 2) }
             let counts = "\(ruleset.rules.count) rule\(ruleset.rules.count == 1 ? "" : "s"), "
                 + "\(ruleset.tables.count) table\(ruleset.tables.count == 1 ? "" : "s"), "
                 + "\(ruleset.files.count) file\(ruleset.files.count == 1 ? "" : "s")"
