@@ -536,6 +536,8 @@ final class Compilation {
 
         var compiledRules: [Rule] = []
         var matchers: [RuleMatch] = []
+        compiledRules.reserveCapacity(rules.count)
+        matchers.reserveCapacity(rules.count)
         for (index, parsed) in rules.enumerated() {
             let (rule, match) = Compilation.build(parsed, index: index, tables: tableInfos, tableIndex: tableIndex)
             compiledRules.append(rule)

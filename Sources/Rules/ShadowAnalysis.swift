@@ -26,6 +26,13 @@ enum ShadowAnalysis {
 
     static func analyze(rules: [Rule], matchers: [RuleMatch], budget: Int = maximumComparisons,
                         sourceLine: (SourceLocation) -> String) -> Outcome {
+        // Through a buffer the matchers are compared in place, not copied (and retained) per
+        // comparison.
+        matchers.withUnsafeBufferPointer { analyze(rules: rules, matchers: $0, budget: budget, sourceLine: sourceLine) }
+    }
+
+    private static func analyze(rules: [Rule], matchers: UnsafeBufferPointer<RuleMatch>, budget: Int,
+                                sourceLine: (SourceLocation) -> String) -> Outcome {
         var warnings: [Diagnostic] = []
         // Earlier rules, in order, by what their destination ports allow them to cover.
         var anyPort: [Int] = []
@@ -48,9 +55,8 @@ enum ShadowAnalysis {
                 return Outcome(warnings: warnings, summary: ShadowAnalysisSummary(checkedRules: later, totalRules: matchers.count,
                                                                                   comparisonLimit: budget))
             }
-            let match = matchers[later]
             var found: Int?
-            if let ports = match.destinationPorts {
+            if let ports = matchers[later].destinationPorts {
                 found = firstCovering(anyPort, later, before: later)
                 if let lowest = ports.ranges.first?.lowerBound {
                     found = firstCovering(byPort[lowest] ?? [], later, before: found ?? later) ?? found
@@ -71,7 +77,7 @@ enum ShadowAnalysis {
                     location: rule.location, length: rule.action.rawValue.count, sourceLine: sourceLine(rule.location),
                     hint: "move it above rule \(earlier + 1) (synwall rules move \(later + 1) \(earlier + 1)), narrow rule \(earlier + 1), or delete it"))
             }
-            if let ports = match.destinationPorts {
+            if let ports = matchers[later].destinationPorts {
                 let count = ports.ranges.reduce(0) { $0 + Int($1.upperBound) - Int($1.lowerBound) + 1 }
                 if count > indexedPortCount {
                     widePorts.append(later)
