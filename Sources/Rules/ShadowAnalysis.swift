@@ -58,14 +58,12 @@ enum ShadowAnalysis {
             var found: Int?
             if let ports = matchers[later].destinationPorts {
                 found = firstCovering(anyPort, later, before: later)
+                // (A set with no port at all is compared with the wide ones only: a shadow
+                // may be missed there, never invented.)
                 if let lowest = ports.ranges.first?.lowerBound {
                     found = firstCovering(byPort[lowest] ?? [], later, before: found ?? later) ?? found
-                    found = firstCovering(widePorts, later, before: found ?? later) ?? found
-                } else {
-                    // No port at all: every earlier rule with ports covers that much.
-                    let all = (anyPort + widePorts + byPort.values.flatMap { $0 }).sorted()
-                    found = firstCovering(all, later, before: found ?? later) ?? found
                 }
+                found = firstCovering(widePorts, later, before: found ?? later) ?? found
             } else {
                 found = firstCovering(anyPort, later, before: later)
             }
