@@ -8,14 +8,13 @@ struct CheckCommand: ParsableCommand {
         discussion: """
         Parses and compiles the file and every file it includes, touching nothing else. Each \
         problem is printed as FILE:LINE:COLUMN: error: message (the form editors jump to), with \
-        the line, a caret under the spot and a hint; all errors are reported, not just the \
-        first. Warnings name rules that can never match because an earlier rule catches \
+        the line, a caret under the spot and a hint; every error is reported (up to 20), not \
+        just the first. Warnings name rules that can never match because an earlier rule catches \
         everything they would, and tables that no rule uses.
 
         Input is bounded: a file that is not UTF-8 text (a binary given by mistake) is one \
         error at its first bad byte; rule files over 16 MiB, table files over 64 MiB and \
-        lines over 64 KiB are refused with the cap stated; after 20 errors the check stops. \
-        See "Input limits" in rules/README.md.
+        lines over 64 KiB are refused with the cap stated. See "Input limits" in rules/README.md.
 
         Without FILE: /etc/synwall/synwall.rules when it exists, else rules/default.rules.
         Exit status: 0 when the file is valid (warnings allowed unless --strict), 1 when not.
