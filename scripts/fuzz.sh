@@ -2,25 +2,30 @@
 # Builds the libFuzzer targets (Fuzz/, a package of its own) and runs each for a bounded time
 # on a scratch copy of its seed corpus (Fuzz/Corpus/<target>: never modified here).
 #
-#   scripts/fuzz.sh [--seconds N] [--keep DIR] [TARGET...]
+#   scripts/fuzz.sh [--seconds N] [--keep DIR] [--large] [TARGET...]
 #
 # TARGET: decode, tracker, rules, logreader (default: all four, one after another). Each runs
-# N seconds (default 60) with -timeout=10 -rss_limit_mb=2048; a one-line summary per target
-# follows. Exits 1 if any target crashed (the crashing input's path is printed; it stays in
-# the work directory, which is then kept), 2 if the build failed. --keep DIR keeps the grown
+# N seconds (default 60) with -timeout=10 -rss_limit_mb=2048 -max_len=8192; a one-line summary
+# per target follows. --large lets inputs grow to 4 MiB (-max_len=4194304) with the limits
+# tightened to -timeout=5 -rss_limit_mb=1024, so that an input that blows up memory or time
+# (a binary, a macro bomb, an endless line) is a finding, not a slow run. Exits 1 if any
+# target crashed (the crashing input's path is printed; it stays in the work directory, which
+# is then kept), 2 if the build failed. --keep DIR keeps the grown
 # corpora and logs in DIR. Build: release with debug info, scratch path .build-fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=60
 keep=""
+large=0
 targets=()
 while (($#)); do
     case "$1" in
         --seconds) seconds="${2:?--seconds needs a number}"; shift 2 ;;
         --seconds=*) seconds="${1#*=}"; shift ;;
         --keep) keep="${2:?--keep needs a directory}"; shift 2 ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --large) large=1; shift ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         decode|tracker|rules|logreader) targets+=("$1"); shift ;;
         *) echo "fuzz.sh: unknown argument '$1' (targets: decode tracker rules logreader)" >&2; exit 64 ;;
     esac
@@ -64,8 +69,12 @@ for target in "${targets[@]}"; do
     rm -rf "$corpus" "$artifacts"
     mkdir -p "$corpus" "$artifacts"
     cp Fuzz/Corpus/"$target"/* "$corpus"/
-    options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1
-             -artifact_prefix="$artifacts/")
+    if ((large)); then
+        limits=(-timeout=5 -rss_limit_mb=1024 -max_len=4194304)
+    else
+        limits=(-timeout=10 -rss_limit_mb=2048 -max_len=8192)
+    fi
+    options=(-max_total_time="$seconds" "${limits[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/")
     [[ "$target" == rules ]] && options+=(-dict=Fuzz/rules.dict)
     echo "== fuzzing $target for ${seconds}s"
     status=0

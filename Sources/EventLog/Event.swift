@@ -34,8 +34,30 @@ public struct Event: Sendable, Equatable {
     /// Stable snake_case reason (`malformed`, `no_connection`, `invalid_flags`…); empty leaves
     /// the key out.
     public var reason: String
-    /// Human detail (`tcp data offset 3 < 5`); nil leaves the key out.
+    /// Human detail (`tcp data offset 3 < 5`); nil leaves the key out. The log writes at
+    /// most `maximumDetailBytes` of it (see `cappedDetail`).
     public var detail: String?
+
+    /// The most bytes of `detail` a record holds: a reload's diagnostics or a host tool's
+    /// output can be long, and one record must stay a line that readers take whole.
+    public static let maximumDetailBytes = 4096
+
+    /// `text` if it fits in `limit` bytes of UTF-8, else its first characters and
+    /// `… (N bytes cut)`, together within `limit`.
+    public static func cappedDetail(_ text: String, limit: Int = maximumDetailBytes) -> String {
+        let total = text.utf8.count
+        guard total > limit else { return text }
+        var kept = String.UnicodeScalarView()
+        var bytes = 0
+        let budget = max(0, limit - 32)
+        for scalar in text.unicodeScalars {
+            let size = String(scalar).utf8.count
+            guard bytes + size <= budget else { break }
+            kept.append(scalar)
+            bytes += size
+        }
+        return String(kept) + "… (\(total - bytes) bytes cut)"
+    }
     /// The tracked connection's state name when there is one (`NONE`, `SYN_SENT`…).
     public var state: String?
     /// The rule that decided, when a rule did.

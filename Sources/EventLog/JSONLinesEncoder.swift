@@ -69,7 +69,7 @@ public struct JSONLinesEncoder: Sendable {
         }
         if let detail = event.detail {
             buffer.append(contentsOf: Key.detail)
-            Self.appendString(detail, into: &buffer)
+            Self.appendString(detail.utf8.count > Event.maximumDetailBytes ? Event.cappedDetail(detail) : detail, into: &buffer)
         }
         if let state = event.state {
             buffer.append(contentsOf: Key.state)

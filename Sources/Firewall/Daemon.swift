@@ -86,7 +86,7 @@ public final class Daemon: @unchecked Sendable {
                               detail: "\(path) (\(compiled.rules.count) rules)"))
             return ReloadReport(reloaded: true, file: path, rules: compiled.rules.count)
         case .failure(let diagnostics):
-            let text = diagnostics.description.replacingOccurrences(of: "\n", with: " | ")
+            let text = Event.cappedDetail(diagnostics.description.replacingOccurrences(of: "\n", with: " | "))
             say("synwall: reload failed, the running rules stay in force: " + text)
             logger.error("rules reload failed; running rules stay in force",
                          metadata: ["rules.file": "\(path)", "error": "\(text)"])
@@ -290,6 +290,7 @@ public final class Daemon: @unchecked Sendable {
             attachment.remove()
             server?.stop()
             stopWorkers()
+            service?.stop()
             throw .attach(error)
         }
         PidFile.write(configuration.pidFile)

@@ -19,6 +19,8 @@ public final class CompiledRuleset: Sendable {
     public let settings: RuleSettings
     /// Warnings found while compiling (shadowed rules, unused tables, host bits).
     public let warnings: [Diagnostic]
+    /// How much of the ruleset the shadowed-rule analysis checked (it is bounded).
+    public let shadowAnalysis: ShadowAnalysisSummary
 
     let matchers: ContiguousArray<RuleMatch>
     /// The same matchers as objects, kept alive here and scanned through `unretained`.
@@ -32,7 +34,10 @@ public final class CompiledRuleset: Sendable {
     let outcomes: ContiguousArray<RuleOutcome>
 
     init(mainFile: String, files: [String], rules: [Rule], matchers: [RuleMatch], policies: [Policy],
-         tables: [TableInfo], settings: RuleSettings, warnings: [Diagnostic]) {
+         tables: [TableInfo], settings: RuleSettings, warnings: [Diagnostic],
+         shadowAnalysis: ShadowAnalysisSummary? = nil) {
+        self.shadowAnalysis = shadowAnalysis
+            ?? ShadowAnalysisSummary(checkedRules: rules.count, totalRules: rules.count, comparisonLimit: ShadowAnalysis.maximumComparisons)
         self.mainFile = mainFile
         self.files = files
         self.rules = rules

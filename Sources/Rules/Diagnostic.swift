@@ -21,16 +21,30 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     public var sourceLine: String
     /// What to do about it (`did you mean 'proto'?`), or nil.
     public var hint: String?
+    /// The column `sourceLine`'s first character stands for: 1 unless a long line was cut
+    /// to a window around the column (then the quote starts with `…`).
+    public var sourceLineColumn: Int = 1
 
     /// A diagnostic from its parts.
     public init(severity: Severity, message: String, location: SourceLocation, length: Int = 1,
                 sourceLine: String = "", hint: String? = nil) {
         self.severity = severity
-        self.message = message
+        self.message = Diagnostic.clipped(message)
         self.location = location
         self.length = max(1, length)
         self.sourceLine = sourceLine
-        self.hint = hint
+        self.hint = hint.map { Diagnostic.clipped($0) }
+    }
+
+    /// Longest message or hint kept, in characters: a word quoted from a binary or a very
+    /// long line is cut with `…`.
+    public static let maximumMessageLength = 300
+
+    static func clipped(_ text: String) -> String {
+        guard text.utf8.count > maximumMessageLength else { return text }
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars.prefix(maximumMessageLength - 1) { scalars.append(scalar) }
+        return String(scalars) + "…"
     }
 
     /// The diagnostic as printed: `FILE:LINE:COLUMN: error: message`, then the source line,
@@ -49,7 +63,7 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// Spaces (tabs kept where the source has them, so the caret lines up) then `^~~~`.
     var caretLine: String {
         var line = ""
-        var column = 1
+        var column = sourceLineColumn
         for scalar in sourceLine.unicodeScalars {
             guard column < location.column else { break }
             line.unicodeScalars.append(scalar == "\t" ? "\t" : " ")
@@ -60,7 +74,10 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
             column += 1
         }
         line += "^"
-        if length > 1 { line += String(repeating: "~", count: length - 1) }
+        // Underline no further than the quote goes.
+        let quoted = sourceLine.unicodeScalars.count
+        let underlined = min(length - 1, max(0, quoted - (location.column - sourceLineColumn) - 1))
+        if underlined > 0 { line += String(repeating: "~", count: underlined) }
         return line
     }
 }

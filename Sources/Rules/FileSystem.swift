@@ -37,6 +37,43 @@ enum FileSystem {
         return .success(String(decoding: bytes, as: UTF8.self))
     }
 
+    /// Why `readBytes` gave no bytes: the system refused, or the file is over the cap.
+    enum ReadFailure: Error {
+        case system(Failure)
+        /// `size` is the file's size, or `nil` when it is not a regular file (read until
+        /// the cap was passed).
+        case tooLarge(size: Int?, limit: Int)
+    }
+
+    /// The file's bytes, at most `limit` of them: a regular file larger than that is refused
+    /// before anything is read, anything else (a pipe, `/dev/zero`) once `limit` is passed.
+    static func readBytes(_ path: String, limit: Int) -> Result<[UInt8], ReadFailure> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(.system(Failure(operation: "read", path: path, code: errno))) }
+        defer { close(fd) }
+        var info = stat()
+        var expected = 0
+        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+            let size = Int(info.st_size)
+            guard size <= limit else { return .failure(.tooLarge(size: size, limit: limit)) }
+            expected = size
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(expected, limit) + 1)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count > 0 {
+                guard bytes.count + count <= limit else { return .failure(.tooLarge(size: nil, limit: limit)) }
+                bytes.append(contentsOf: chunk[0..<count])
+            } else if count == 0 {
+                return .success(bytes)
+            } else if errno != EINTR {
+                return .failure(.system(Failure(operation: "read", path: path, code: errno)))
+            }
+        }
+    }
+
     /// The canonical absolute path (symlinks resolved), or nil when it does not exist.
     static func canonicalPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }

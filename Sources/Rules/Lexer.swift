@@ -14,6 +14,8 @@ struct Lexer {
     /// When set, every token gets this span (text re-lexed from a macro's string value).
     private let fixedSpan: SourceSpan?
     private(set) var diagnostics: [Diagnostic] = []
+    /// Tokenizing stops after this many errors (the compile's error limit).
+    var errorLimit = Int.max
 
     /// A lexer over a whole file.
     init(file: SourceFile) {
@@ -40,7 +42,7 @@ struct Lexer {
     /// Every token, newlines included, ending with a newline.
     mutating func tokenize() -> [Token] {
         var tokens: [Token] = []
-        while offset < end {
+        while offset < end, diagnostics.count < errorLimit {
             let byte = bytes[offset]
             switch byte {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):

@@ -749,10 +749,18 @@ struct Parser {
         let setting: SettingSyntax
         switch name.text {
         case "limit":
-            let names = SettingSyntax.LimitName.allCases.map(\.rawValue)
+            let names = SettingSyntax.LimitName.allCases.map(\.rawValue) + ["file-size"]
             guard let which = next(), which.kind == .word else {
                 throw failure("expected what to limit after 'set limit'", at: takenSpan,
                               hint: "one of: " + names.joined(separator: ", "))
+            }
+            if which.text == "file-size" {
+                guard let size = next(), size.kind == .word, let bytes = Parser.byteSize(size.text) else {
+                    throw failure("expected a size after 'set limit file-size'", at: takenSpan,
+                                  hint: "write set limit file-size 64M (bytes, or with K, M or G; at least 4K)")
+                }
+                setting = .fileSize(bytes)
+                break
             }
             guard let limit = SettingSyntax.LimitName(rawValue: which.text) else {
                 throw failure("unknown limit '\(which.text)'", at: which.span,

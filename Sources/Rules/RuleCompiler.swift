@@ -11,18 +11,20 @@ public enum RuleCompiler {
     ///   - path: the file, as it should appear in diagnostics.
     ///   - overrides: file contents to use instead of what is on disk, keyed by path as
     ///     diagnostics show it (the editor validates a change this way before writing it).
-    public static func compile(file path: String, overrides: [String: String] = [:]) -> Result<CompiledRuleset, Diagnostics> {
-        let compilation = Compilation(overrides: overrides)
+    ///   - limits: the bounds on sizes, errors, includes and macros (see `InputLimits`).
+    public static func compile(file path: String, overrides: [String: String] = [:],
+                               limits: InputLimits = .standard) -> Result<CompiledRuleset, Diagnostics> {
+        let compilation = Compilation(overrides: overrides, limits: limits)
         compilation.loadMain(path: path, text: nil)
         return compilation.finish(mainFile: path)
     }
 
     /// Compiles `text` as if it were the file at `path` (includes and table files are read
     /// relative to that path).
-    public static func compile(text: String, path: String = "<rules>", overrides: [String: String] = [:])
-        -> Result<CompiledRuleset, Diagnostics>
+    public static func compile(text: String, path: String = "<rules>", overrides: [String: String] = [:],
+                               limits: InputLimits = .standard) -> Result<CompiledRuleset, Diagnostics>
     {
-        let compilation = Compilation(overrides: overrides)
+        let compilation = Compilation(overrides: overrides, limits: limits)
         compilation.loadMain(path: path, text: text)
         return compilation.finish(mainFile: path)
     }
@@ -41,10 +43,18 @@ final class Compilation {
         var entries: [(prefix: IPPrefix, included: Bool)]
     }
 
-    static let maximumIncludeDepth = 16
-    static let maximumErrorsPerTableFile = 20
-
     let overrides: [String: String]
+    /// The bounds in force (`set limit file-size` changes the file sizes for later files).
+    var limits: InputLimits
+    /// Bytes and files read so far, and tokens produced by macro expansion.
+    var bytesRead = 0
+    var filesRead = 0
+    var expandedTokens = 0
+    /// Set once `limits.errors` errors are reported: nothing more is read or parsed.
+    var stopped = false
+    /// Errors among `diagnostics[..<countedUpTo]`.
+    private var errorsSeen = 0
+    private var countedUpTo = 0
     var diagnostics: [Diagnostic] = []
     var macros: [String: [Token]] = [:]
     var includeStack: [(display: String, canonical: String)] = []
@@ -54,42 +64,114 @@ final class Compilation {
     var policies: [Direction: PolicySyntax] = [:]
     var rules: [ParsedRule] = []
 
-    init(overrides: [String: String]) {
+    init(overrides: [String: String], limits: InputLimits = .standard) {
         self.overrides = overrides
+        self.limits = limits
+    }
+
+    /// True once `limits.errors` errors have been reported.
+    var tooManyErrors: Bool {
+        while countedUpTo < diagnostics.count {
+            if diagnostics[countedUpTo].severity == .error { errorsSeen += 1 }
+            countedUpTo += 1
+        }
+        return errorsSeen >= limits.errors
     }
 
     // MARK: - Loading
 
     func loadMain(path: String, text: String?) {
-        let contents: String
-        if let text {
-            contents = text
-        } else if let override = overrides[path] {
-            contents = override
-        } else {
-            switch FileSystem.read(path) {
-            case .success(let read):
-                contents = read
-            case .failure(let failure):
-                diagnostics.append(Diagnostic(severity: .error, message: "cannot read the rule file: \(failure.reason)",
-                                              location: SourceLocation(file: path, line: 1, column: 1),
-                                              hint: "give the path of a rule file, e.g. rules/default.rules"))
-                return
-            }
-        }
-        process(SourceFile(path: path, text: contents), canonical: FileSystem.canonicalPath(path) ?? path)
+        guard let file = load(path, display: path, text: text, kind: .rules, from: nil) else { return }
+        process(file, canonical: FileSystem.canonicalPath(path) ?? path)
     }
 
-    /// Lexes `file`, splits it into statements and handles each in order.
+    enum FileKind {
+        case rules, table
+        var name: String { self == .rules ? "rule file" : "table file" }
+    }
+
+    /// The file at `path` (or `text`, or its override) as a checked `SourceFile`, or nil after
+    /// reporting why not: unreadable, over a size cap, one file too many, or not text (a NUL
+    /// byte, a byte that is not UTF-8, an over-long line; reported at that byte's line and
+    /// column). `from` is the token that named it (an include or `file`); errors about the
+    /// file as a whole point there, or at line 1 of the main file.
+    func load(_ path: String, display: String, text: String?, kind: FileKind, from token: Token?) -> SourceFile? {
+        func fail(_ message: String, hint: String?) -> SourceFile? {
+            if let token {
+                diagnostics.append(token.span.file.diagnostic(.error, message, at: token.span, hint: hint))
+            } else {
+                diagnostics.append(Diagnostic(severity: .error, message: message,
+                                              location: SourceLocation(file: display, line: 1, column: 1), hint: hint))
+            }
+            return nil
+        }
+        let cap = kind == .rules ? limits.ruleFileBytes : limits.tableFileBytes
+        guard filesRead < limits.files else {
+            return fail("more than \(limits.files) files read in one compile", hint: "is a file included over and over?")
+        }
+        filesRead += 1
+        let raising = "set limit file-size SIZE before it raises the cap (synwall check --max-file-size SIZE for one check)"
+        let bytes: [UInt8]
+        if let contents = text ?? overrides[path] {
+            bytes = Array(contents.utf8)
+            guard bytes.count <= cap else {
+                return fail("\(kind.name) '\(display)' has \(bytes.count) bytes, over the cap of \(InputLimits.describe(bytes: cap))",
+                            hint: raising)
+            }
+        } else {
+            switch FileSystem.readBytes(path, limit: cap) {
+            case .success(let read):
+                bytes = read
+            case .failure(.tooLarge(let size, let limit)):
+                let cap = InputLimits.describe(bytes: limit)
+                let what = size.map { "has \($0) bytes, over the cap of \(cap)" }
+                    ?? "gave more than the cap of \(cap) (it is not a regular file)"
+                return fail("\(kind.name) '\(display)' \(what)",
+                            hint: "is this the file you meant? if so, " + raising)
+            case .failure(.system(let failure)):
+                if token == nil {
+                    return fail("cannot read the rule file: \(failure.reason)", hint: "give the path of a rule file, e.g. rules/default.rules")
+                }
+                return fail("cannot read \(kind == .rules ? "included file" : "table file") '\(display)': \(failure.reason)",
+                            hint: kind == .rules ? "paths are relative to the including file" : "paths are relative to the rule file")
+            }
+        }
+        guard bytesRead + bytes.count <= limits.totalBytes else {
+            return fail("the files of this ruleset pass \(InputLimits.describe(bytes: limits.totalBytes)) in all at '\(display)'",
+                        hint: "is a large file included over and over? " + raising)
+        }
+        bytesRead += bytes.count
+        let file = SourceFile(path: display, bytes: bytes, quoteWidth: limits.quoteWidth)
+        if let problem = file.firstProblem(lineBytes: limits.lineBytes) {
+            let span = SourceSpan(file: file, line: problem.line, column: problem.column, length: 1)
+            var diagnostic = file.diagnostic(.error, problem.message, at: span, hint: problem.hint)
+            // A binary's "line" is noise: quote only what is printable.
+            if problem.message.hasPrefix("not a text file") || problem.message.contains("is longer than") {
+                diagnostic.sourceLine = ""
+            }
+            diagnostics.append(diagnostic)
+            return nil
+        }
+        return file
+    }
+
+    /// Lexes `file`, splits it into statements and handles each in order, until the error
+    /// limit is reached.
     func process(_ file: SourceFile, canonical: String) {
         files.append(file.path)
         includeStack.append((file.path, canonical))
         defer { includeStack.removeLast() }
 
         var lexer = Lexer(file: file)
+        _ = tooManyErrors  // brings errorsSeen up to date
+        lexer.errorLimit = max(0, limits.errors - errorsSeen)
         let tokens = lexer.tokenize()
         diagnostics += lexer.diagnostics
         for statement in Compilation.statements(tokens) {
+            if stopped || tooManyErrors {
+                stopped = true
+                return
+            }
             handle(statement, in: file)
         }
     }
@@ -247,8 +329,28 @@ final class Compilation {
     /// reporting an undefined macro.
     private func expandMacros(_ tokens: [Token]) -> [Token]? {
         guard tokens.contains(where: { $0.kind == .macro }) else { return tokens }
+        // Size first: a macro of macros may double at each level, so nothing is built
+        // before the result is known to fit.
+        var size = 0
+        for token in tokens {
+            size += token.kind == .macro ? (macros[token.text]?.count ?? 1) : 1
+            if size > limits.expandedTokens {
+                diagnostics.append(token.span.file.diagnostic(
+                    .error, "macro expansion too large: more than \(limits.expandedTokens) tokens in one statement",
+                    at: token.span, hint: "does a macro use another one several times over? list the values once"))
+                return nil
+            }
+        }
+        expandedTokens += size
+        if expandedTokens > limits.totalExpandedTokens, let first = tokens.first {
+            diagnostics.append(first.span.file.diagnostic(
+                .error, "macros expand to more than \(limits.totalExpandedTokens) tokens in all; stopping",
+                at: first.span, hint: "does a macro use another one several times over? list the values once"))
+            stopped = true
+            return nil
+        }
         var expanded: [Token] = []
-        expanded.reserveCapacity(tokens.count)
+        expanded.reserveCapacity(size)
         for token in tokens {
             guard token.kind == .macro else {
                 expanded.append(token)
@@ -271,6 +373,7 @@ final class Compilation {
     // MARK: - Includes
 
     private func include(_ path: String, token: Token, from file: SourceFile) {
+        guard !stopped else { return }
         let resolved = FileSystem.resolve(path, relativeTo: file.path)
         let canonical = FileSystem.canonicalPath(resolved) ?? resolved
         if let position = includeStack.firstIndex(where: { $0.canonical == canonical }) {
@@ -279,25 +382,13 @@ final class Compilation {
                                                hint: "remove this include, or the one that leads back here"))
             return
         }
-        guard includeStack.count < Compilation.maximumIncludeDepth else {
-            diagnostics.append(file.diagnostic(.error, "includes nested too deeply (more than \(Compilation.maximumIncludeDepth) levels)",
+        guard includeStack.count < limits.includeDepth else {
+            diagnostics.append(file.diagnostic(.error, "includes nested too deeply (more than \(limits.includeDepth) levels)",
                                                at: token.span))
             return
         }
-        let contents: String
-        if let override = overrides[resolved] {
-            contents = override
-        } else {
-            switch FileSystem.read(resolved) {
-            case .success(let read):
-                contents = read
-            case .failure(let failure):
-                diagnostics.append(file.diagnostic(.error, "cannot read included file '\(resolved)': \(failure.reason)",
-                                                   at: token.span, hint: "paths are relative to the including file"))
-                return
-            }
-        }
-        process(SourceFile(path: resolved, text: contents), canonical: canonical)
+        guard let included = load(resolved, display: resolved, text: nil, kind: .rules, from: token) else { return }
+        process(included, canonical: canonical)
     }
 
     // MARK: - Tables
@@ -309,16 +400,11 @@ final class Compilation {
             return
         }
         var entries = table.entries
-        for (path, token) in table.files {
+        for (path, token) in table.files where !stopped {
             let resolved = FileSystem.resolve(path, relativeTo: file.path)
-            switch overrides[resolved].map({ Result<String, FileSystem.Failure>.success($0) }) ?? FileSystem.read(resolved) {
-            case .success(let text):
-                files.append(resolved)
-                entries += tableFileEntries(SourceFile(path: resolved, text: text))
-            case .failure(let failure):
-                diagnostics.append(file.diagnostic(.error, "cannot read table file '\(resolved)': \(failure.reason)",
-                                                   at: token.span, hint: "paths are relative to the rule file"))
-            }
+            guard let source = load(resolved, display: resolved, text: nil, kind: .table, from: token) else { continue }
+            files.append(resolved)
+            entries += tableFileEntries(source)
         }
         tables.append(DeclaredTable(syntax: table, entries: entries))
     }
@@ -328,6 +414,8 @@ final class Compilation {
         var entries: [(prefix: IPPrefix, included: Bool)] = []
         entries.reserveCapacity(file.lineCount)
         var errors = 0
+        // With the line that counts the rest, one table file reports at most the error limit.
+        let shown = max(1, limits.errors - 1)
         let bytes = file.bytes
         for line in 1...max(1, file.lineCount) {
             let start = file.lineStarts[line - 1]
@@ -352,21 +440,21 @@ final class Compilation {
                     entries.append((prefix, included))
                 case .failure(.badLength(let length, let maximum)):
                     errors += 1
-                    if errors <= Compilation.maximumErrorsPerTableFile {
+                    if errors <= shown {
                         diagnostics.append(file.diagnostic(.error, "invalid prefix length '/\(length)' for \(maximum == 32 ? "IPv4" : "IPv6") (0-\(maximum))", at: span))
                     }
                 case .failure(.notAnAddress), nil:
                     errors += 1
-                    if errors <= Compilation.maximumErrorsPerTableFile {
+                    if errors <= shown {
                         diagnostics.append(file.diagnostic(.error, "invalid address '\(word)'", at: span,
                                                            hint: "a table file holds addresses and prefixes, separated by spaces, commas or lines; # starts a comment"))
                     }
                 }
             }
         }
-        if errors > Compilation.maximumErrorsPerTableFile {
+        if errors > shown {
             diagnostics.append(Diagnostic(severity: .error,
-                                          message: "\(errors - Compilation.maximumErrorsPerTableFile) more invalid entries not shown",
+                                          message: "\(errors - shown) more invalid entries not shown",
                                           location: SourceLocation(file: file.path, line: file.lineCount, column: 1)))
         }
         return entries
@@ -401,6 +489,7 @@ final class Compilation {
         case .reload(let states): settings.reloadStates = states
         case .stateCheckpoint(let interval): settings.stateCheckpoint = interval
         case .stateMaxAge(let age): settings.stateMaxAge = age
+        case .fileSize(let bytes): limits = limits.withFileSize(bytes)
         }
     }
 
@@ -442,7 +531,7 @@ final class Compilation {
                                         staticEntries: PrefixSet(entries: table.entries),
                                         isDynamic: syntax.persist || overloadTargets.contains(syntax.name),
                                         isConst: syntax.isConst, expire: syntax.expire))
-            if !used.contains(syntax.name) {
+            if !used.contains(syntax.name), !stopped {
                 diagnostics.append(syntax.nameToken.span.file.diagnostic(
                     .warning, "table <\(syntax.name)> is never used", at: syntax.nameToken.span,
                     hint: "use it in a rule (block in from <\(syntax.name)>) or remove it"))
@@ -451,6 +540,8 @@ final class Compilation {
 
         var compiledRules: [Rule] = []
         var matchers: [RuleMatch] = []
+        compiledRules.reserveCapacity(rules.count)
+        matchers.reserveCapacity(rules.count)
         for (index, parsed) in rules.enumerated() {
             let (rule, match) = Compilation.build(parsed, index: index, tables: tableInfos, tableIndex: tableIndex)
             compiledRules.append(rule)
@@ -470,11 +561,14 @@ final class Compilation {
             }
         }
 
+        var shadowSummary: ShadowAnalysisSummary?
         if !diagnostics.contains(where: { $0.severity == .error }) {
             let sources = sourceFiles
-            diagnostics += ShadowAnalysis.warnings(rules: compiledRules, matchers: matchers) { location in
-                sources[location.file]?.lineText(location.line) ?? ""
+            let outcome = ShadowAnalysis.analyze(rules: compiledRules, matchers: matchers) { location in
+                sources[location.file]?.quotedLine(location.line, around: 1).text ?? ""
             }
+            diagnostics += outcome.warnings
+            shadowSummary = outcome.summary
         }
 
         let fileOrder = Dictionary(files.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
@@ -488,10 +582,30 @@ final class Compilation {
         }.map(\.element)
 
         if sorted.contains(where: { $0.severity == .error }) {
-            return .failure(Diagnostics(sorted))
+            let (kept, stoppedAt) = Compilation.capped(sorted, errors: limits.errors, stopped: stopped)
+            return .failure(Diagnostics(kept, stoppedAt: stoppedAt))
         }
         return .success(CompiledRuleset(mainFile: mainFile, files: files, rules: compiledRules, matchers: matchers,
-                                        policies: policyList, tables: tableInfos, settings: settings, warnings: sorted))
+                                        policies: policyList, tables: tableInfos, settings: settings, warnings: sorted,
+                                        shadowAnalysis: shadowSummary))
+    }
+
+    /// The diagnostics up to the `limit`th error, and where the compile stopped (the first
+    /// error left out, or the last one shown when reading stopped) when it did.
+    static func capped(_ sorted: [Diagnostic], errors limit: Int, stopped: Bool) -> ([Diagnostic], SourceLocation?) {
+        var kept: [Diagnostic] = []
+        var errors = 0
+        for diagnostic in sorted {
+            if diagnostic.severity == .error {
+                if errors == limit { return (kept, diagnostic.location) }
+                errors += 1
+            }
+            kept.append(diagnostic)
+        }
+        if stopped, errors >= limit, let last = kept.last(where: { $0.severity == .error }) {
+            return (kept, last.location)
+        }
+        return (kept, nil)
     }
 
     /// The files rules came from, by path.

@@ -195,11 +195,11 @@ struct AddressMatcher: Sendable {
         if narrower.matchesAll { return false }
         guard negated == narrower.negated else { return false }
         if !negated {
-            guard Set(narrower.dynamicTables).isSubset(of: dynamicTables) else { return false }
+            guard narrower.dynamicTables.allSatisfy(dynamicTables.contains) else { return false }
             return narrower.set == set || PrefixSet.cheaplySubset(narrower.set, of: set)
         }
         // !A covers !B when the complement of B lies in the complement of A, that is A ⊆ B.
-        guard Set(dynamicTables).isSubset(of: narrower.dynamicTables) else { return false }
+        guard dynamicTables.allSatisfy(narrower.dynamicTables.contains) else { return false }
         return set == narrower.set || PrefixSet.cheaplySubset(set, of: narrower.set)
     }
 }

@@ -73,6 +73,8 @@ enum SettingSyntax {
     case stateCheckpoint(Duration)
     /// `set state max-age DURATION`.
     case stateMaxAge(Duration)
+    /// `set limit file-size 64M`: the cap on rule and table files read after it.
+    case fileSize(Int)
 
     enum LimitName: String, CaseIterable {
         case states

@@ -36,7 +36,8 @@ public struct TrackerConfiguration: Sendable, Equatable {
     /// (event `half_open_cap`). 0 means no per-source cap.
     public var maxHalfOpenPerSource: Int
     /// New connections per second per source address; beyond: `rate_limited` (event
-    /// `syn_rate`).
+    /// `syn_rate`). Off unless asked for (`set syn-rate`): one honest client behind a NAT,
+    /// a proxy or a health checker may open thousands of connections a second.
     public var synRatePerSource: SYNRateLimit
     /// Source addresses followed at once for the per-source limits (rounded up to a power of
     /// two). A new source that finds no room is held only to the overall caps.
@@ -59,7 +60,7 @@ public struct TrackerConfiguration: Sendable, Equatable {
     /// A configuration; every parameter has Linux's or synwall's default.
     public init(maxStates: Int = 1_000_000, timeouts: TrackerTimeouts = TrackerTimeouts(), pickup: Bool = false,
                 rstExact: Bool = false, maxHalfOpen: Int = 250_000, maxHalfOpenPerSource: Int = 1_000,
-                synRatePerSource: SYNRateLimit = SYNRateLimit(perSecond: 1_000, burst: 2_000),
+                synRatePerSource: SYNRateLimit = .unlimited,
                 sourceTableCapacity: Int = 65_536, provenSourceMemorySeconds: Int = 3_600,
                 hashSeed: UInt64 = UInt64.random(in: .min ... .max)) {
         self.maxStates = maxStates

@@ -84,6 +84,72 @@ import Testing
         }
     }
 
+    /// Hand-made headers and records: lengths that lie, snaplens of 0 and 4 GB, an empty record,
+    /// pcapng blocks of an unknown type and of a 2 GB size. Each is read or refused at its frame,
+    /// never allocated for.
+    @Test func oddAndLyingLengthsAreReadOrRefusedAtTheirFrame() throws {
+        let directory = try TemporaryDirectory()
+        func le32(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian, Array.init) }
+        func le16(_ value: UInt16) -> [UInt8] { withUnsafeBytes(of: value.littleEndian, Array.init) }
+        func header(snaplen: UInt32) -> [UInt8] {
+            le32(0xA1B2_C3D4) + le16(2) + le16(4) + le32(0) + le32(0) + le32(snaplen) + le32(1)
+        }
+        // Ethernet, IPv4, TCP SYN (checksums zero: not verified by the reader).
+        let packet: [UInt8] = [UInt8](repeating: 0, count: 12) + [0x08, 0x00]
+            + [0x45, 0, 0, 0x28, 0, 1, 0, 0, 0x40, 6, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2]
+            + [0x04, 0xD2, 0, 0x16, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02, 0x02, 0, 0, 0, 0, 0]
+        func record(_ bytes: [UInt8], length: UInt32? = nil) -> [UInt8] {
+            le32(1) + le32(0) + le32(length ?? UInt32(bytes.count)) + le32(length ?? UInt32(bytes.count)) + bytes
+        }
+        func frames(_ name: String, _ bytes: [UInt8]) throws -> (indexes: [Int], skipped: Int, error: CaptureError?) {
+            let path = directory.path(name)
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let reader = try PcapReader(path: path)
+            var indexes: [Int] = []
+            do {
+                try reader.forEach { indexes.append($0.index) }
+                return (indexes, reader.skippedFrames, nil)
+            } catch let error as CaptureError {
+                return (indexes, reader.skippedFrames, error)
+            }
+        }
+
+        for snaplen: UInt32 in [0, 0xFFFF_FFFF] {
+            let read = try frames("snaplen-\(snaplen).pcap", header(snaplen: snaplen) + record(packet))
+            #expect(read.indexes == [1] && read.error == nil, "snaplen \(snaplen): \(read)")
+        }
+        let empty = try frames("empty-record.pcap", header(snaplen: 65535) + record([]) + record(packet))
+        #expect(empty.indexes == [2] && empty.skipped == 1 && empty.error == nil, "\(empty)")
+
+        let lying = try frames("lying-length.pcap", header(snaplen: 65535) + record(packet) + record(packet, length: 0x7FFF_FFF0))
+        #expect(lying.indexes == [1])
+        if case let .corrupt(_, frame, reason) = lying.error {
+            #expect(frame == 2)
+            #expect(reason.contains("2147483632"), "\(reason)")
+        } else {
+            Issue.record("expected corrupt at frame 2, got \(String(describing: lying.error))")
+        }
+
+        func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
+            let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
+            let length = UInt32(12 + padded.count)
+            return le32(type) + le32(length) + padded + le32(length)
+        }
+        let section = block(0x0A0D_0D0A, le32(0x1A2B_3C4D) + le16(1) + le16(0) + [UInt8](repeating: 0xFF, count: 8))
+        let interface = block(1, le16(1) + le16(0) + le32(65535))
+        let unknown = block(0x1234_5678, Array("hello".utf8))
+        let enhanced = block(6, le32(0) + le32(0) + le32(1) + le32(UInt32(packet.count)) + le32(UInt32(packet.count)) + packet)
+        let huge = le32(6) + le32(0x7FFF_FFF0) + [UInt8](repeating: 0, count: 16)
+        let odd = try frames("odd.pcapng", section + interface + unknown + enhanced + huge)
+        #expect(odd.indexes == [1], "\(odd)")
+        if case let .corrupt(_, frame, reason) = odd.error {
+            #expect(frame == 2)
+            #expect(reason.contains("block size"), "\(reason)")
+        } else {
+            Issue.record("expected corrupt at frame 2, got \(String(describing: odd.error))")
+        }
+    }
+
     @Test func unsupportedLinkTypeIsNamed() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("wifi.pcap")

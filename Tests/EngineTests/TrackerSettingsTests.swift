@@ -42,5 +42,9 @@ struct TrackerSettingsTests {
         let untouched = TrackerConfiguration(none.settings, base: base)
         #expect(untouched.maxStates == 9 && untouched.provenSourceMemorySeconds == 3_600)
         #expect(!untouched.paws && !untouched.timestampsStrict)
+        // rules/README.md: `set syn-rate` defaults to none. A file that sets no rate gets none
+        // (it once got 1,000/s burst 2,000, and one busy honest client was cut).
+        #expect(TrackerConfiguration(none.settings).synRatePerSource == .unlimited)
+        #expect(TrackerConfiguration().synRatePerSource.perSecond == 0)
     }
 }

@@ -162,4 +162,72 @@ import Testing
         let replay = try synwall("help", "replay")
         #expect(replay.stdout.contains("--summary"))
     }
+
+    /// `synwall ARGUMENTS` under /usr/bin/time: the outcome and the peak resident memory (kB).
+    func measured(_ arguments: [String]) throws -> (Outcome, Int) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+        process.arguments = ["-f", "peak-kB %M", try Harness.synwallBinary()] + arguments
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice  // what is asserted goes to stderr
+        process.standardError = err
+        try process.run()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        var errorText = String(decoding: stderr, as: UTF8.self)
+        var peak = Int.max
+        if let range = errorText.range(of: "peak-kB ", options: .backwards) {
+            peak = Int(errorText[range.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)) ?? Int.max
+            errorText = String(errorText[..<range.lowerBound])
+        }
+        // time(1) says so when the status is not 0; that line is its, not synwall's.
+        if let line = errorText.range(of: "Command exited with non-zero status", options: .backwards) {
+            errorText = String(errorText[..<line.lowerBound])
+        }
+        return (Outcome(status: process.terminationStatus, stdout: "", stderr: errorText), peak)
+    }
+
+    /// A binary passed by mistake once took `synwall check` past 17 GB; now each is one
+    /// error, in little memory and time.
+    @Test func checkOfABinaryOrGarbageIsOneClearErrorInBoundedMemory() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("synwall-cli-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 15 MB of an ELF executable (the synwall binary itself, repeated if it is smaller).
+        let elf = try Data(contentsOf: URL(fileURLWithPath: try Harness.synwallBinary()))
+        var binary = Data()
+        while binary.count < 15_000_000 { binary.append(elf.prefix(15_000_000 - binary.count)) }
+        let binaryPath = directory.appendingPathComponent("binary").path
+        try binary.write(to: URL(fileURLWithPath: binaryPath))
+        // 15 MB of valid UTF-8 that is no rule file at all.
+        let garbagePath = directory.appendingPathComponent("garbage.rules").path
+        try String(repeating: "(((( é ))))\n", count: 1_200_000).write(toFile: garbagePath, atomically: false, encoding: .utf8)
+        // A macro that doubles itself forty times.
+        var bomb = "m0 = 22\n"
+        for level in 1...40 { bomb += "m\(level) = $m\(level - 1), $m\(level - 1)\n" }
+        bomb += "pass in proto tcp to port { $m40 }\n"
+        let bombPath = directory.appendingPathComponent("bomb.rules").path
+        try bomb.write(toFile: bombPath, atomically: false, encoding: .utf8)
+
+        let (binaryOutcome, binaryPeak) = try measured(["check", binaryPath])
+        #expect(binaryOutcome.status == 1)
+        #expect(binaryOutcome.stderr == "\(binaryPath):1:8: error: not a text file (a NUL byte at byte 7)\n"
+            + "    hint: rule and table files are UTF-8 text; is this the file you meant?\n1 error\n")
+        #expect(binaryPeak < 200_000, "peak \(binaryPeak) kB")
+
+        let (garbageOutcome, garbagePeak) = try measured(["check", garbagePath])
+        #expect(garbageOutcome.status == 1)
+        #expect(garbageOutcome.stderr.contains("error: too many errors (20 shown), stopping\n20 errors, stopped early\n"))
+        #expect(garbageOutcome.stderr.utf8.count < 20_000)
+        #expect(garbagePeak < 300_000, "peak \(garbagePeak) kB")
+
+        let (bombOutcome, bombPeak) = try measured(["check", bombPath])
+        #expect(bombOutcome.status == 1)
+        #expect(bombOutcome.stderr.hasPrefix("\(bombPath):17:13: error: macro expansion too large: more than 65536 tokens in one statement"))
+        #expect(bombPeak < 200_000, "peak \(bombPeak) kB")
+
+        // The size cap is stated, and --max-file-size raises it.
+        let (tooBig, _) = try measured(["check", "--max-file-size", "4M", binaryPath])
+        #expect(tooBig.stderr.hasPrefix("\(binaryPath):1:1: error: rule file '\(binaryPath)' has 15000000 bytes, over the cap of 4 MiB"))
+    }
 }

@@ -64,6 +64,40 @@ extension IntegrationTests {
             #expect(counters.dropped > 0, "\(counters)")
         }
 
+        @Test("a reload whose file gained an include of a binary: one error at once, a short event record, a small daemon")
+        func reloadOfABinaryInclude() throws {
+            let sandbox = try Harness.sandbox()
+            defer { sandbox.teardown() }
+            let binary = try Harness.synwallBinary()
+            let rules = sandbox.workDirectory.appendingPathComponent("test.rules")
+            let rulesText = (0..<2_000).map { "pass forward proto tcp from 10.\($0 / 250).\($0 % 250).0/24 to port \(1024 + $0)\n" }
+                .joined()
+            try rulesText.write(to: rules, atomically: true, encoding: .utf8)
+            // 64 KB of an ELF executable, named like a rule file.
+            let executable = try Data(contentsOf: URL(fileURLWithPath: binary)).prefix(65_536)
+            try executable.write(to: sandbox.workDirectory.appendingPathComponent("extra.rules"))
+            let log = sandbox.workDirectory.appendingPathComponent("events.jsonl").path
+            let control = sandbox.workDirectory.appendingPathComponent("control.sock").path
+            let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--rules", rules.path, "--log", log,
+                                                    "--control", control, "--pid-file", "none"])
+            try (rulesText + "include \"extra.rules\"\n").write(to: rules, atomically: true, encoding: .utf8)
+            // Before: the daemon grew past 1 GB, gave no answer within reload's 10 s and wrote a
+            // 349 MB record. Now: one error, answered within the default timeout.
+            let reload = try sandbox.run(in: sandbox.client, [binary, "reload", "--control", control], timeout: .seconds(15))
+            #expect(reload.status == 1, "\(reload)")
+            #expect(reload.stderr.contains("extra.rules:1:8: error: not a text file (a NUL byte at byte 7)"), "\(reload)")
+            #expect(reload.stderr.utf8.count < 2_000, "\(reload)")
+            let status = (try? String(contentsOfFile: "/proc/\(daemon.process.pid)/status", encoding: .utf8)) ?? ""
+            let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+                .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+            #expect(peak > 0 && peak < 300_000, "daemon peak \(peak) kB")
+            _ = try daemon.stop()
+            let records = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let failed = records.split(separator: "\n").filter { $0.contains("\"reload_failed\"") }
+            #expect(failed.count == 1, "\(records)")
+            #expect(failed.allSatisfy { $0.utf8.count < Int(4_096 + 1_024) }, "\(failed.map(\.count))")
+        }
+
         @Test("a rule file with errors stops the start with FILE:LINE:COLUMN and installs nothing")
         func brokenFileAtStart() throws {
             let sandbox = try Harness.sandbox()

@@ -192,7 +192,7 @@ import Testing
         Case("set state checkpoint soon", "1:22: error: invalid duration 'soon'",
              hint: "write a number of seconds, or with a unit: 30s, 5m, 2h, 1d (combined: 1h30m)"),
         Case("set limit", "1:10: error: expected what to limit after 'set limit'",
-             hint: "one of: states, src-nodes, table-entries, half-open, half-open-per-source"),
+             hint: "one of: states, src-nodes, table-entries, half-open, half-open-per-source, file-size"),
         Case("set limit state 10", "1:11: error: unknown limit 'state'", hint: "did you mean 'states'?"),
         Case("set limit states lots", "1:18: error: expected a number after 'states'", hint: "for example: states 10"),
         Case("set timeout", "1:12: error: expected a timeout name after 'set timeout'",
