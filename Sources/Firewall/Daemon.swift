@@ -405,8 +405,13 @@ public final class Daemon: @unchecked Sendable {
         if counts.invalid > 0 { details.append("\(counts.invalid) damaged records skipped") }
         if counts.tableFull > 0 { details.append("\(counts.tableFull) over the table's capacity") }
         if plan.recheck { details.append("rules changed since: \(cut) cut by them") }
-        if !plan.snapshot.provenSources.isEmpty { details.append("\(plan.snapshot.provenSources.count) proven sources") }
-        if !plan.snapshot.tableEntries.isEmpty { details.append("\(plan.snapshot.tableEntries.count) table entries") }
+        func counted(_ count: Int, _ one: String, _ many: String) -> String { "\(count) " + (count == 1 ? one : many) }
+        if !plan.snapshot.provenSources.isEmpty {
+            details.append(counted(plan.snapshot.provenSources.count, "proven source", "proven sources"))
+        }
+        if !plan.snapshot.tableEntries.isEmpty {
+            details.append(counted(plan.snapshot.tableEntries.count, "table entry", "table entries"))
+        }
         if let pool = plan.pool {
             return "\(pool.count) connections from \(path) wait for their queue (saved with queues "
                 + "\(header.queues.lowerBound)-\(header.queues.upperBound) or before a reboot; "

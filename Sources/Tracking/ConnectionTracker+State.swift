@@ -137,9 +137,11 @@ extension ConnectionTracker {
         guard sources.provenMemory > 0 else { return result }
         for index in 0...sources.mask {
             let slot = sources.slots[index]
-            guard slot.used != 0, slot.proven != 0, now >= slot.proven, now - slot.proven < sources.provenMemory
-            else { continue }
-            result.append(SavedProvenSource(address: slot.address, provenAgoNanoseconds: now - slot.proven))
+            // A handshake completed after `now` (the file's time is rounded down to a whole
+            // second) counts as just now.
+            let ago = now >= slot.proven ? now - slot.proven : 0
+            guard slot.used != 0, slot.proven != 0, ago < sources.provenMemory else { continue }
+            result.append(SavedProvenSource(address: slot.address, provenAgoNanoseconds: ago))
         }
         return result
     }

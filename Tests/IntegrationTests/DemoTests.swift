@@ -70,6 +70,7 @@ extension IntegrationTests {
             let restored = restart.split(separator: "\n").first { $0.contains("| synwall: state: restored ") }
                 .flatMap { $0.split(separator: " ").drop { $0 != "restored" }.dropFirst().first.flatMap { Int($0) } }
             #expect((restored ?? 0) >= 1, "the download's connection came back: \(restart)")
+            #expect(restart.contains(" proven source"), "the client (v4 and v6) stays proven across the restart: \(restart)")
             #expect(restart.contains("The download kept going: ") && restart.contains(", connection open."),
                     "the download went on across the restart: \(restart)")
             let flood = section(output, "7. Attack: SYN flood")

@@ -220,6 +220,10 @@ struct StateRestoreTests {
         #expect(after.tracker.provenSources(now: after.now).first?.provenAgoNanoseconds == 50_000_000_000)
         // 100 s after the handshake it is forgotten.
         #expect(after.tracker.provenSources(now: after.now + 50_000_000_000).isEmpty)
+        // A handshake that completed after the file's time (rounded down to its second) is kept
+        // as just proven.
+        let early = before.now - 40_000_000_000 - 500_000_000
+        #expect(before.tracker.provenSources(now: early).first?.provenAgoNanoseconds == 0)
     }
 }
 
