@@ -147,6 +147,7 @@ extension IntegrationTests {
                               "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "ProtectHome=yes",
                               "ProtectKernelModules=yes", "ProtectKernelTunables=yes", "User=synwall",
                               "RuntimeDirectory=synwall", "LogsDirectory=synwall", "StateDirectory=synwall",
+                              "Type=notify", "FileDescriptorStoreMax=64",
                               "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure"] {
                 #expect(unit.split(separator: "\n").contains { $0 == directive }, "the unit sets \(directive)")
             }

@@ -14,7 +14,8 @@ extension IntegrationTests {
 
         /// Server and client of `restart_traffic.py`; returns the client once the download is
         /// well under way.
-        private func startTraffic(_ sandbox: Sandbox, ipv6: Bool = false) throws -> SandboxProcess {
+        private func startTraffic(_ sandbox: Sandbox, ipv6: Bool = false, megabytes: Int = Self.megabytes,
+                                  rate: Int = Self.rate) throws -> SandboxProcess {
             let script = try Harness.script("restart_traffic")
             let address = ipv6 ? sandbox.server.ipv6 : sandbox.server.ipv4
             let server = try sandbox.spawn(in: sandbox.server, ["/usr/bin/python3", script, "server", address,
@@ -23,8 +24,8 @@ extension IntegrationTests {
                 throw HarnessError("the traffic server did not start: \(server.output)")
             }
             let client = try sandbox.spawn(in: sandbox.client, [
-                "/usr/bin/python3", script, "client", address, String(Harness.port), String(Self.megabytes),
-                String(Self.idleConnections), String(Self.rate),
+                "/usr/bin/python3", script, "client", address, String(Harness.port), String(megabytes),
+                String(Self.idleConnections), String(rate),
             ])
             guard client.waitForLine(prefix: "idle \(Self.idleConnections)", timeout: .seconds(30)) != nil,
                   client.waitForLine(prefix: "progress", timeout: .seconds(10)) != nil else {
@@ -35,12 +36,12 @@ extension IntegrationTests {
         }
 
         /// Waits for the client's verdict and checks it: every byte, every idle connection.
-        private func expectTrafficSurvived(_ client: SandboxProcess, _ comment: String,
+        private func expectTrafficSurvived(_ client: SandboxProcess, _ comment: String, megabytes: Int = Self.megabytes,
                                            sourceLocation: SourceLocation = #_sourceLocation) {
             let ended = client.waitForExit(timeout: .seconds(90))
             let result = client.firstLine(prefix: "RESULT") ?? "no RESULT line"
             #expect(ended == .exited(0), "\(comment): \(result)\n\(client.output)", sourceLocation: sourceLocation)
-            #expect(result.contains("download=\(Self.megabytes << 20)/\(Self.megabytes << 20) pattern_ok=1 "
+            #expect(result.contains("download=\(megabytes << 20)/\(megabytes << 20) pattern_ok=1 "
                                     + "idle_ok=\(Self.idleConnections)/\(Self.idleConnections)"),
                     "\(comment): \(result)", sourceLocation: sourceLocation)
         }
@@ -207,6 +208,66 @@ extension IntegrationTests {
             #expect(client.firstLine(prefix: "no echo") != nil, "its late segment has no connection: \(client.output)")
             let after = try second.stop()
             #expect(after.values["drop.no_connection", default: 0] >= 1, "\(after)")
+        }
+
+        @Test("kill -9 under a service manager: the queue's socket waits in its fd store, the next start reads what was queued, no packet dropped")
+        func descriptorHandover() throws {
+            let sandbox = try Harness.sandbox()
+            defer { sandbox.teardown() }
+            let binary = try Harness.synwallBinary()
+            let work = sandbox.workDirectory.appendingPathComponent("manager")
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            let rules = sandbox.workDirectory.appendingPathComponent("checkpoint.rules")
+            try "set state checkpoint 1s\npass forward proto tcp\n".write(to: rules, atomically: true, encoding: .utf8)
+            let arguments = ["--hook", "forward", "--rules", rules.path, "--state", work.appendingPathComponent("state").path,
+                             "--control", work.appendingPathComponent("control.sock").path, "--pid-file", "none",
+                             "--queue-maxlen", "65536"]
+            let manager = try sandbox.spawn(in: sandbox.firewallHost, [
+                "/usr/bin/python3", try Harness.script("fake_service_manager"), work.path, binary,
+            ] + arguments)
+            defer { _ = manager.stop(grace: .seconds(2)) }
+            guard manager.waitForLine(prefix: "ready 1", timeout: .seconds(20)) != nil,
+                  manager.firstLine(prefix: "stored synwall-queue-0") != nil else {
+                throw HarnessError("the daemon did not store its queue socket: \(manager.output)")
+            }
+            func queueStatus() throws -> [String] {
+                let text = try sandbox.run(in: sandbox.firewallHost, ["cat", "/proc/net/netfilter/nfnetlink_queue"]).stdout
+                return text.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+                    .first { $0.first == "0" } ?? []
+            }
+            let before = try queueStatus()
+
+            // A paced download, so that what the kernel queues while nobody reads stays far
+            // below the queue's 65,536 packets.
+            let megabytes = 30
+            let client = try startTraffic(sandbox, megabytes: megabytes, rate: 4 << 20)
+            Thread.sleep(forTimeInterval: 2.5)  // a checkpoint with every connection
+            FileManager.default.createFile(atPath: work.appendingPathComponent("crash").path, contents: nil)
+            guard manager.waitForLine(prefix: "killed 1", timeout: .seconds(10)) != nil else {
+                throw HarnessError("the daemon was not killed: \(manager.output)")
+            }
+            Thread.sleep(forTimeInterval: 1.5)  // packets queue in the stored socket meanwhile
+            let waiting = try queueStatus()
+            FileManager.default.createFile(atPath: work.appendingPathComponent("restart").path, contents: nil)
+            guard manager.waitForLine(prefix: "ready 2", timeout: .seconds(20)) != nil else {
+                let second = (try? String(contentsOf: work.appendingPathComponent("daemon-2.out"), encoding: .utf8)) ?? ""
+                throw HarnessError("the second daemon did not get ready: \(manager.output)\n\(second)")
+            }
+            expectTrafficSurvived(client, "across kill -9 with the socket in the store", megabytes: megabytes)
+            let after = try queueStatus()
+            let second = (try? String(contentsOf: work.appendingPathComponent("daemon-2.out"), encoding: .utf8)) ?? ""
+            #expect(second.contains("took over the socket an earlier synwall left") && second.contains("still bound"),
+                    "\(second)")
+            // Fields: queue, port id, waiting, copy mode, copy range, dropped (queue full),
+            // dropped (socket full), last id.
+            #expect(before.count >= 8 && after.count >= 8, "\(before) \(after)")
+            #expect(after[1] == before[1], "the same socket served the queue throughout: \(before) → \(after)")
+            #expect((Int(waiting.count >= 3 ? waiting[2] : "0") ?? 0) > 0,
+                    "packets waited in the kernel while no synwall ran: \(waiting)")
+            #expect(after.count >= 8 && after[5] == "0" && after[6] == "0", "no packet dropped: \(after)")
+            FileManager.default.createFile(atPath: work.appendingPathComponent("stop").path, contents: nil)
+            #expect(manager.waitForLine(prefix: "stopped 2 status 0", timeout: .seconds(20)) != nil, "\(manager.output)")
+            #expect(second.contains("synwall: state: restored"), "\(second)")
         }
 
         @Test("a second daemon on the same state file is refused")
