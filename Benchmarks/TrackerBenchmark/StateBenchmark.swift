@@ -83,8 +83,9 @@ func percentile(_ sorted: [UInt64], _ fraction: Double) -> UInt64 {
 }
 
 /// Receive rounds of 64 established packets over random flows of a 1,000,000-connection table,
-/// first without a checkpoint, then while one is copied out (4,096 entries per round, as
-/// `QueueWorker.checkpointBudget`) and written by another thread.
+/// first without a checkpoint, then while checkpoints are copied out `budget` entries per round
+/// (as `QueueWorker.checkpointBudget`, 1,024 after a busy round; 4,096 for comparison) into buffers a second thread pre-faulted, and written
+/// by that thread (as the daemon's checkpoint thread does), one after another.
 @MainActor func checkpointLatency(_ tracker: consuming ConnectionTracker, now start: UInt64, store: StateFileStore) {
     var tracker = tracker
     var generator = SplitMix(seed: 11)
@@ -92,7 +93,7 @@ func percentile(_ sorted: [UInt64], _ fraction: Double) -> UInt64 {
     var admission = AdmitAll()
     var now = start
     let roundSize = 64
-    let budget = 4_096
+    let rounds = 20_000
 
     func round(_ index: Int) {
         for k in 0..<(roundSize / 2) {
@@ -105,57 +106,92 @@ func percentile(_ sorted: [UInt64], _ fraction: Double) -> UInt64 {
     }
 
     var plain: [UInt64] = []
-    for index in 0..<20_000 {
+    for index in 0..<rounds {
         let began = monotonicNanoseconds()
         round(index)
         plain.append(monotonicNanoseconds() - began)
     }
+    plain.sort()
+    let bytes = (tracker.count + tracker.count / 8 + 64) * SavedConnection.size
+    print("rounds of \(roundSize) packets over 1,000,000 connections, no checkpoint: p50 / p99 / max "
+          + "\(format(Double(percentile(plain, 0.5)) / 1e3)) / \(format(Double(percentile(plain, 0.99)) / 1e3)) / "
+          + "\(format(Double(plain.last ?? 0) / 1e3)) µs")
 
-    // With a checkpoint: the slices, then the whole buffer handed to a writer thread.
-    var withCheckpoint: [UInt64] = []
-    var slices: [UInt64] = []
-    var cursor: Int? = 0
-    var buffer = [UInt8](repeating: 0, count: (tracker.count + tracker.count / 8 + 64) * SavedConnection.size)
-    buffer.removeAll(keepingCapacity: true)
-    var checkpoints = 0
-    let writing = DispatchGroup()
-    let reference = UInt32(now / second)
-    for index in 0..<20_000 {
-        let began = monotonicNanoseconds()
-        round(index + 20_000)
-        if let start = cursor {
-            let sliceBegan = monotonicNanoseconds()
-            cursor = tracker.saveConnections(from: start, limit: budget, now: now, referenceSeconds: reference,
-                                             queue: 0, into: &buffer)
-            slices.append(monotonicNanoseconds() - sliceBegan)
-            if cursor == nil {
-                let part = buffer
-                // As the checkpoint thread does: a buffer whose pages are already touched.
-                buffer = [UInt8](repeating: 0, count: (tracker.count + tracker.count / 8 + 64) * SavedConnection.size)
-                buffer.removeAll(keepingCapacity: true)
-                checkpoints += 1
-                writing.enter()
-                Thread.detachNewThread {
-                    let header = StateFileHeader(writtenNanoseconds: UInt64(reference) * second, queues: 0...0,
-                                                 kind: .checkpoint, rulesDigest: 0, connectionCount: 0)
-                    _ = try? store.write(header: header, chunks: [part])
-                    writing.leave()
-                }
+    for budget in [1_024, 4_096] {
+        // The writer: takes a filled buffer, writes it, prepares the next one.
+        let filled = DispatchSemaphore(value: 0)
+        let fresh = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var handed: [UInt8] = []
+        nonisolated(unsafe) var next: [UInt8] = []
+        nonisolated(unsafe) var stop = false
+        nonisolated(unsafe) var written = 0
+        let reference = UInt32(now / second)
+        @Sendable func prefaulted() -> [UInt8] {
+            var buffer = [UInt8](repeating: 0, count: bytes)
+            buffer.removeAll(keepingCapacity: true)
+            return buffer
+        }
+        next = prefaulted()
+        fresh.signal()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            while true {
+                filled.wait()
+                if stop { break }
+                let header = StateFileHeader(writtenNanoseconds: UInt64(reference) * second, queues: 0...0,
+                                             kind: .checkpoint, rulesDigest: 0, connectionCount: 0)
+                _ = try? store.write(header: header, chunks: [handed])
+                handed = []
+                written += 1
+                next = prefaulted()
+                fresh.signal()
+            }
+            done.signal()
+        }
+
+        var withCheckpoint: [UInt64] = []
+        var slices: [UInt64] = []
+        var cursor: Int?
+        var buffer: [UInt8] = []
+        var inFlight = 1  // buffers the writer owes (the first one is being prepared)
+        for index in 0..<rounds {
+            let began = monotonicNanoseconds()
+            round(index)
+            if cursor == nil, fresh.wait(timeout: .now()) == .success {
+                inFlight -= 1
+                buffer = next
+                next = []
                 cursor = 0
             }
+            if let from = cursor {
+                let sliceBegan = monotonicNanoseconds()
+                cursor = tracker.saveConnections(from: from, limit: budget, now: now, referenceSeconds: reference,
+                                                 queue: 0, into: &buffer)
+                slices.append(monotonicNanoseconds() - sliceBegan)
+                if cursor == nil {
+                    handed = buffer
+                    buffer = []
+                    inFlight += 1
+                    filled.signal()
+                }
+            }
+            withCheckpoint.append(monotonicNanoseconds() - began)
         }
-        withCheckpoint.append(monotonicNanoseconds() - began)
+        while inFlight > 0 {
+            fresh.wait()
+            inFlight -= 1
+        }
+        stop = true
+        filled.signal()
+        done.wait()
+        withCheckpoint.sort()
+        slices.sort()
+        print("  with checkpoints copied \(budget) entries a round and written by another thread "
+              + "(\(written) written in \(rounds) rounds): round p50 / p99 / max "
+              + "\(format(Double(percentile(withCheckpoint, 0.5)) / 1e3)) / "
+              + "\(format(Double(percentile(withCheckpoint, 0.99)) / 1e3)) / "
+              + "\(format(Double(withCheckpoint.last ?? 0) / 1e3)) µs; the copy step alone p50 / p99 / max "
+              + "\(format(Double(percentile(slices, 0.5)) / 1e3)) / \(format(Double(percentile(slices, 0.99)) / 1e3)) / "
+              + "\(format(Double(slices.last ?? 0) / 1e3)) µs")
     }
-    writing.wait()
-    plain.sort()
-    withCheckpoint.sort()
-    slices.sort()
-    print("checkpoint of 1,000,000 connections while rounds of \(roundSize) packets go on: "
-          + "\(checkpoints) checkpoints in 20,000 rounds; round p50 / p99 / max "
-          + "\(format(Double(percentile(plain, 0.5)) / 1e3)) / \(format(Double(percentile(plain, 0.99)) / 1e3)) / "
-          + "\(format(Double(plain.last ?? 0) / 1e3)) µs without, "
-          + "\(format(Double(percentile(withCheckpoint, 0.5)) / 1e3)) / "
-          + "\(format(Double(percentile(withCheckpoint, 0.99)) / 1e3)) / "
-          + "\(format(Double(withCheckpoint.last ?? 0) / 1e3)) µs with; the copy step alone (\(budget) entries) "
-          + "p99 \(format(Double(percentile(slices, 0.99)) / 1e3)) µs, max \(format(Double(slices.last ?? 0) / 1e3)) µs")
 }

@@ -28,8 +28,9 @@ final class StateKeeper: @unchecked Sendable {
 
     /// The synwall version written into the file.
     static let writerVersion = "synwall 0.1.0"
-    /// Longest time a checkpoint waits for the workers' shares.
-    static let checkpointCollectTimeout: TimeInterval = 30
+    /// Longest time a checkpoint waits for the workers' shares (a million connections take at
+    /// most ~25 s when every round is idle, see `QueueWorker.checkpointBudget`).
+    static let checkpointCollectTimeout: TimeInterval = 60
 
     init(store: StateFileStore, queues: ClosedRange<UInt16>, checkpointInterval: Duration, maxAge: Duration,
          logger: Logger, say: @escaping @Sendable (String) -> Void) {
