@@ -19,6 +19,7 @@ public func trackerFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int
         steps += 1
     }
     script.checkBooks(full: true)
+    script.checkStateFile()
     return 0
 }
 
@@ -267,6 +268,39 @@ struct TrackerScript: ~Copyable {
             }
             let decision = pipeline.process(raw, context: PacketContext(timestampNanoseconds: now, direction: direction))
             if decision.verdict == .drop { fuzzCheck(decision.reason != nil, "a pipeline drop without a reason") }
+        }
+    }
+
+    /// The state file's round trip: every live flow saved is restored (but handshakes in
+    /// progress, which are left out) into a fresh tracker with its key, state and windows, and
+    /// the fresh tracker's books balance.
+    func checkStateFile() {
+        var records: [UInt8] = []
+        let reference = UInt32(now / 1_000_000_000)
+        fuzzCheck(tracker.saveConnections(now: now, referenceSeconds: reference, queue: 0, into: &records) == nil,
+                  "saving did not see the whole table")
+        fuzzCheck(records.count % SavedConnection.size == 0, "\(records.count) bytes of records")
+        var saved: [FlowKey: ConnectionSnapshot] = [:]
+        tracker.forEachConnection(now: now) { saved[$0.key] = $0 }
+        fuzzCheck(saved.count == records.count / SavedConnection.size,
+                  "\(saved.count) live flows, \(records.count / SavedConnection.size) saved")
+        var fresh = ConnectionTracker(configuration: tracker.configuration)
+        let counts = records.withUnsafeBytes { fresh.restoreConnections($0, now: now, elapsedSeconds: 0) }
+        let halfOpen = saved.values.filter(\.state.isHalfOpen).count
+        fuzzCheck(counts.invalid == 0 && counts.duplicate == 0 && counts.tableFull == 0,
+                  "restoring its own records: \(counts)")
+        fuzzCheck(counts.halfOpen == halfOpen && counts.restored + counts.expired == saved.count - halfOpen,
+                  "restored \(counts), \(saved.count) saved with \(halfOpen) half-open")
+        fuzzCheck(fresh.count == counts.restored && fresh.halfOpenCount == 0,
+                  "\(fresh.count) flows after restoring \(counts.restored)")
+        fresh.forEachConnection { flow in
+            guard let old = saved[flow.key] else {
+                fuzzCheck(false, "a restored flow that was not saved: \(flow.key)")
+                return
+            }
+            fuzzCheck(flow.state == old.state && flow.initiatorWindow == old.initiatorWindow
+                      && flow.responderWindow == old.responderWindow && flow.expiresAtSeconds == old.expiresAtSeconds
+                      && flow.initiatorAddress == old.initiatorAddress, "restored \(flow), saved \(old)")
         }
     }
 
