@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libpcap-dev zlib1g-dev libsystemd-dev \
-    nftables iptables iproute2 ethtool python3-scapy procps \
+    nftables iptables iproute2 ethtool python3-scapy procps iputils-ping \
     systemd util-linux >/dev/null
 # systemd: `systemd-analyze verify` checks contrib/synwall.service; util-linux: setpriv starts the
 # daemon the way that unit does (both in the integration tests, which fail without them).
