@@ -170,11 +170,7 @@ final class QueueWorker: @unchecked Sendable {
             checkpoint = current
             return
         }
-        let reference = UInt64(current.part.referenceSeconds) * 1_000_000_000
-        current.part.proven = pipeline.provenSources(now: reference)
-        current.part.tables = pipeline.dynamicTableEntries(now: reference).map {
-            SavedTableEntry(table: $0.table, address: $0.address, addedAgoNanoseconds: reference &- min(reference, $0.since))
-        }
+        addSourcesAndTables(to: &current.part)
         control.deliverCheckpoint(current.part, id: current.id)
     }
 
@@ -185,11 +181,18 @@ final class QueueWorker: @unchecked Sendable {
         let reference = UInt64(referenceSeconds) * 1_000_000_000
         _ = pipeline.saveConnections(from: 0, limit: .max, now: reference, referenceSeconds: referenceSeconds,
                                      queue: queue, into: &part.records)
+        addSourcesAndTables(to: &part)
+        return part
+    }
+
+    /// Completes a share with the proven sources and the table additions, timed relative to
+    /// its reference.
+    private func addSourcesAndTables(to part: inout WorkerStatePart) {
+        let reference = UInt64(part.referenceSeconds) * 1_000_000_000
         part.proven = pipeline.provenSources(now: reference)
         part.tables = pipeline.dynamicTableEntries(now: reference).map {
             SavedTableEntry(table: $0.table, address: $0.address, addedAgoNanoseconds: reference &- min(reference, $0.since))
         }
-        return part
     }
 
     /// Table entries a reload checks against the new rules per receive round: a few

@@ -176,7 +176,8 @@ public struct StateSnapshot: Sendable {
 
     /// Splits a body that passed its checksum into its sections, checking every length
     /// against the header's counts before trusting it.
-    static func decodeBody(_ body: [UInt8], header: StateFileHeader) throws(StateFileError) -> StateSnapshot {
+    /// The body's buffer becomes the snapshot's `connections` (its tail cut off), not a copy.
+    static func decodeBody(_ body: consuming [UInt8], header: StateFileHeader) throws(StateFileError) -> StateSnapshot {
         let (connectionBytes, overflow) = header.connectionCount.multipliedReportingOverflow(by: UInt64(SavedConnection.size))
         let provenBytes = UInt64(header.provenSourceCount) * UInt64(provenSize)
         guard !overflow, connectionBytes + provenBytes <= UInt64(body.count) else {
@@ -210,8 +211,8 @@ public struct StateSnapshot: Sendable {
         }
         if case .failure(let error) = result { throw error }
         guard offset == body.count else { throw .corrupt("\(body.count - offset) bytes after the last section") }
-        return StateSnapshot(header: header, connections: Array(body[0..<connectionEnd]), provenSources: proven,
-                             tableEntries: tables)
+        body.removeSubrange(connectionEnd...)
+        return StateSnapshot(header: header, connections: body, provenSources: proven, tableEntries: tables)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventLog
 import Firewall
 import Foundation
 import Tracking
@@ -96,9 +97,11 @@ struct StateCommand: ParsableCommand {
             }
         }
 
+        /// A JSON string literal, escaped as the event log escapes.
         static func quoted(_ text: String) -> String {
-            let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
-            return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+            var bytes: [UInt8] = []
+            JSONLinesEncoder.appendString(text, into: &bytes)
+            return String(decoding: bytes, as: UTF8.self)
         }
     }
 }

@@ -92,12 +92,18 @@ def wait_for(name, seconds):
     return False
 
 
-daemon = start(1, handover=False)
-if not pump(15, until="READY=1"):
-    say("daemon 1 never said READY=1")
-    daemon.kill()
-    sys.exit(1)
-say("ready 1 pid %d" % daemon.pid)
+def start_ready(number, handover):
+    """Starts daemon `number` and waits for its READY=1 (exits when it never comes)."""
+    daemon = start(number, handover)
+    if not pump(15, until="READY=1"):
+        say("daemon %d never said READY=1" % number)
+        daemon.kill()
+        sys.exit(1)
+    say("ready %d pid %d" % (number, daemon.pid))
+    return daemon
+
+
+daemon = start_ready(1, handover=False)
 if not wait_for("crash", 120):
     daemon.kill()
     sys.exit(1)
@@ -106,12 +112,7 @@ daemon.wait(10)
 say("killed 1")
 if not wait_for("restart", 60):
     sys.exit(1)
-daemon = start(2, handover=True)
-if not pump(15, until="READY=1"):
-    say("daemon 2 never said READY=1")
-    daemon.kill()
-    sys.exit(1)
-say("ready 2 pid %d" % daemon.pid)
+daemon = start_ready(2, handover=True)
 if not wait_for("stop", 120):
     daemon.kill()
     sys.exit(1)
