@@ -22,9 +22,11 @@ private func readAll(_ reader: LogReader, keepLines: Bool = false) -> (minutes: 
 
 @Suite struct LogReaderTests {
     /// A gzip bomb among the rotations (64 MiB of zeros in 64 KiB: one endless line) and a
-    /// rotation of binary garbage: each is a warning, the records around them are read, and
-    /// memory stays at the reader's fixed buffer.
-    @Test func aGzipBombAndBinaryGarbageAmongTheRotationsAreWarningsInBoundedMemory() throws {
+    /// rotation of binary garbage: each is a warning and the records around them are read. The
+    /// memory this costs is measured on the real command, in a process of its own
+    /// (IntegrationTests/HostileFileMemoryTests): this process's peak is shared with every test
+    /// running beside it.
+    @Test func aGzipBombAndBinaryGarbageAmongTheRotationsAreWarnings() throws {
         let directory = try ScratchDirectory()
         try directory.write("events.jsonl.3", jsonLines([event(0)]))
         try Data(count: 64 << 20).write(to: URL(fileURLWithPath: directory.path("events.jsonl.2")))
@@ -33,15 +35,10 @@ private func readAll(_ reader: LogReader, keepLines: Bool = false) -> (minutes: 
         garbage.append(contentsOf: Array("\n".utf8))
         try garbage.write(to: URL(fileURLWithPath: directory.path("events.jsonl.1")))
         try directory.write("events.jsonl", jsonLines([event(1)]))
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let before = usage.ru_maxrss
         let result = readAll(try LogReader(paths: [directory.path("events.jsonl")]))
-        getrusage(RUSAGE_SELF.rawValue, &usage)
         #expect(result.minutes == [0, 1])
         #expect(result.warnings.contains { "\($0)".contains("events.jsonl.2.gz: skipped a line longer than 1048576 bytes") })
         #expect(result.warnings.contains { "\($0)".contains("events.jsonl.1") })
-        #expect((usage.ru_maxrss - before) * 1024 < 48 << 20, "peak grew by \(usage.ru_maxrss - before) kB")
     }
 
     @Test func readsRotationsOldestFirstIncludingGzip() throws {
