@@ -60,6 +60,14 @@ public enum PrometheusText {
                  "Packets the kernel could not deliver to synwall.") { $0.kernelUserDropped }
         perQueue("synwall_events_suppressed_total", "counter",
                  "Events left out because one receive round had too many.") { $0.eventsSuppressed }
+        perQueue("synwall_fragments_held", "gauge",
+                 "Fragments whose verdict waits for the rest of their datagram.") { $0.fragmentsHeldNow }
+        perQueue("synwall_fragments_held_total", "counter",
+                 "Fragments whose verdict was held until their datagram was judged.") { $0.fragmentsHeld }
+        perQueue("synwall_fragment_datagrams_reassembled_total", "counter",
+                 "Fragmented datagrams judged whole.") { $0.datagramsReassembled }
+        perQueue("synwall_fragment_datagrams_abandoned_total", "counter",
+                 "Fragmented datagrams given up incomplete (timed out, over a bound).") { $0.datagramsAbandoned }
         if let log = report.log {
             let path = [("path", log.path)]
             family("synwall_log_records_written_total", "counter", "Event log records written.", [(path, log.written)])

@@ -88,6 +88,13 @@ public struct WorkerStats: Codable, Sendable, Equatable {
     public var resumeRefused = 0
     /// Events left out because a receive round had too many.
     public var eventsSuppressed = 0
+    /// Fragments whose verdict waits for the rest of their datagram now, and ever
+    /// (docs/fragments.md, "Held verdicts").
+    public var fragmentsHeldNow = 0
+    public var fragmentsHeld = 0
+    /// Fragmented datagrams judged whole, and given up incomplete.
+    public var datagramsReassembled = 0
+    public var datagramsAbandoned = 0
 
     /// Counters, all zero.
     public init(queue: Int) { self.queue = queue }
@@ -121,6 +128,10 @@ public struct WorkerStats: Codable, Sendable, Equatable {
         resumed += other.resumed
         resumeRefused += other.resumeRefused
         eventsSuppressed += other.eventsSuppressed
+        fragmentsHeldNow += other.fragmentsHeldNow
+        fragmentsHeld += other.fragmentsHeld
+        datagramsReassembled += other.datagramsReassembled
+        datagramsAbandoned += other.datagramsAbandoned
     }
 }
 

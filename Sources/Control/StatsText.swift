@@ -59,6 +59,13 @@ public enum StatsText {
         row("  enobufs") { $0.enobufs }
         row("  verdict errors") { $0.verdictErrors }
         row("  events over round cap") { $0.eventsSuppressed }
+        if total.fragmentsHeld + total.datagramsAbandoned > 0 {
+            section("fragments (reaching synwall unreassembled)")
+            row("  held now", counter: false) { $0.fragmentsHeldNow }
+            row("  held") { $0.fragmentsHeld }
+            row("  datagrams reassembled") { $0.datagramsReassembled }
+            row("  datagrams given up") { $0.datagramsAbandoned }
+        }
 
         let uptime = Int(report.takenAt - report.startedAt)
         var text = "synwall pid \(report.pid), up \(Formatting.duration(uptime)), "

@@ -22,6 +22,9 @@ public struct PacketContext: Sendable {
     /// Input and output interface indexes (0 when none).
     public var inInterface: UInt32
     public var outInterface: UInt32
+    /// The queue's id of the packet (a capture's frame number in replay): what a held
+    /// fragment's verdict is given back with (`Pipeline.takeFragmentVerdicts`).
+    public var packetID: UInt32 = 0
 
     public init(timestampNanoseconds: UInt64, checksum: ChecksumState = .verified, originalLength: Int? = nil,
                 direction: Direction = .in, inInterface: UInt32 = 0, outInterface: UInt32 = 0)

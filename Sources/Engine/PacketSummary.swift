@@ -80,6 +80,10 @@ public struct Decision: Sendable {
     public var rule: RuleDecision?
     /// The ranges the packet failed, when a window check dropped it.
     public var windowBounds: WindowBounds?
+    /// A fragment whose verdict waits for the rest of its datagram: give it no verdict now
+    /// (`verdict` says drop only so that nothing can pass it by mistake); it comes later
+    /// through `Pipeline.takeFragmentVerdicts`.
+    public var isHeld = false
 
     @inlinable
     public init(verdict: Verdict, reason: DropReason? = nil, summary: PacketSummary? = nil,
@@ -96,6 +100,6 @@ public struct Decision: Sendable {
     /// Whether this decision is worth an event in the log: every drop, a new connection whose
     /// rule says `log`, and a passed packet the tracker found suspicious.
     public var isEvent: Bool {
-        verdict == .drop || rule?.log == true || trackerEvent?.isSuspicious == true
+        !isHeld && (verdict == .drop || rule?.log == true || trackerEvent?.isSuspicious == true)
     }
 }

@@ -12,13 +12,17 @@ public struct PipelineConfiguration: Sendable, Equatable {
     public var verifyChecksums: Bool
     /// The connection tracker's limits, timeouts and modes.
     public var tracker: TrackerConfiguration
+    /// Most fragments whose verdicts are held at once (each stays in the kernel's queue until
+    /// then: keep it well below the queue's length).
+    public var fragmentsHeldLimit: Int
 
     public init(defaultVerdict: Verdict = .accept, verifyChecksums: Bool = true,
-                tracker: TrackerConfiguration = TrackerConfiguration())
+                tracker: TrackerConfiguration = TrackerConfiguration(), fragmentsHeldLimit: Int = 2048)
     {
         self.defaultVerdict = defaultVerdict
         self.verifyChecksums = verifyChecksums
         self.tracker = tracker
+        self.fragmentsHeldLimit = fragmentsHeldLimit
     }
 }
 
@@ -57,7 +61,8 @@ public struct Pipeline: ~Copyable {
     {
         self.configuration = configuration
         tracker = ConnectionTracker(configuration: configuration.tracker)
-        fragments = FragmentTable(seed: configuration.tracker.hashSeed ^ 0x6672_6167_6D65_6E74)
+        fragments = FragmentTable(heldLimit: configuration.fragmentsHeldLimit,
+                                  seed: configuration.tracker.hashSeed ^ 0x6672_6167_6D65_6E74)
         matcher = rules.map { RuleMatcher(ruleset: $0) }
         self.interfaceNames = interfaceNames
     }
@@ -328,6 +333,7 @@ public struct Pipeline: ~Copyable {
 
     /// Lets time pass without a packet (expires idle flows a bounded amount at a time).
     public mutating func idle(now: UInt64) {
+        fragments.sweep(now: now, budget: .max)
         tracker.expire(now: now)
         forgetRemovedFlows()
         continueFlush(now: now, budget: Self.flushBudget)
@@ -365,9 +371,9 @@ public struct Pipeline: ~Copyable {
         case .malformed(let anomaly):
             if case .fragmentTooShort = anomaly, let key = PacketDecoder.fragmentIdentity(bytes) {
                 // A tiny first fragment: the rest of its datagram goes too.
-                fragments.record(FragmentKey(source: key.source, destination: key.destination,
-                                             identification: key.identification, proto: key.protocolNumber),
-                                 accepted: false, now: context.timestampNanoseconds)
+                fragments.drop(FragmentKey(source: key.source, destination: key.destination,
+                                           identification: key.identification, proto: key.protocolNumber),
+                               now: context.timestampNanoseconds)
             }
             // What could still be read (the IP header, the first transport bytes) goes with
             // the drop, so its records name addresses, protocol and ports: the lenient reading
@@ -385,26 +391,97 @@ public struct Pipeline: ~Copyable {
                 return Decision(verdict: .drop, reason: .badChecksum, summary: summary)
             }
         }
-        // Fragments that reach the queue unreassembled: overlaps and the rest of a dropped
-        // datagram go; a non-first fragment (no transport header) otherwise passes untracked.
+        // Fragments that reach the queue unreassembled: held until their datagram is
+        // complete, which is then judged once (docs/fragments.md, "Held verdicts").
         if packet.fragment.isFragment {
-            if fragments.check(packet, bytes: bytes, now: context.timestampNanoseconds) == .drop {
-                return Decision(verdict: .drop, reason: .fragment, summary: summary)
-            }
-            if !packet.fragment.isFirst {
-                return Decision(verdict: .accept, summary: summary)
-            }
+            return fragment(packet, summary: summary, bytes: bytes, context: context, admission: &admission)
         }
         // Track, asking the admission (rules or policy) for packets that would start a flow.
         let result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission)
-        if packet.fragment.isFragment {
-            fragments.record(first: packet, verdict: result.verdict, now: context.timestampNanoseconds)
-        }
         var decision = Decision(verdict: result.verdict, reason: result.reason, summary: summary, state: result.state,
                                 trackerEvent: result.event)
         if result.verdict == .drop { decision.windowBounds = tracker.lastWindowBounds }
         return decision
     }
+
+    /// A fragment: dropped, passed (a duplicate of an accepted datagram's piece), held, or —
+    /// when it completes its datagram — the datagram judged through the tracker and the rules,
+    /// its verdict this piece's and, through `takeFragmentVerdicts`, the held pieces'.
+    private mutating func fragment<A: Admission>(_ packet: Packet, summary: PacketSummary,
+                                                 bytes: UnsafeRawBufferPointer, context: PacketContext,
+                                                 admission: inout A) -> Decision {
+        defer {
+            counters.fragmentsHeld = fragments.heldTotal
+            counters.datagramsReassembled = fragments.reassembled
+            counters.datagramsAbandoned = fragments.abandoned
+        }
+        switch fragments.check(packet, bytes: bytes, id: context.packetID, context: context) {
+        case .drop:
+            return Decision(verdict: .drop, reason: .fragment, summary: summary)
+        case .accept:
+            return Decision(verdict: .accept, summary: summary)
+        case .hold:
+            var held = Decision(verdict: .drop, reason: .fragment, summary: summary)
+            held.isHeld = true
+            return held
+        case .complete(let whole, let first):
+            let result = tracker.track(whole, bytes: nil, now: max(first.timestampNanoseconds, context.timestampNanoseconds),
+                                       admission: &admission)
+            fragments.finish(verdict: result.verdict, reason: result.reason)
+            var decision = Decision(verdict: result.verdict, reason: result.reason, summary: PacketSummary(whole),
+                                    state: result.state, trackerEvent: result.event)
+            if result.verdict == .drop { decision.windowBounds = tracker.lastWindowBounds }
+            return decision
+        }
+    }
+
+    /// Hands the verdicts of held fragments whose datagram was judged or given up since the
+    /// last call — `(id, verdict, reason)`, the id as given in `PacketContext.packetID`, the
+    /// reason the datagram's drop reason — to `body`, and counts them. Call it after every
+    /// `process` and `idle` (nothing allocates).
+    public mutating func takeFragmentVerdicts(_ body: (UInt32, Verdict, DropReason?) -> Void) {
+        guard fragments.releaseCount > 0 else { return }
+        var counters = self.counters
+        fragments.takeReleases { release in
+            counters.packets += 1
+            if release.verdict == .accept {
+                counters.accepted += 1
+            } else {
+                counters.dropped += 1
+                counters.dropsByReason[PipelineCounters.index(of: release.reason ?? .fragment)] += 1
+            }
+            if release.isIPv6 { counters.ipv6 += 1 }
+            switch release.proto {
+            case 6: counters.tcp += 1
+            case 17: counters.udp += 1
+            case 1, 58: counters.icmp += 1
+            default: counters.otherProtocols += 1
+            }
+            body(release.id, release.verdict, release.reason)
+        }
+        counters.datagramsAbandoned = fragments.abandoned
+        self.counters = counters
+    }
+
+    /// Drop decisions, one per fragmented datagram given up incomplete since the last call
+    /// (timed out, over a bound, or pushed out of the full table), for the event log; at most
+    /// 64 between calls (the rest are counted in `datagramsAbandoned`).
+    public mutating func takeAbandonedDatagrams(_ body: (Decision) -> Void) {
+        fragments.takeExpired { packet in
+            body(Decision(verdict: .drop, reason: .fragment, summary: PacketSummary(packet)))
+        }
+    }
+
+    /// Gives up every incomplete fragmented datagram (at a stop): their held pieces are
+    /// dropped, through `takeFragmentVerdicts`.
+    public mutating func abandonFragments() {
+        fragments.sweep(now: .max, budget: .max)
+    }
+
+    /// Fragments held now.
+    public var fragmentsHeldNow: Int { fragments.heldNow }
+    /// The fragment table's fixed memory, in bytes.
+    public var fragmentMemoryBytes: Int { fragments.memoryBytes }
 
     /// For a TCP segment without an entry (`no_connection`): takes its connection from the
     /// restore pool into this pipeline's table, if the pool has it, and lets the rules judge it
@@ -492,6 +569,7 @@ public struct Pipeline: ~Copyable {
 
     @inline(__always)
     private mutating func count(_ decision: Decision) {
+        guard !decision.isHeld else { return }  // counted when its verdict comes
         counters.packets += 1
         if decision.verdict == .accept {
             counters.accepted += 1

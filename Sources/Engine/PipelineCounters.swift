@@ -13,6 +13,12 @@ public struct PipelineCounters: Sendable, Equatable {
     public var ipv6 = 0
     /// Checksums verified because the kernel said nothing had verified them.
     public var checksumsVerified = 0
+    /// Fragments whose verdict was held until their datagram was complete (ever).
+    public var fragmentsHeld = 0
+    /// Fragmented datagrams judged whole.
+    public var datagramsReassembled = 0
+    /// Fragmented datagrams given up incomplete (timed out, over a bound, pushed out).
+    public var datagramsAbandoned = 0
 
     public init() {}
 
@@ -36,5 +42,8 @@ public struct PipelineCounters: Sendable, Equatable {
         otherProtocols += other.otherProtocols
         ipv6 += other.ipv6
         checksumsVerified += other.checksumsVerified
+        fragmentsHeld += other.fragmentsHeld
+        datagramsReassembled += other.datagramsReassembled
+        datagramsAbandoned += other.datagramsAbandoned
     }
 }

@@ -86,7 +86,8 @@ public struct NoAttachment: Attachment {
     public init() {}
     public var summary: String {
         "none (listening only; fragments reach the queue unreassembled unless the kernel's "
-            + "defragmentation is loaded in this network namespace: see README, Fragments)"
+            + "defragmentation is loaded in this network namespace; synwall then holds their verdicts "
+            + "until each datagram is whole: see README, Fragments)"
     }
     public func install() throws(AttachError) {}
     public func remove() {}

@@ -25,6 +25,9 @@ public struct DaemonSummary: Sendable {
             + "events_lost=\(eventsLost) event_write_failures=\(eventWriteFailures)"
             + DropReason.allCases.filter { pipeline.drops($0) > 0 }.map { " drop.\($0.rawValue)=\(pipeline.drops($0))" }
             .joined()
+            + (pipeline.fragmentsHeld + pipeline.datagramsAbandoned > 0
+                ? " fragments.held=\(pipeline.fragmentsHeld) fragments.reassembled=\(pipeline.datagramsReassembled)"
+                    + " fragments.abandoned=\(pipeline.datagramsAbandoned)" : "")
     }
 }
 

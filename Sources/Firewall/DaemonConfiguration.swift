@@ -45,6 +45,9 @@ public struct DaemonConfiguration: Sendable {
         self.failOpen = failOpen
         self.logPath = logPath
         self.pipeline = pipeline
+        // Held fragments stay in the kernel's queue: never more than a quarter of it, so
+        // whole packets always find room (and fail-open never opens because of fragments).
+        self.pipeline.fragmentsHeldLimit = min(pipeline.fragmentsHeldLimit, max(64, Int(queueMaxLength) / 4))
         self.queueMaxLength = queueMaxLength
         self.copyRange = copyRange
         self.receiveBufferBytes = receiveBufferBytes

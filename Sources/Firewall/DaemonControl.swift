@@ -135,6 +135,10 @@ extension WorkerStats {
         resumed = Int(clamping: report.tracker.resumed)
         resumeRefused = Int(clamping: report.tracker.resumeRefused)
         eventsSuppressed = report.suppressedEvents
+        fragmentsHeldNow = report.queueStatistics.heldNow
+        fragmentsHeld = report.pipeline.fragmentsHeld
+        datagramsReassembled = report.pipeline.datagramsReassembled
+        datagramsAbandoned = report.pipeline.datagramsAbandoned
     }
 }
 

@@ -63,8 +63,11 @@ final class QueueWorker: @unchecked Sendable {
             writeEvents()
             exchangeTableAdditions()
             if case .idle = round {
-                // No traffic: let time pass for the connection table (bounded expiry).
+                // No traffic: let time pass for the connection table (bounded expiry) and
+                // for fragments waiting for the rest of their datagram.
                 pipeline.idle(now: roundTimestamp)
+                releaseFragments()
+                writeEvents()
             }
             if case .failed = round {
                 // A persistent socket error must not spin a core: back off, bounded.
@@ -98,6 +101,10 @@ final class QueueWorker: @unchecked Sendable {
         // The queue rules are gone by now: give every packet still queued its verdict.
         roundTimestamp = Self.now()
         _ = socket.drain { packet in self.handle(packet) }
+        // Fragments still waiting for their datagram's end are dropped (as closing the socket
+        // would), with their events.
+        pipeline.abandonFragments()
+        releaseFragments()
         writeEvents()
         socket.close()
     }
@@ -118,10 +125,12 @@ final class QueueWorker: @unchecked Sendable {
         case 3, 4: direction = .out
         default: direction = .in
         }
-        let context = PacketContext(timestampNanoseconds: roundTimestamp, checksum: checksum,
+        var context = PacketContext(timestampNanoseconds: roundTimestamp, checksum: checksum,
                                     originalLength: packet.originalLength, direction: direction,
                                     inInterface: packet.inInterface, outInterface: packet.outInterface)
+        context.packetID = packet.id
         let decision = pipeline.process(packet.payload, context: context)
+        releaseFragments()
         if let rule = decision.rule, let table = rule.overloadTable, let source = decision.summary?.source {
             var flushRule: Int?
             if rule.flushSource, case .rule(let index) = rule.origin { flushRule = index }
@@ -134,7 +143,24 @@ final class QueueWorker: @unchecked Sendable {
                 suppressedEvents += 1
             }
         }
+        if decision.isHeld { return .held }
         return decision.verdict == .accept ? .accept : .drop
+    }
+
+    /// Gives held fragments the verdict their datagram got (or the drop of a datagram given
+    /// up), and queues an event for each datagram given up.
+    private func releaseFragments() {
+        pipeline.takeFragmentVerdicts { id, verdict, _ in
+            socket.release(id: id, verdict: verdict == .accept ? .accept : .drop)
+        }
+        guard log != nil else { return }
+        pipeline.takeAbandonedDatagrams { decision in
+            if pendingEvents.count < Self.maxEventsPerRound {
+                pendingEvents.append((decision, PacketContext(timestampNanoseconds: roundTimestamp)))
+            } else {
+                suppressedEvents += 1
+            }
+        }
     }
 
     /// Table entries copied into a checkpoint after a busy receive round (each a 147-byte

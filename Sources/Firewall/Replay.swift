@@ -66,6 +66,7 @@ public struct Replay {
         var first: UInt64?
         var last: UInt64?
         var damage: CaptureError?
+        var held: [UInt32: HeldFrame] = [:]
         while true {
             let next: CapturedPacket?
             do {
@@ -78,15 +79,42 @@ public struct Replay {
             if first == nil { first = packet.timestampNanoseconds }
             last = packet.timestampNanoseconds
             let truncated = packet.originalLength > packet.networkLayer.count ? packet.originalLength : nil
-            let context = PacketContext(timestampNanoseconds: packet.timestampNanoseconds,
+            var context = PacketContext(timestampNanoseconds: packet.timestampNanoseconds,
                                         checksum: pipeline.verifyChecksums ? .unverified : .verified,
                                         originalLength: truncated, direction: direction)
+            context.packetID = UInt32(truncatingIfNeeded: packet.index)
             let decision = engine.process(packet.networkLayer, context: context)
-            perPacket?(Self.line(index: packet.index, timestamp: packet.timestampNanoseconds, decision: decision,
-                                  rules: rules))
+            if decision.isHeld {
+                // Its line comes when its datagram is judged (docs/fragments.md).
+                held[context.packetID] = (packet.index, packet.timestampNanoseconds, decision)
+            } else {
+                perPacket?(Self.line(index: packet.index, timestamp: packet.timestampNanoseconds, decision: decision,
+                                      rules: rules))
+            }
+            releaseHeld(&engine, &held, perPacket: perPacket)
         }
+        // Fragments whose datagram never completed are dropped, as the kernel drops them.
+        engine.abandonFragments()
+        releaseHeld(&engine, &held, perPacket: perPacket)
         return Summary(counters: engine.counters, skippedFrames: reader.skippedFrames, linkType: reader.linkTypeName,
                        firstTimestamp: first, lastTimestamp: last, error: damage)
+    }
+
+    /// A fragment waiting for the rest of its datagram: its frame number, time and summary.
+    typealias HeldFrame = (index: Int, timestamp: UInt64, decision: Decision)
+
+    /// Prints the lines of held fragments whose datagram was judged or given up: the frame's
+    /// own number, time and headers, with the datagram's verdict.
+    private func releaseHeld(_ engine: inout Pipeline, _ held: inout [UInt32: HeldFrame],
+                             perPacket: ((String) -> Void)?) {
+        engine.takeFragmentVerdicts { id, verdict, reason in
+            guard let frame = held.removeValue(forKey: id) else { return }
+            var decision = frame.decision
+            decision.isHeld = false
+            decision.verdict = verdict
+            decision.reason = reason
+            perPacket?(Self.line(index: frame.index, timestamp: frame.timestamp, decision: decision, rules: rules))
+        }
     }
 
     /// `{"index":1,"ts":"…","proto":"TCP","src":"…","sport":…,"dst":"…","dport":…,"flags":"S","verdict":"accept"}`

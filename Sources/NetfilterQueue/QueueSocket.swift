@@ -25,6 +25,9 @@ public final class QueueSocket: @unchecked Sendable {
     public var statistics: QueueStatistics {
         var total = counters
         total.sendErrors = sendErrors
+        total.heldNow = heldPackets
+        total.accepted += lateAccepted
+        total.dropped += lateDropped
         return total
     }
     private var counters = QueueStatistics()
@@ -42,6 +45,13 @@ public final class QueueSocket: @unchecked Sendable {
     private let headers: UnsafeMutablePointer<synwall_mmsghdr>
     private var verdicts: VerdictBatch
     private var closed = false
+    /// Packets the handler held (`PacketVerdict.held`) that have no verdict yet.
+    private var heldPackets = 0
+    /// Verdicts given to held packets, counted into `counters` at the end of the round.
+    private var lateAccepted = 0
+    private var lateDropped = 0
+    /// True while `receiveRound` runs (a release then joins the round's verdicts).
+    private var inRound = false
     /// Slots the last receive filled (their headers need resetting before the next one).
     private var slotsToReset = 0
 
@@ -228,6 +238,8 @@ public final class QueueSocket: @unchecked Sendable {
         }
         slotsToReset = count
         guard count > 0, let base = slots.baseAddress else { return .idle }
+        inRound = true
+        defer { inRound = false }
         // Counters in a local for the round (one exclusive access instead of several per packet).
         var statistics = counters
         let before = statistics.received
@@ -243,8 +255,14 @@ public final class QueueSocket: @unchecked Sendable {
                     if orphansPending { answerOrphans(below: packet.id) }
                     let verdict = handler(packet)
                     statistics.received += 1
-                    if verdict == .accept { statistics.accepted += 1 } else { statistics.dropped += 1 }
-                    verdicts.record(id: packet.id, verdict: verdict)
+                    switch verdict {
+                    case .accept: statistics.accepted += 1
+                    case .drop: statistics.dropped += 1
+                    case .held:
+                        statistics.held += 1
+                        heldPackets += 1
+                    }
+                    verdicts.record(id: packet.id, verdict: verdict, individually: heldPackets > 0)
                     if verdicts.needsFlush { flushDropsEarly() }
                 case let .error(code, _):
                     if code != 0 {
@@ -263,6 +281,16 @@ public final class QueueSocket: @unchecked Sendable {
         counters = statistics
         flushVerdicts()
         return .packets(handled)
+    }
+
+    /// Gives a held packet (see `PacketVerdict.held`) its verdict. During a receive round it
+    /// leaves with the round's verdicts; otherwise at once.
+    public func release(id: UInt32, verdict: PacketVerdict) {
+        guard verdict != .held else { return }
+        if heldPackets > 0 { heldPackets -= 1 }
+        if verdict == .accept { lateAccepted += 1 } else { lateDropped += 1 }
+        verdicts.record(id: id, verdict: verdict, individually: true)
+        if verdicts.needsFlush || !inRound { flushDropsEarly() }
     }
 
     /// Handles rounds until one comes back empty (or `maxRounds` pass): used at shutdown, after

@@ -16,6 +16,11 @@ public struct QueueStatistics: Sendable, Equatable {
     public var lastVerdictErrno: Int32 = 0
     /// Verdict datagrams that could not be sent.
     public var sendErrors = 0
+    /// Packets whose verdict was held, and given later (`QueueSocket.release`); `accepted`
+    /// and `dropped` count them when it comes.
+    public var held = 0
+    /// Held packets without their verdict yet.
+    public var heldNow = 0
     /// Receive calls that failed for another reason than a timeout or ENOBUFS.
     public var receiveErrors = 0
     /// Receive rounds that returned packets; `received / rounds` is the mean batch.
@@ -40,5 +45,7 @@ public struct QueueStatistics: Sendable, Equatable {
         receiveErrors += other.receiveErrors
         rounds += other.rounds
         orphansAnswered += other.orphansAnswered
+        held += other.held
+        heldNow += other.heldNow
     }
 }

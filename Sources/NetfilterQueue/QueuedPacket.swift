@@ -53,4 +53,8 @@ public struct QueuedPacket {
 public enum PacketVerdict: Sendable, Equatable {
     case accept
     case drop
+    /// No verdict yet: the handler gives it later with `QueueSocket.release(id:verdict:)`
+    /// (a fragment waiting for the rest of its datagram). The packet stays in the kernel's
+    /// queue, taking a place there, until then.
+    case held
 }

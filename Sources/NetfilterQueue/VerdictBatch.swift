@@ -1,7 +1,7 @@
 /// Collects the verdicts of one receive round and encodes them for a single `sendmsg`.
 ///
 /// Drops are written as individual verdict messages as they come; accepts only raise the
-/// highest accepted id. `finish()` appends one batch ACCEPT covering every id up to it, after
+/// highest accepted id (unless recorded `individually`: see `record`). `finish()` appends one batch ACCEPT covering every id up to it, after
 /// the drops, so the kernel (which processes a datagram's messages in order) drops the
 /// exceptions first and accepts the rest in one step. Ids compare modulo 2^32.
 struct VerdictBatch: ~Copyable {
@@ -28,14 +28,23 @@ struct VerdictBatch: ~Copyable {
     /// True when another drop message would not fit before the closing batch message.
     var needsFlush: Bool { buffer.count - used < 2 * Self.messageSize }
 
-    /// Records the verdict for `id`.
-    mutating func record(id: UInt32, verdict: PacketVerdict) {
-        recorded += 1
+    /// Records the verdict for `id`. With `individually`, an accept is a message of its own
+    /// too, not part of the closing batch: while some packet's verdict is held, a batch
+    /// accept covering its id would let it through.
+    mutating func record(id: UInt32, verdict: PacketVerdict, individually: Bool = false) {
         switch verdict {
+        case .held:
+            return
         case .drop:
+            recorded += 1
             guard let base = buffer.baseAddress else { return }
             used += Syscalls.putVerdict(into: base + used, queue: queue, id: id, verdict: Syscalls.verdictDrop)
+        case .accept where individually:
+            recorded += 1
+            guard let base = buffer.baseAddress else { return }
+            used += Syscalls.putVerdict(into: base + used, queue: queue, id: id, verdict: Syscalls.verdictAccept)
         case .accept:
+            recorded += 1
             if !hasAccept || Int32(bitPattern: id &- highestAccepted) > 0 {
                 highestAccepted = id
             }
@@ -52,12 +61,14 @@ struct VerdictBatch: ~Copyable {
         return UnsafeRawBufferPointer(rebasing: buffer[0 ..< used])
     }
 
-    /// Bytes of drop messages written so far, without the closing batch (for an early flush).
+    /// Bytes of individual messages written so far, without the closing batch (for an early
+    /// flush).
     func pendingDrops() -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: buffer[0 ..< used])
     }
 
-    /// Forgets the drops already sent, keeping the accept state (used after an early flush).
+    /// Forgets the individual messages already sent, keeping the accept state (used after an
+    /// early flush).
     mutating func clearDrops() { used = 0 }
 
     /// Starts a new round.

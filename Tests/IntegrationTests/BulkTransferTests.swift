@@ -6,7 +6,7 @@ extension IntegrationTests {
     /// Real traffic that must pass without a single false drop: a bulk transfer with window
     /// scaling, many short connections, IPv6, an idle connection with keep-alives.
     @Suite struct CleanTraffic {
-        private static let sink = """
+        static let sink = """
         import socket, sys
         family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
         s = socket.socket(family, socket.SOCK_STREAM)
@@ -27,7 +27,7 @@ extension IntegrationTests {
         print(total)
         """
 
-        private static let source = """
+        static let source = """
         import socket, sys, time
         s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)

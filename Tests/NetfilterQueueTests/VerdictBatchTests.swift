@@ -45,6 +45,25 @@ private func decodeVerdicts(_ bytes: UnsafeRawBufferPointer) -> [(type: UInt16, 
         #expect(messages.map(\.verdict) == [0, 0, 1])
     }
 
+    /// While a fragment's verdict is held (id 11), accepts after it are messages of their own
+    /// and the closing batch covers only ids below it: a batch accept up to 12 would let the
+    /// held packet through. Its verdict, given later, is a message of its own too.
+    @Test func acceptsAfterAHeldPacketAreIndividualSoTheBatchNeverCoversIt() {
+        var batch = VerdictBatch(capacity: 8, queue: 0)
+        batch.record(id: 10, verdict: .accept)
+        batch.record(id: 11, verdict: .held)
+        batch.record(id: 12, verdict: .accept, individually: true)
+        batch.record(id: 13, verdict: .drop, individually: true)
+        let messages = decodeVerdicts(batch.finish())
+        #expect(messages.map(\.type) == [0x0301, 0x0301, 0x0303])
+        #expect(messages.map(\.id) == [12, 13, 10])
+        #expect(messages.map(\.verdict) == [1, 0, 1])
+        #expect(batch.recorded == 3, "the held packet has no verdict yet")
+        batch.reset()
+        batch.record(id: 11, verdict: .drop, individually: true)
+        #expect(decodeVerdicts(batch.finish()).map(\.id) == [11])
+    }
+
     @Test func onlyDropsSendsNoBatch() {
         var batch = VerdictBatch(capacity: 8, queue: 0)
         batch.record(id: 5, verdict: .drop)
