@@ -277,7 +277,7 @@ extension IntegrationTests {
             let (path, arguments) = stateArguments(sandbox)
             let first = try Daemon.start(sandbox, arguments)
             let second = try sandbox.run(in: sandbox.firewallHost, [
-                try Harness.synwallBinary(), "run", "--queue", "7", "--hook", "forward", "--state", path, "--control", "none",
+                try Harness.synwallBinary(), "run", "--rules", "none", "--queue", "7", "--hook", "forward", "--state", path, "--control", "none",
                 "--pid-file", "none",
             ], timeout: .seconds(10))
             #expect(second.status == 1 && second.stderr.contains("another synwall uses the state file"), "\(second)")
