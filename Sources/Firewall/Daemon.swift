@@ -265,11 +265,12 @@ public final class Daemon: @unchecked Sendable {
         }
 
         // 3b. The control socket (`synwall stats`, `conns`, `reload`), made while still privileged.
+        //     The same handler gives the service manager its STATUS= lines.
+        let logService = service
+        let handler = DaemonControl(workers: control, queues: Array(configuration.queues), log: logService,
+                                    logPath: logPath) { [self] in reload(control: control, log: logService) }
         var server: ControlServer?
         if let controlPath = configuration.controlPath {
-            let logService = service
-            let handler = DaemonControl(workers: control, queues: Array(configuration.queues), log: logService,
-                                        logPath: logPath) { [self] in reload(control: control, log: logService) }
             do {
                 let owner = configuration.privileges.account.flatMap { $0.uid == 0 ? nil : (uid: $0.uid, gid: $0.gid) }
                 server = try ControlServer(path: controlPath, group: configuration.controlGroup,
@@ -330,6 +331,7 @@ public final class Daemon: @unchecked Sendable {
             rulesDigest.load(ordering: .relaxed)
         }
         ServiceManager.notify("READY=1\nSTATUS=filtering: queues \(queueText), \(rulesText)\nMAINPID=\(getpid())")
+        let status = ServiceStatus.start(handler)
         // 6. Wait for a signal: SIGHUP reloads the rules, SIGUSR1 reopens the event log.
         while true {
             var received: Int32 = 0
@@ -346,6 +348,7 @@ public final class Daemon: @unchecked Sendable {
         }
 
         // 7. Detach first, then let the workers verdict what is still queued and stop.
+        status?.stop()
         ServiceManager.notify("STOPPING=1\nSTATUS=stopping: saving the connections")
         server?.stop()
         attachment.remove()

@@ -20,6 +20,9 @@ final class DaemonControl: @unchecked Sendable {
     let reload: @Sendable () -> ReloadReport
     /// How long workers get to answer (a worker answers between receive rounds, within ~0.2 s).
     static let answerTimeout: TimeInterval = 3
+    /// One question to the workers at a time: the control socket's and the status updates'
+    /// (`WorkerControl.ask` serves one asker).
+    private let asking = NSLock()
 
     init(workers: WorkerControl, queues: [UInt16], log: EventLogService?, logPath: String?,
          reload: @escaping @Sendable () -> ReloadReport)
@@ -34,6 +37,8 @@ final class DaemonControl: @unchecked Sendable {
 
     /// Answers one request.
     func handle(_ request: ControlRequest) -> ControlResponse {
+        asking.lock()
+        defer { asking.unlock() }
         switch request.command {
         case .stats:
             return ControlResponse(stats: stats())
@@ -68,6 +73,27 @@ final class DaemonControl: @unchecked Sendable {
             }
             return ControlResponse(connections: records, matched: matched)
         }
+    }
+
+    /// The service manager's `STATUS=` line with live counters (`systemctl status`), from the
+    /// same figures as `synwall stats`.
+    func statusLine() -> String {
+        asking.lock()
+        defer { asking.unlock() }
+        return Self.statusLine(stats())
+    }
+
+    /// `packets: 1234 received, 56 dropped; connections: 78 (9 half-open) of 1000000; rules: 7 from FILE`.
+    static func statusLine(_ report: StatsReport) -> String {
+        let total = report.total
+        var line = "packets: \(total.received) received, \(total.dropped) dropped; "
+            + "connections: \(total.states) (\(total.halfOpen) half-open) of \(total.capacity); "
+            + (report.rulesFile.map { "rules: \(report.rulesCount) from \($0)" } ?? "rules: none")
+        if !report.unanswered.isEmpty {
+            line += "; queues not answering: " + report.unanswered.map(String.init).joined(separator: ",")
+        }
+        if let log = report.log, log.lost > 0 { line += "; events lost: \(log.lost)" }
+        return line
     }
 
     /// Every worker's counters, the event log's and the rules' hits.
