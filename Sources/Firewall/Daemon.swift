@@ -36,6 +36,8 @@ public final class Daemon: @unchecked Sendable {
     private let logger: Logger
     /// SIGHUP (main thread) and the control socket's `reload` (its thread) take turns.
     private let reloadLock = NSLock()
+    /// Reloads since start (`synwall stats`, the Prometheus metrics).
+    let reloadHistory = ReloadHistory()
     /// Rules in force: the last file that compiled.
     private var rulesInForce: CompiledRuleset?
     /// `RulesDigest` of the rules in force, for the state file.
@@ -84,6 +86,7 @@ public final class Daemon: @unchecked Sendable {
             logger.notice("rules reloaded", metadata: ["rules.file": "\(path)", "rules.count": "\(compiled.rules.count)"])
             log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reloaded",
                               detail: "\(path) (\(compiled.rules.count) rules)"))
+            reloadHistory.record(success: true)
             return ReloadReport(reloaded: true, file: path, rules: compiled.rules.count)
         case .failure(let diagnostics):
             let text = Event.cappedDetail(diagnostics.description.replacingOccurrences(of: "\n", with: " | "))
@@ -92,6 +95,7 @@ public final class Daemon: @unchecked Sendable {
                          metadata: ["rules.file": "\(path)", "error": "\(text)"])
             log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reload_failed",
                               detail: text))
+            reloadHistory.record(success: false)
             return ReloadReport(reloaded: false, file: path, rules: rulesInForce?.rules.count ?? 0,
                                 diagnostics: diagnostics.description)
         }
@@ -268,7 +272,9 @@ public final class Daemon: @unchecked Sendable {
         //     The same handler gives the service manager its STATUS= lines.
         let logService = service
         let handler = DaemonControl(workers: control, queues: Array(configuration.queues), log: logService,
-                                    logPath: logPath) { [self] in reload(control: control, log: logService) }
+                                    logPath: logPath, reloads: reloadHistory) { [self] in
+            reload(control: control, log: logService)
+        }
         var server: ControlServer?
         if let controlPath = configuration.controlPath {
             do {

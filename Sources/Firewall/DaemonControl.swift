@@ -18,6 +18,8 @@ final class DaemonControl: @unchecked Sendable {
     let logPath: String?
     let startedAt: Double
     let reload: @Sendable () -> ReloadReport
+    /// Reloads since start, for `synwall stats`.
+    let reloads: ReloadHistory
     /// How long workers get to answer (a worker answers between receive rounds, within ~0.2 s).
     static let answerTimeout: TimeInterval = 3
     /// One question to the workers at a time: the control socket's and the status updates'
@@ -25,8 +27,9 @@ final class DaemonControl: @unchecked Sendable {
     private let asking = NSLock()
 
     init(workers: WorkerControl, queues: [UInt16], log: EventLogService?, logPath: String?,
-         reload: @escaping @Sendable () -> ReloadReport)
+         reloads: ReloadHistory, reload: @escaping @Sendable () -> ReloadReport)
     {
+        self.reloads = reloads
         self.workers = workers
         self.queues = queues
         self.log = log
@@ -124,9 +127,16 @@ final class DaemonControl: @unchecked Sendable {
                      location: "\(rule.location.file):\(rule.location.line)", text: rule.text, label: rule.label,
                      hits: Int(clamping: rule.index < hits.count ? hits[rule.index] : 0))
         }
-        return StatsReport(pid: Int(getpid()), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
-                           rulesFile: ruleset?.mainFile, rulesCount: ruleset?.rules.count ?? 0, workers: workerStats,
-                           unanswered: queues.filter { reports[$0] == nil }.map(Int.init), log: logStats, rules: rules)
+        var report = StatsReport(pid: Int(getpid()), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
+                                 rulesFile: ruleset?.mainFile, rulesCount: ruleset?.rules.count ?? 0, workers: workerStats,
+                                 unanswered: queues.filter { reports[$0] == nil }.map(Int.init), log: logStats, rules: rules)
+        report.version = BuildInfo.version
+        report.commit = BuildInfo.commit
+        let history = reloads.snapshot()
+        report.reloads = history.successes
+        report.reloadFailures = history.failures
+        report.lastReloadSuccess = history.lastSuccess ?? startedAt
+        return report
     }
 }
 
