@@ -147,6 +147,15 @@ import Testing
         #expect(full.stdout.split(separator: "\n").count == 2)  // one packet, then the summary
     }
 
+    @Test func logHistogramByChecksItsKeyAndNeedsHistogram() throws {
+        #expect(try synwall("log", "--by", "reason").stderr
+            == "synwall: error: --by applies to --histogram; add --histogram (see 'synwall help')\n")
+        #expect(try synwall("log", "--histogram", "--by", "reasons").stderr
+            == "synwall: error: --by 'reasons' is not a key; use one of src, dst, port, reason, rule (see 'synwall help')\n")
+        #expect(try synwall("log", "--log-scale").stderr
+            == "synwall: error: --log-scale applies to --histogram; add --histogram (see 'synwall help')\n")
+    }
+
     @Test func helpNamesEveryCommandAndOption() throws {
         let root = try synwall("--help")
         #expect(root.status == 0)
