@@ -15,7 +15,8 @@
 # synwall(8) generated from the CLI's own help by swift-argument-parser's generate-manual
 # (built from the checkout SwiftPM already has: no network), synwall.rules(5) from
 # docs/man/. Completions from `synwall --generate-completion-script`. Depends: from
-# dpkg-shlibdeps on the binary, plus iptables (run by `synwall run` to attach).
+# dpkg-shlibdeps on the binary, plus iptables (run by `synwall run` to attach) and
+# systemd-sysusers (postinst makes the account with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$PWD
@@ -143,7 +144,7 @@ Version: $version
 Architecture: amd64
 Maintainer: synwall maintainers <maintainers@synwall.invalid>
 Installed-Size: $installed_size
-Depends: $shlibs, iptables
+Depends: $shlibs, iptables, systemd | systemd-standalone-sysusers
 Suggests: nftables, logrotate
 Section: net
 Priority: optional
