@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
         --out) out=$(realpath -m "$2"); shift 2 ;;
         --binary) binary=$(realpath "$2"); shift 2 ;;
         --no-lintian) lintian=0; shift ;;
-        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "package.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
