@@ -32,6 +32,8 @@ let package = Package(
         // Our one piece of C: dropping capabilities in every thread (prctl and capset are per
         // thread and variadic; see Sources/CPrivilege/include/CPrivilege.h).
         .target(name: "CPrivilege"),
+        // The version and the commit the binary was built from (scripts/package.sh sets the commit).
+        .target(name: "CBuildInfo"),
 
         // Pure core: no I/O, deterministic.
         .target(name: "Wire", swiftSettings: strict),
@@ -47,7 +49,7 @@ let package = Package(
         .target(name: "NetfilterQueue", dependencies: ["CNetfilterQueue"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: strict),
         // The control socket's protocol, client and the text/Prometheus views of its answers.
-        .target(name: "Control", dependencies: ["Tracking", "Rules", "Wire"], swiftSettings: strict),
+        .target(name: "Control", dependencies: ["Tracking", "Rules", "Wire", "CBuildInfo"], swiftSettings: strict),
 
         .target(name: "Firewall", dependencies: [
             "Tracking", "Control",

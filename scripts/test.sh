@@ -7,4 +7,7 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 swift build
 export SYNWALL_BINARY="$PWD/.build/debug/synwall"
+# The Debian package (a release build, lintian), installed and purged by the package test.
+SYNWALL_DEB=$(./scripts/package.sh)
+export SYNWALL_DEB
 swift test

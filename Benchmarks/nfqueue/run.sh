@@ -79,7 +79,7 @@ consumer() {
 		start_consumer c '^nfq-reader: ready' "$CONSUMER_CPU" "$work/nfq-reader" -q "$QUEUE" \
 			-r "$COPY_RANGE" -m "$MAXLEN" -b "$RCVBUF"
 	else
-		start_consumer synwall '^synwall: ready' "$CONSUMER_CPU" "$SYNWALL" run --attach none \
+		start_consumer synwall '^synwall: ready' "$CONSUMER_CPU" "$SYNWALL" run --rules none --attach none \
 			--queue "$QUEUE" --queue-maxlen "$MAXLEN" --copy-range "$COPY_RANGE" --receive-buffer "$RCVBUF" --state none
 	fi
 }

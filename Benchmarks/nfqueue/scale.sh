@@ -94,7 +94,7 @@ setup_case() {
 	else
 		set_mangle_rule NFQUEUE --queue-balance "0:$((q - 1))"
 	fi
-	start_consumer "synwall ($q queues)" '^synwall: ready' "$CONSUMER_CPUS" "$SYNWALL" run --attach none \
+	start_consumer "synwall ($q queues)" '^synwall: ready' "$CONSUMER_CPUS" "$SYNWALL" run --rules none --attach none \
 		--queues "0-$((q - 1))" --queue-maxlen "$MAXLEN" --copy-range "$COPY_RANGE" --receive-buffer "$RCVBUF" --state none
 }
 

@@ -16,8 +16,22 @@ public enum PrometheusText {
             family(name, type, help, report.workers.map { ([("queue", String($0.queue))], value($0)) })
         }
 
+        family("synwall_up", "gauge", upHelp, [([], 1)])
+        if let version = report.version {
+            family("synwall_build_info", "gauge", buildInfoHelp,
+                   [([("version", version), ("commit", report.commit ?? "unknown")], 1)])
+        }
         family("synwall_start_time_seconds", "gauge", "When the daemon started, in Unix seconds.",
                [([], Int(report.startedAt))])
+        if let reloads = report.reloads, let failures = report.reloadFailures {
+            family("synwall_reloads_total", "counter", "Rule reloads since start, by result (failure: the running rules stayed).",
+                   [([("result", "success")], reloads), ([("result", "failure")], failures)])
+        }
+        if let last = report.lastReloadSuccess {
+            out += "# HELP synwall_last_reload_success_timestamp_seconds When rules were last put in force (start or "
+                + "reload), in Unix seconds.\n# TYPE synwall_last_reload_success_timestamp_seconds gauge\n"
+                + "synwall_last_reload_success_timestamp_seconds \(seconds(last))\n"
+        }
         family("synwall_packets_total", "counter", "Packets received from the kernel, by queue and verdict.",
                report.workers.flatMap { w in [([("queue", String(w.queue)), ("verdict", "accept")], w.accepted),
                                               ([("queue", String(w.queue)), ("verdict", "drop")], w.dropped)] })
@@ -86,8 +100,38 @@ public enum PrometheusText {
                        if let label = rule.label { labels.append(("label", label)) }
                        return (labels, rule.hits)
                    })
+            // Keyed by label alone: a series that stays the same when rules are inserted or moved.
+            var byLabel: [String: Int] = [:]
+            for rule in report.rules { if let label = rule.label { byLabel[label, default: 0] += rule.hits } }
+            if !byLabel.isEmpty {
+                family("synwall_rule_label_hits_total", "counter",
+                       "New connections decided by the rules with each label (summed when rules share one).",
+                       byLabel.keys.sorted().map { ([("label", $0)], byLabel[$0] ?? 0) })
+            }
         }
         return out
+    }
+
+    static let upHelp = "Whether synwall stats reached the daemon (1) or not (0)."
+    static let buildInfoHelp = "The version and commit of the daemon (of the synwall command when the daemon is down)."
+
+    /// What to write when the daemon cannot be asked: `synwall_up 0` and the build info of the
+    /// command itself, so a textfile collector shows the daemon down instead of stale counters.
+    public static func down(version: String, commit: String) -> String {
+        "# HELP synwall_up \(upHelp)\n# TYPE synwall_up gauge\nsynwall_up 0\n"
+            + "# HELP synwall_build_info \(buildInfoHelp)\n# TYPE synwall_build_info gauge\n"
+            + "synwall_build_info{version=\"\(escape(version))\",commit=\"\(escape(commit))\"} 1\n"
+    }
+
+    /// Unix seconds with up to three decimals, without a trailing `.0`.
+    static func seconds(_ value: Double) -> String {
+        let millis = Int64((value * 1000).rounded())
+        let whole = millis / 1000, fraction = millis % 1000
+        if fraction == 0 { return String(whole) }
+        var digits = String(fraction)
+        while digits.count < 3 { digits = "0" + digits }
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "\(whole).\(digits)"
     }
 
     /// A label value with `\`, `"` and newlines escaped as the format requires.

@@ -17,6 +17,15 @@ public struct StatsReport: Codable, Sendable {
     public var log: LogStats?
     /// Hits per rule (summed over the workers), in evaluation order.
     public var rules: [RuleHits]
+    /// The daemon's version and commit (`synwall --version`); nil from an older daemon.
+    public var version: String?
+    public var commit: String?
+    /// Reloads since start that put new rules in force, and those that failed (the running
+    /// rules stayed); nil from an older daemon.
+    public var reloads: Int?
+    public var reloadFailures: Int?
+    /// When rules were last put in force (the start, or the last successful reload), Unix seconds.
+    public var lastReloadSuccess: Double?
 
     /// A report.
     public init(pid: Int, startedAt: Double, takenAt: Double, rulesFile: String?, rulesCount: Int,

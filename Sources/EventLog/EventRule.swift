@@ -1,5 +1,5 @@
 /// The rule that decided a packet, as the `rule` object of a record:
-/// `{"file":"/etc/synwall/default.rules","line":12,"label":"ssh"}`.
+/// `{"file":"/etc/synwall/synwall.rules","line":12,"label":"ssh"}`.
 public struct EventRule: Sendable, Equatable, Hashable {
     /// The rule file's path as the daemon loaded it.
     public var file: String

@@ -125,7 +125,7 @@ extension LogReview {
             case let .top(key, _):
                 top = LogTopCounter(key: key)
             case let .histogram(bucket):
-                histogram = LogHistogram(bucketNanoseconds: bucket)
+                histogram = LogHistogram(bucketNanoseconds: bucket, by: options.histogramBy)
             }
         }
 
@@ -163,7 +163,7 @@ extension LogReview {
                         + "narrow the time with --since/--until or choose --bucket")
                 }
                 fitted.render(format: options.format, width: options.terminalWidth, unicode: options.unicode,
-                              color: options.color, to: output)
+                              color: options.color, logScale: options.histogramLogScale, to: output)
             }
             table?.flush()
             output.flush()

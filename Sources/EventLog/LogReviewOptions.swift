@@ -42,6 +42,10 @@ public struct LogReviewOptions: Sendable, Equatable {
     public var maxWarningsPerFile: Int
     /// Rows the histogram may have before its buckets are widened.
     public var maxHistogramRows: Int
+    /// One histogram series per value of this key (`--by reason`); nil: one series.
+    public var histogramBy: LogTopCounter.Key?
+    /// Bars proportional to log(1 + count), so that small series stay visible next to a flood.
+    public var histogramLogScale: Bool
 
     /// The default log file.
     public static let defaultPath = "/var/log/synwall/events.jsonl"
@@ -50,7 +54,9 @@ public struct LogReviewOptions: Sendable, Equatable {
     public init(paths: [String] = [LogReviewOptions.defaultPath], query: LogQuery = LogQuery(), format: Format = .table,
                 mode: Mode = .records, follow: Bool = false, color: Bool = false, unicode: Bool = false,
                 terminalWidth: Int = 80, followIntervalNanoseconds: UInt64 = 250_000_000, maxWarningsPerFile: Int = 20,
-                maxHistogramRows: Int = 500) {
+                maxHistogramRows: Int = 500, histogramBy: LogTopCounter.Key? = nil, histogramLogScale: Bool = false) {
+        self.histogramBy = histogramBy
+        self.histogramLogScale = histogramLogScale
         self.paths = paths
         self.query = query
         self.format = format

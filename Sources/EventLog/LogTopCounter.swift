@@ -47,21 +47,25 @@ public struct LogTopCounter {
             leftOut += max(1, event.count)
             return
         }
-        guard event.eventType.isAboutPackets else { return }
+        guard event.eventType.isAboutPackets, let name = Self.name(of: event, by: key) else { return }
+        let weight = max(1, event.count)
+        counts[name, default: 0] += weight
+        total += weight
+    }
+
+    /// The value of `key` in `event`, or nil when it has none (no port, no rule).
+    public static func name(of event: Event, by key: Key) -> String? {
         let name: String
         switch key {
         case .src: name = event.sourceIP
         case .dst: name = event.destinationIP
         case .port:
-            guard let port = event.destinationPort else { return }
+            guard let port = event.destinationPort else { return nil }
             name = String(port)
         case .reason: name = event.reason
         case .rule: name = event.rule?.displayName ?? ""
         }
-        guard !name.isEmpty else { return }
-        let weight = max(1, event.count)
-        counts[name, default: 0] += weight
-        total += weight
+        return name.isEmpty ? nil : name
     }
 
     /// The `limit` names with the highest counts, highest first (ties by name).

@@ -39,6 +39,8 @@ public final class Daemon: @unchecked Sendable {
     private let logger: Logger
     /// SIGHUP (main thread) and the control socket's `reload` (its thread) take turns.
     private let reloadLock = NSLock()
+    /// Reloads since start (`synwall stats`, the Prometheus metrics).
+    let reloadHistory = ReloadHistory()
     /// Rules in force: the last file that compiled.
     private var rulesInForce: CompiledRuleset?
     /// `RulesDigest` of the rules in force, for the state file.
@@ -87,6 +89,7 @@ public final class Daemon: @unchecked Sendable {
             logger.notice("rules reloaded", metadata: ["rules.file": "\(path)", "rules.count": "\(compiled.rules.count)"])
             log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reloaded",
                               detail: "\(path) (\(compiled.rules.count) rules)"))
+            reloadHistory.record(success: true)
             return ReloadReport(reloaded: true, file: path, rules: compiled.rules.count)
         case .failure(let diagnostics):
             let text = Event.cappedDetail(diagnostics.description.replacingOccurrences(of: "\n", with: " | "))
@@ -95,6 +98,7 @@ public final class Daemon: @unchecked Sendable {
                          metadata: ["rules.file": "\(path)", "error": "\(text)"])
             log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reload_failed",
                               detail: text))
+            reloadHistory.record(success: false)
             return ReloadReport(reloaded: false, file: path, rules: rulesInForce?.rules.count ?? 0,
                                 diagnostics: diagnostics.description)
         }
@@ -268,11 +272,14 @@ public final class Daemon: @unchecked Sendable {
         }
 
         // 3b. The control socket (`synwall stats`, `conns`, `reload`), made while still privileged.
+        //     The same handler gives the service manager its STATUS= lines.
+        let logService = service
+        let handler = DaemonControl(workers: control, queues: Array(configuration.queues), log: logService,
+                                    logPath: logPath, reloads: reloadHistory) { [self] in
+            reload(control: control, log: logService)
+        }
         var server: ControlServer?
         if let controlPath = configuration.controlPath {
-            let logService = service
-            let handler = DaemonControl(workers: control, queues: Array(configuration.queues), log: logService,
-                                        logPath: logPath) { [self] in reload(control: control, log: logService) }
             do {
                 let owner = configuration.privileges.account.flatMap { $0.uid == 0 ? nil : (uid: $0.uid, gid: $0.gid) }
                 server = try ControlServer(path: controlPath, group: configuration.controlGroup,
@@ -333,6 +340,7 @@ public final class Daemon: @unchecked Sendable {
             rulesDigest.load(ordering: .relaxed)
         }
         ServiceManager.notify("READY=1\nSTATUS=filtering: queues \(queueText), \(rulesText)\nMAINPID=\(getpid())")
+        let status = ServiceStatus.start(handler)
         // 6. Wait for a signal: SIGHUP reloads the rules, SIGUSR1 reopens the event log.
         while true {
             var received: Int32 = 0
@@ -349,6 +357,7 @@ public final class Daemon: @unchecked Sendable {
         }
 
         // 7. Detach first, then let the workers verdict what is still queued and stop.
+        status?.stop()
         ServiceManager.notify("STOPPING=1\nSTATUS=stopping: saving the connections")
         server?.stop()
         attachment.remove()

@@ -18,12 +18,18 @@ final class DaemonControl: @unchecked Sendable {
     let logPath: String?
     let startedAt: Double
     let reload: @Sendable () -> ReloadReport
+    /// Reloads since start, for `synwall stats`.
+    let reloads: ReloadHistory
     /// How long workers get to answer (a worker answers between receive rounds, within ~0.2 s).
     static let answerTimeout: TimeInterval = 3
+    /// One question to the workers at a time: the control socket's and the status updates'
+    /// (`WorkerControl.ask` serves one asker).
+    private let asking = NSLock()
 
     init(workers: WorkerControl, queues: [UInt16], log: EventLogService?, logPath: String?,
-         reload: @escaping @Sendable () -> ReloadReport)
+         reloads: ReloadHistory, reload: @escaping @Sendable () -> ReloadReport)
     {
+        self.reloads = reloads
         self.workers = workers
         self.queues = queues
         self.log = log
@@ -34,6 +40,8 @@ final class DaemonControl: @unchecked Sendable {
 
     /// Answers one request.
     func handle(_ request: ControlRequest) -> ControlResponse {
+        asking.lock()
+        defer { asking.unlock() }
         switch request.command {
         case .stats:
             return ControlResponse(stats: stats())
@@ -70,6 +78,27 @@ final class DaemonControl: @unchecked Sendable {
         }
     }
 
+    /// The service manager's `STATUS=` line with live counters (`systemctl status`), from the
+    /// same figures as `synwall stats`.
+    func statusLine() -> String {
+        asking.lock()
+        defer { asking.unlock() }
+        return Self.statusLine(stats())
+    }
+
+    /// `packets: 1234 received, 56 dropped; connections: 78 (9 half-open) of 1000000; rules: 7 from FILE`.
+    static func statusLine(_ report: StatsReport) -> String {
+        let total = report.total
+        var line = "packets: \(total.received) received, \(total.dropped) dropped; "
+            + "connections: \(total.states) (\(total.halfOpen) half-open) of \(total.capacity); "
+            + (report.rulesFile.map { "rules: \(report.rulesCount) from \($0)" } ?? "rules: none")
+        if !report.unanswered.isEmpty {
+            line += "; queues not answering: " + report.unanswered.map(String.init).joined(separator: ",")
+        }
+        if let log = report.log, log.lost > 0 { line += "; events lost: \(log.lost)" }
+        return line
+    }
+
     /// Every worker's counters, the event log's and the rules' hits.
     func stats() -> StatsReport {
         let reports = workers.ask(connections: nil, limit: 0, queues: queues, timeout: Self.answerTimeout)
@@ -98,9 +127,16 @@ final class DaemonControl: @unchecked Sendable {
                      location: "\(rule.location.file):\(rule.location.line)", text: rule.text, label: rule.label,
                      hits: Int(clamping: rule.index < hits.count ? hits[rule.index] : 0))
         }
-        return StatsReport(pid: Int(getpid()), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
-                           rulesFile: ruleset?.mainFile, rulesCount: ruleset?.rules.count ?? 0, workers: workerStats,
-                           unanswered: queues.filter { reports[$0] == nil }.map(Int.init), log: logStats, rules: rules)
+        var report = StatsReport(pid: Int(getpid()), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
+                                 rulesFile: ruleset?.mainFile, rulesCount: ruleset?.rules.count ?? 0, workers: workerStats,
+                                 unanswered: queues.filter { reports[$0] == nil }.map(Int.init), log: logStats, rules: rules)
+        report.version = BuildInfo.version
+        report.commit = BuildInfo.commit
+        let history = reloads.snapshot()
+        report.reloads = history.successes
+        report.reloadFailures = history.failures
+        report.lastReloadSuccess = history.lastSuccess ?? startedAt
+        return report
     }
 }
 

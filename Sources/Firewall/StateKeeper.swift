@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Control
 import Logging
 import Tracking
 import Wire
@@ -27,7 +28,7 @@ final class StateKeeper: @unchecked Sendable {
     private var lastCheckpointFailed = false
 
     /// The synwall version written into the file.
-    static let writerVersion = "synwall 0.1.0"
+    static let writerVersion = "synwall " + BuildInfo.version
     /// Longest time a checkpoint waits for the workers' shares (a million connections take at
     /// most ~25 s when every round is idle, see `QueueWorker.checkpointBudget`).
     static let checkpointCollectTimeout: TimeInterval = 60

@@ -130,7 +130,9 @@ final class Compilation {
                             hint: "is this the file you meant? if so, " + raising)
             case .failure(.system(let failure)):
                 if token == nil {
-                    return fail("cannot read the rule file: \(failure.reason)", hint: "give the path of a rule file, e.g. rules/default.rules")
+                    return fail("cannot read the rule file: \(failure.reason)", hint: path == DefaultRuleFile.path
+                        ? "create it (examples in \(DefaultRuleFile.examples)) or name another rule file"
+                        : "is the path right? (without one, commands use \(DefaultRuleFile.path))")
                 }
                 return fail("cannot read \(kind == .rules ? "included file" : "table file") '\(display)': \(failure.reason)",
                             hint: kind == .rules ? "paths are relative to the including file" : "paths are relative to the rule file")

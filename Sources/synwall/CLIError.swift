@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLog
+import Rules
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,4 +52,16 @@ func writeAll(_ text: String, to fd: Int32) {
 /// kept (`TerminalText.sanitizeLines`), so a downloaded blocklist cannot drive the terminal.
 func writeText(_ text: String, to fd: Int32 = 1, newline: Bool = true) {
     writeAll(TerminalText.sanitizeLines(text) + (newline ? "\n" : ""), to: fd)
+}
+
+/// The rule file a command works on: `given` when the user named one, else
+/// /etc/synwall/synwall.rules, which must then exist (else a CLI error saying so, naming
+/// `override`, the way to give another file). Exits 1 with that error.
+func ruleFile(_ given: String?, override: String) throws -> String {
+    if let given { return given }
+    if let missing = DefaultRuleFile.missing(override: override) {
+        writeText("synwall: error: " + missing, to: 2)
+        throw ExitCode(1)
+    }
+    return DefaultRuleFile.path
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Control
 
 /// The `synwall` command: configuration only; each subcommand lives in Commands/.
 @main
@@ -11,7 +12,7 @@ struct Synwall: ParsableCommand {
         through handshake, data and close, drops what does not fit, and logs every suspicious \
         event as JSON Lines. The same pipeline runs offline on capture files (replay).
         """,
-        version: "0.1.0",
+        version: "synwall " + BuildInfo.description,
         subcommands: [RunCommand.self, ReloadCommand.self, ReplayCommand.self, CheckCommand.self, ExplainCommand.self,
                       RulesCommand.self, LogCommand.self, StatsCommand.self, ConnsCommand.self, BenchCommand.self,
                       DemoCommand.self, PeerCommand.self, StateCommand.self]

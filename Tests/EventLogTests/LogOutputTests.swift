@@ -166,4 +166,58 @@ private let records: [Event] = [
         #expect(fitted.buckets.allSatisfy { $0.count == 1 })
         #expect(histogram.widenedToFit(maxRows: 3000).bucketNanoseconds == 60_000_000_000)
     }
+
+    @Test("--histogram --by reason: a stacked bar per bucket with a legend, rows per bucket and reason in JSON and CSV")
+    func histogramBySeries() {
+        let minute: UInt64 = 60_000_000_000
+        let start = base / minute * minute
+        var histogram = LogHistogram(bucketNanoseconds: minute, by: .reason)
+        for (offset, reason, count) in [(0, "bad_seq", 6), (0, "policy", 2), (2, "policy", 4), (2, "bad_seq", 2)] {
+            histogram.add(Event(timestampNanoseconds: start + UInt64(offset) * minute + 5, eventType: .drop, reason: reason,
+                                count: count))
+        }
+        histogram.add(Event(timestampNanoseconds: start + 2 * minute, eventType: .suppressed, reason: "rate_limit", count: 1))
+        #expect(histogram.total == 15)
+        #expect(histogram.series.map(\.name) == ["bad_seq", "policy", LogHistogram.noValue])
+        #expect(histogram.series.map(\.total) == [8, 6, 1])
+        #expect(histogram.seriesBuckets.map(\.counts) == [[6, 2, 0], [0, 0, 0], [2, 4, 1]])
+        let ascii = Captured()
+        histogram.render(format: .table, width: 40, unicode: false, color: false, to: ascii.output)
+        #expect(ascii.text == """
+            occurrences per 1m (UTC) by reason; 15 in all
+            # bad_seq 8  = policy 6  + (none) 1
+            2026-11-24 21:03  ##############=====  8
+            2026-11-24 21:04                       0
+            2026-11-24 21:05  #####==========++    7
+
+            """, "\(ascii.text)")
+        let json = Captured()
+        histogram.render(format: .json, width: 40, unicode: false, color: false, to: json.output)
+        #expect(json.text.hasPrefix("{\"bucket\":\"2026-11-24T21:03:00.000000+0000\",\"reason\":\"bad_seq\",\"count\":6}\n"
+            + "{\"bucket\":\"2026-11-24T21:03:00.000000+0000\",\"reason\":\"policy\",\"count\":2}\n"), "\(json.text)")
+        let csv = Captured()
+        histogram.render(format: .csv, width: 40, unicode: false, color: false, to: csv.output)
+        #expect(csv.text.hasPrefix("bucket,reason,count\n2026-11-24T21:03:00.000000+0000,bad_seq,6\n"), "\(csv.text)")
+        // Widening keeps the series.
+        let wide = histogram.widenedToFit(maxRows: 1)
+        #expect(wide.rowCount == 1 && wide.seriesBuckets.map(\.counts) == [[8, 6, 1]])
+    }
+
+    @Test("past six series the smaller ones are summed as other; a log scale keeps a trickle visible beside a flood")
+    func histogramSeriesOtherAndLogScale() {
+        var histogram = LogHistogram(bucketNanoseconds: 60_000_000_000, by: .port)
+        for port in 1 ... 8 {
+            histogram.add(Event(timestampNanoseconds: base, eventType: .drop, destinationPort: UInt16(port), count: 10 - port))
+        }
+        #expect(histogram.series.map(\.name) == ["1", "2", "3", "4", "5", "other"])
+        #expect(histogram.series.last?.total == 4 + 3 + 2)
+        #expect(histogram.seriesBuckets.first?.counts.reduce(0, +) == histogram.total)
+        // Linear: 1 of 1000 gets the one column every non-zero bucket gets; log: about a tenth.
+        #expect(LogHistogram.segmentLengths([1], of: 1000, width: 50, logScale: false) == [1])
+        #expect(LogHistogram.segmentLengths([1], of: 1000, width: 50, logScale: true) == [5])
+        #expect(LogHistogram.segmentLengths([1000], of: 1000, width: 50, logScale: true) == [50])
+        #expect(LogHistogram.segmentLengths([3, 1], of: 4, width: 8, logScale: false) == [6, 2])
+        #expect(LogHistogram.segmentLengths([0, 0], of: 4, width: 8, logScale: false) == [0, 0])
+    }
 }
+

@@ -28,7 +28,7 @@ extension IntegrationTests {
             let nftQueue = probe.succeeded
 
             let binary = try Harness.synwallBinary()
-            let process = try sandbox.spawn(in: router, [binary, "run", "--attach", "nft", "--hook", "forward",
+            let process = try sandbox.spawn(in: router, [binary, "run", "--rules", "none", "--attach", "nft", "--hook", "forward",
                                                          "--control", "none", "--state", "none"])
             // Whichever comes first, bounded: the ready line, or the process ending.
             let ready = process.waitForLine(prefix: DaemonCounters.readyLinePrefix, timeout: Harness.readyTimeout)
@@ -77,7 +77,7 @@ extension IntegrationTests {
             // With --attach none (which takes no --hook) only the queue binding can conflict;
             // with iptables the chains of a live instance may be what it trips over first.
             for attach in ["none", "iptables"] {
-                let second = try sandbox.spawn(in: sandbox.firewallHost, [binary, "run", "--queue", "3", "--attach", attach,
+                let second = try sandbox.spawn(in: sandbox.firewallHost, [binary, "run", "--rules", "none", "--queue", "3", "--attach", attach,
                                                                           "--control", "none", "--state", "none"]
                                                + (attach == "none" ? [] : ["--hook", "forward"]))
                 let ended = second.waitForExit(timeout: .seconds(5))

@@ -147,6 +147,15 @@ import Testing
         #expect(full.stdout.split(separator: "\n").count == 2)  // one packet, then the summary
     }
 
+    @Test func logHistogramByChecksItsKeyAndNeedsHistogram() throws {
+        #expect(try synwall("log", "--by", "reason").stderr
+            == "synwall: error: --by applies to --histogram; add --histogram (see 'synwall help')\n")
+        #expect(try synwall("log", "--histogram", "--by", "reasons").stderr
+            == "synwall: error: --by 'reasons' is not a key; use one of src, dst, port, reason, rule (see 'synwall help')\n")
+        #expect(try synwall("log", "--log-scale").stderr
+            == "synwall: error: --log-scale applies to --histogram; add --histogram (see 'synwall help')\n")
+    }
+
     @Test func helpNamesEveryCommandAndOption() throws {
         let root = try synwall("--help")
         #expect(root.status == 0)
@@ -229,5 +238,79 @@ import Testing
         // The size cap is stated, and --max-file-size raises it.
         let (tooBig, _) = try measured(["check", "--max-file-size", "4M", binaryPath])
         #expect(tooBig.stderr.hasPrefix("\(binaryPath):1:1: error: rule file '\(binaryPath)' has 15000000 bytes, over the cap of 4 MiB"))
+    }
+}
+
+/// One configuration path and a binary that says what it is.
+@Suite struct DefaultRuleFileTests {
+    let installed = "/etc/synwall/synwall.rules"
+
+    func synwall(_ arguments: String...) throws -> CLITests.Outcome {
+        try CLITests().synwall(arguments)
+    }
+
+    func synwall(_ arguments: [String]) throws -> CLITests.Outcome {
+        try CLITests().synwall(arguments)
+    }
+
+    @Test("--version names the version and the commit")
+    func versionNamesVersionAndCommit() throws {
+        let result = try synwall("--version")
+        #expect(result.status == 0)
+        // `synwall 0.1.0 (commit 1a2b3c4d5e6f)`; a plain `swift build` says `commit unknown`.
+        let line = result.stdout.trimmingCharacters(in: .newlines)
+        #expect(line.range(of: #"^synwall [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{7,40}(-dirty)?|unknown)\)$"#,
+                            options: .regularExpression) != nil, "\(result)")
+    }
+
+    @Test("run, check, explain, rules list and reload default to /etc/synwall/synwall.rules, and say so when it is absent")
+    func everyCommandDefaultsToTheInstalledFile() throws {
+        let commands: [([String], String)] = [
+            (["check"], "synwall check FILE"),
+            (["explain", "tcp 203.0.113.7:5 > 192.0.2.1:22"], "--rules FILE"),
+            (["rules", "list"], "--file FILE"),
+            (["run"], "--rules FILE (or --rules none)"),
+        ]
+        let present = FileManager.default.fileExists(atPath: installed)
+        for (arguments, override) in commands {
+            let result = try synwall(arguments)
+            if present {
+                // Installed here (the package is): the commands read it, and name no other file.
+                #expect(!result.stderr.contains("rules/default.rules") && !result.stderr.contains("no rule file"),
+                        "\(arguments): \(result)")
+                continue
+            }
+            #expect(result.status == 1, "\(arguments): \(result)")
+            #expect(result.stderr == "synwall: error: no rule file at \(installed) (the default): create it (examples "
+                    + "in /usr/share/doc/synwall/examples, or rules/ in the source tree), or name one with \(override)\n",
+                    "\(arguments): \(result)")
+            #expect(result.stdout.isEmpty)
+        }
+        // A named file that is missing: its own error, and the hint does not repeat the failed path.
+        let missing = try synwall("check", "/nonexistent/fw.rules")
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("/nonexistent/fw.rules:1:1: error: cannot read the rule file"), "\(missing)")
+        #expect(missing.stderr.contains("hint: is the path right? (without one, commands use \(installed))"), "\(missing)")
+        // From the source tree, check no longer falls back to rules/default.rules.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Harness.synwallBinary())
+        process.arguments = ["check"]
+        process.currentDirectoryURL = Harness.packageRoot
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(!text.contains("rules/default.rules"), "\(text)")
+        if !present { #expect(process.terminationStatus == 1, "\(text)") }
+    }
+
+    @Test("reload without a daemon: no control socket and no pid is an error, and nothing is checked first")
+    func reloadWithoutDaemon() throws {
+        let result = try synwall("reload", "--control", "/nonexistent/control.sock", "--pid-file", "/nonexistent/synwall.pid")
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr == "synwall: error: no running synwall: no control socket at /nonexistent/control.sock "
+                + "and no pid in /nonexistent/synwall.pid\n", "\(result)")
     }
 }

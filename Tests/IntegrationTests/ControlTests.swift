@@ -100,12 +100,38 @@ extension IntegrationTests {
                                                             "--pid-file", "/nonexistent"])
             #expect(good.status == 0 && good.stdout.contains("reloaded"), "\(good)")
 
+            // The textfile for node_exporter, written atomically: up, build info, reloads.
+            let textfile = sandbox.workDirectory.appendingPathComponent("textfile/synwall.prom").path
+            try FileManager.default.createDirectory(atPath: (textfile as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            let written = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath, "--prometheus",
+                                                               "--output", textfile])
+            #expect(written.status == 0 && written.stdout.isEmpty, "\(written)")
+            let prom = (try? String(contentsOfFile: textfile, encoding: .utf8)) ?? ""
+            #expect(prom.contains("\nsynwall_up 1\n"), "\(prom)")
+            #expect(prom.range(of: #"\nsynwall_build_info\{version="[0-9.]+",commit="[^"]+"\} 1\n"#, options: .regularExpression) != nil,
+                    "\(prom)")
+            #expect(prom.contains("synwall_reloads_total{result=\"success\"} 1\n"), "\(prom)")
+            #expect(prom.contains("synwall_reloads_total{result=\"failure\"} 1\n"), "\(prom)")
+            #expect(prom.contains("\nsynwall_last_reload_success_timestamp_seconds "), "\(prom)")
+            #expect(prom.contains("synwall_rule_label_hits_total{label=\"web\"}") == false,
+                    "the reloaded rules have no label: \(prom)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: (textfile as NSString).deletingLastPathComponent)
+                        == ["synwall.prom"], "no temporary file left beside it")
+
             #expect(long.waitForExit(timeout: .seconds(10)) != nil)
             #expect(long.standardOutput.hasPrefix("ok"), "the live connection kept flowing: \(long.output)")
             _ = try daemon.stop()
             #expect(!FileManager.default.fileExists(atPath: socketPath), "the socket is removed at stop")
             let after = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath])
             #expect(after.status == 1 && after.stderr.contains("no synwall daemon is listening"), "\(after)")
+            // The textfile then says the daemon is down (exit 1 all the same).
+            let down = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath, "--prometheus",
+                                                            "--output", textfile])
+            #expect(down.status == 1 && down.stderr.contains("no synwall daemon is listening"), "\(down)")
+            let downText = (try? String(contentsOfFile: textfile, encoding: .utf8)) ?? ""
+            #expect(downText.contains("\nsynwall_up 0\n") && downText.contains("synwall_build_info{"), "\(downText)")
+            #expect(!downText.contains("synwall_packets_total"), "\(downText)")
             // With no daemon, `reload` is an error; an edit is saved and says the rules apply at start.
             let reloadAfter = try sandbox.run(in: sandbox.client, [binary, "reload", "--control", socketPath,
                                                                    "--pid-file", "/nonexistent"])

@@ -87,6 +87,8 @@ struct Daemon {
             let name = "state-\(UUID().uuidString.prefix(8))"
             arguments += ["--state", sandbox.workDirectory.appendingPathComponent(name).path]
         }
+        // Never the host's /etc/synwall/synwall.rules: no rule file unless the test names one.
+        if !arguments.contains("--rules") { arguments += ["--rules", "none"] }
         let process = try sandbox.spawn(in: host ?? sandbox.firewallHost, [binary, "run"] + arguments)
         guard process.waitForLine(prefix: DaemonCounters.readyLinePrefix, timeout: Harness.readyTimeout) != nil
         else {

@@ -108,7 +108,7 @@ extension IntegrationTests {
             defer { sandbox.teardown() }
             let binary = try Harness.synwallBinary()
             let result = try sandbox.run(in: sandbox.firewallHost,
-                                         [binary, "run", "--hook", "forward", "--pid-file", "none",
+                                         [binary, "run", "--rules", "none", "--hook", "forward", "--pid-file", "none",
                                           "--control", "none", "--state", "none", "--user", "synwall-no-such-user"])
             #expect(result.status == 1, "\(result)")
             #expect(result.stderr.contains("--user synwall-no-such-user: no such user"), "\(result)")
@@ -126,7 +126,7 @@ extension IntegrationTests {
             let pidFile = sandbox.workDirectory.appendingPathComponent("synwall.pid").path
             // Root, but its bounding set lacks CAP_SETPCAP: the other capabilities cannot be dropped.
             let result = try sandbox.run(in: sandbox.firewallHost,
-                                         ["/usr/bin/setpriv", "--bounding-set=-setpcap", binary, "run",
+                                         ["/usr/bin/setpriv", "--bounding-set=-setpcap", binary, "run", "--rules", "none",
                                           "--hook", "forward", "--pid-file", pidFile, "--user", "nobody", "--state", "none",
                                           "--control", sandbox.workDirectory.appendingPathComponent("control.sock").path],
                                          timeout: .seconds(20))
@@ -147,38 +147,48 @@ extension IntegrationTests {
                               "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "ProtectHome=yes",
                               "ProtectKernelModules=yes", "ProtectKernelTunables=yes", "User=synwall",
                               "RuntimeDirectory=synwall", "LogsDirectory=synwall", "StateDirectory=synwall",
-                              "Type=notify", "FileDescriptorStoreMax=64",
-                              "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure"] {
+                              "Type=notify", "FileDescriptorStoreMax=64", "Restart=on-failure",
+                              // Ordered as Debian's nftables.service: before any interface is up.
+                              "DefaultDependencies=no", "Wants=network-pre.target",
+                              "Before=network-pre.target shutdown.target", "Conflicts=shutdown.target",
+                              "WantedBy=sysinit.target",
+                              "Documentation=man:synwall(8) man:synwall.rules(5)",
+                              "EnvironmentFile=-/etc/default/synwall",
+                              "ExecStartPre=/usr/sbin/synwall check --quiet /etc/synwall/synwall.rules",
+                              "ExecReload=/usr/sbin/synwall reload --control /run/synwall/control.sock "
+                                  + "--pid-file /run/synwall/synwall.pid"] {
                 #expect(unit.split(separator: "\n").contains { $0 == directive }, "the unit sets \(directive)")
             }
+            #expect(!unit.contains("/bin/kill"), "reload goes through synwall reload, whose exit status is the outcome")
             guard let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"]
                 .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
             else {
                 throw HarnessError("systemd-analyze is missing: install the systemd package (scripts/setup.sh does)")
             }
-            // The unit names /usr/local/bin/synwall; verify a copy naming the binary under test
-            // (verify checks that ExecStart's program exists).
+            // The unit names /usr/sbin/synwall; verify a copy naming the binary under test
+            // (verify checks that the Exec programs exist). Its man pages are not installed
+            // here (--man=no); the package test verifies the installed unit with them.
             let directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("synwall-unit-\(getpid())-\(UInt32.random(in: 0 ... .max))")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let copy = directory.appendingPathComponent("synwall.service")
-            try unit.replacingOccurrences(of: "/usr/local/bin/synwall", with: binary)
+            try unit.replacingOccurrences(of: "/usr/sbin/synwall", with: binary)
                 .write(to: copy, atomically: true, encoding: .utf8)
-            let result = try Self.runTool([analyze, "verify", copy.path])
+            let result = try Self.runTool([analyze, "verify", "--man=no", copy.path])
             #expect(result.status == 0, "systemd-analyze verify: \(result.output)")
             #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
                     "systemd-analyze verify reports nothing (it only warns about bad values): \(result.output)")
 
             // A broken value is noticed: the check can fail.
-            try unit.replacingOccurrences(of: "/usr/local/bin/synwall", with: binary)
+            try unit.replacingOccurrences(of: "/usr/sbin/synwall", with: binary)
                 .replacingOccurrences(of: "ProtectSystem=strict", with: "ProtectSystem=strictest")
                 .write(to: copy, atomically: true, encoding: .utf8)
-            let broken = try Self.runTool([analyze, "verify", copy.path])
+            let broken = try Self.runTool([analyze, "verify", "--man=no", copy.path])
             #expect(broken.output.contains("strictest") || broken.status != 0, "\(broken.output)")
         }
 
-        @Test("the unit's ExecStart, started as the unit does (user nobody, ambient CAP_NET_ADMIN only): filters, reloads, detaches")
+        @Test("the unit's ExecStartPre, ExecStart and ExecReload, run as the unit does (user nobody, ambient CAP_NET_ADMIN only): checks, filters, reloads (failing on a broken file), detaches")
         func unitStyleStart() throws {
             let sandbox = try Harness.sandbox()
             defer { sandbox.teardown() }
@@ -186,7 +196,7 @@ extension IntegrationTests {
             try sandbox.startEchoServer(port: 8080)
             try sandbox.startEchoServer(port: 8081)
             let directory = try Self.directory(in: sandbox, owner: Self.nobody)
-            let rules = directory.appendingPathComponent("default.rules")
+            let rules = directory.appendingPathComponent("synwall.rules")
             try Self.writeRules(ports: [8080], to: rules)
             let logs = directory.appendingPathComponent("log")
             let runtime = directory.appendingPathComponent("run")
@@ -196,21 +206,28 @@ extension IntegrationTests {
                 #expect(chown(sub.path, Self.nobody, Self.nobody) == 0)
             }
 
-            // ExecStart from the unit, its paths moved into this sandbox; the router's hook.
+            // ExecStartPre, ExecStart and ExecReload from the unit, their paths moved into this
+            // sandbox ($SYNWALL_OPTIONS from /etc/default/synwall is empty); the router's hook.
             let unit = try Self.unitText()
-            guard let execStart = unit.split(separator: "\n").first(where: { $0.hasPrefix("ExecStart=") }) else {
-                throw HarnessError("contrib/synwall.service has no ExecStart=")
+            func command(_ directive: String, _ subcommand: String) throws -> [String] {
+                guard let line = unit.split(separator: "\n").first(where: { $0.hasPrefix(directive + "=") }) else {
+                    throw HarnessError("contrib/synwall.service has no \(directive)=")
+                }
+                let words = line.dropFirst(directive.count + 1).split(separator: " ").map(String.init)
+                #expect(words.first == "/usr/sbin/synwall" && words.dropFirst().first == subcommand, "\(words)")
+                let arguments = words.dropFirst(2).filter { $0 != "$SYNWALL_OPTIONS" }.map {
+                    $0.replacingOccurrences(of: "/etc/synwall/synwall.rules", with: rules.path)
+                        .replacingOccurrences(of: "/var/log/synwall", with: logs.path)
+                        .replacingOccurrences(of: "/run/synwall", with: runtime.path)
+                        .replacingOccurrences(of: "/var/lib/synwall", with: state.path)
+                }
+                #expect(!arguments.contains { $0.hasPrefix("/etc/") || $0.hasPrefix("/var/") || $0.hasPrefix("/run/") || $0.hasPrefix("$") },
+                        "every path of \(directive) was moved: \(arguments)")
+                return [subcommand] + arguments
             }
-            var arguments = execStart.dropFirst("ExecStart=".count).split(separator: " ").map(String.init)
-            #expect(arguments.first == "/usr/local/bin/synwall" && arguments.dropFirst().first == "run", "\(arguments)")
-            arguments = arguments.dropFirst(2).map {
-                $0.replacingOccurrences(of: "/etc/synwall/default.rules", with: rules.path)
-                    .replacingOccurrences(of: "/var/log/synwall", with: logs.path)
-                    .replacingOccurrences(of: "/run/synwall", with: runtime.path)
-                    .replacingOccurrences(of: "/var/lib/synwall", with: state.path)
-            }
-            #expect(!arguments.contains { $0.hasPrefix("/etc/") || $0.hasPrefix("/var/") || $0.hasPrefix("/run/") },
-                    "every path of ExecStart was moved: \(arguments)")
+            let arguments = Array(try command("ExecStart", "run").dropFirst())
+            let startPre = try command("ExecStartPre", "check")
+            let reload = try command("ExecReload", "reload")
             let pidFile = runtime.appendingPathComponent("synwall.pid").path
             #expect(arguments.contains(pidFile), "\(arguments)")
 
@@ -219,6 +236,14 @@ extension IntegrationTests {
             let setpriv = ["/usr/bin/setpriv", "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups",
                            "--inh-caps=-all,+net_admin", "--ambient-caps=-all,+net_admin",
                            "--bounding-set=-all,+net_admin", "--securebits=+noroot,+noroot_locked", "--no-new-privs"]
+            // ExecStartPre: a broken file stops the start, with its FILE:LINE.
+            try "pass forward proto tcp to prot 8080\n".write(to: rules, atomically: true, encoding: .utf8)
+            let refused = try sandbox.run(in: sandbox.firewallHost, setpriv + [binary] + startPre, timeout: .seconds(10))
+            #expect(refused.status == 1 && refused.stderr.contains("synwall.rules:1:"), "\(refused)")
+            try Self.writeRules(ports: [8080], to: rules)
+            let checked = try sandbox.run(in: sandbox.firewallHost, setpriv + [binary] + startPre, timeout: .seconds(10))
+            #expect(checked.status == 0 && checked.stdout.isEmpty, "\(checked)")
+
             let process = try sandbox.spawn(in: sandbox.firewallHost,
                                             setpriv + [binary, "run"] + arguments + ["--hook", "forward"])
             defer { _ = process.stop(grace: .seconds(2)) }
@@ -237,8 +262,15 @@ extension IntegrationTests {
                     "\(process.output)")
             #expect(!sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8081, timeout: .seconds(2)))
             try Self.writeRules(ports: [8080, 8081], to: rules)
-            process.signal(SIGHUP)  // what ExecReload= does
+            let reloaded = try sandbox.run(in: sandbox.firewallHost, setpriv + [binary] + reload, timeout: .seconds(15))
+            #expect(reloaded.status == 0 && reloaded.stdout.hasPrefix("synwall: reloaded "), "\(reloaded)")
             #expect(process.waitForLine(prefix: "synwall: reloaded:", timeout: .seconds(5)) != nil, "\(process.output)")
+            #expect(sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8081, timeout: .seconds(4)))
+            // A broken file: ExecReload fails (so does `systemctl reload`), the running rules stay.
+            try "pass forward proto tcp to prot 8080\n".write(to: rules, atomically: true, encoding: .utf8)
+            let failed = try sandbox.run(in: sandbox.firewallHost, setpriv + [binary] + reload, timeout: .seconds(15))
+            #expect(failed.status == 1 && failed.stderr.contains("synwall.rules:1:"), "\(failed)")
+            #expect(failed.stderr.contains("reload failed; the running rules stay in force"), "\(failed)")
             #expect(sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8081, timeout: .seconds(4)))
             #expect(Self.owner(of: logs.appendingPathComponent("events.jsonl").path) == Self.nobody)
 

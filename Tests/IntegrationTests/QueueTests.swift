@@ -95,7 +95,7 @@ extension IntegrationTests.Queues {
         defer { sandbox.teardown() }
         let binary = try Harness.synwallBinary()
         let process = try sandbox.spawn(in: sandbox.firewallHost, [
-            "/usr/bin/env", "JOURNAL_STREAM=8:12345", binary, "run", "--hook", "forward", "--pid-file", "none",
+            "/usr/bin/env", "JOURNAL_STREAM=8:12345", binary, "run", "--rules", "none", "--hook", "forward", "--pid-file", "none",
             "--control", "none", "--state", "none",
         ])
         let started = process.waitForLine(prefix: "<6>synwall: started", in: .standardError, timeout: Harness.readyTimeout)

@@ -265,6 +265,11 @@ extension IntegrationTests {
             #expect((Int(waiting.count >= 3 ? waiting[2] : "0") ?? 0) > 0,
                     "packets waited in the kernel while no synwall ran: \(waiting)")
             #expect(after.count >= 8 && after[5] == "0" && after[6] == "0", "no packet dropped: \(after)")
+            // STATUS= with live counters while running (what `systemctl status` shows).
+            #expect(manager.waitForLine(prefix: "notify STATUS=packets: ", timeout: .seconds(15)) != nil, "\(manager.output)")
+            let live = manager.standardOutput.split(separator: "\n").map(String.init).filter { $0.hasPrefix("notify STATUS=packets: ") }
+            #expect(live.contains { $0.range(of: #"^notify STATUS=packets: [1-9][0-9]* received, [0-9]+ dropped; connections: [0-9]+ \([0-9]+ half-open\) of [0-9]+; rules: 1 from .*checkpoint\.rules$"#,
+                                            options: .regularExpression) != nil }, "\(live)")
             FileManager.default.createFile(atPath: work.appendingPathComponent("stop").path, contents: nil)
             #expect(manager.waitForLine(prefix: "stopped 2 status 0", timeout: .seconds(20)) != nil, "\(manager.output)")
             #expect(second.contains("synwall: state: restored"), "\(second)")
@@ -277,7 +282,7 @@ extension IntegrationTests {
             let (path, arguments) = stateArguments(sandbox)
             let first = try Daemon.start(sandbox, arguments)
             let second = try sandbox.run(in: sandbox.firewallHost, [
-                try Harness.synwallBinary(), "run", "--queue", "7", "--hook", "forward", "--state", path, "--control", "none",
+                try Harness.synwallBinary(), "run", "--rules", "none", "--queue", "7", "--hook", "forward", "--state", path, "--control", "none",
                 "--pid-file", "none",
             ], timeout: .seconds(10))
             #expect(second.status == 1 && second.stderr.contains("another synwall uses the state file"), "\(second)")

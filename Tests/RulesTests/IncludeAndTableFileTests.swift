@@ -99,7 +99,7 @@ final class ScratchDirectory {
         let missing = diagnosticsOfFile(scratch.path + "/absent.rules")
         #expect(missing.map(\.description) == [
             "\(scratch.path)/absent.rules:1:1: error: cannot read the rule file: No such file or directory\n"
-                + "    hint: give the path of a rule file, e.g. rules/default.rules",
+                + "    hint: is the path right? (without one, commands use /etc/synwall/synwall.rules)",
         ])
     }
 

@@ -50,11 +50,15 @@ public func logReaderFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: I
     let tableFormatter = LogTableFormatter(output: LogTextOutput(capture: { table += $0 }), color: choice & 8 != 0)
     let csvFormatter = LogCSVFormatter(output: LogTextOutput(capture: { csv += $0 }))
     var histogram = LogHistogram(bucketNanoseconds: 60_000_000_000)
+    // One series per value of a key (`--by`), the key chosen by the input.
+    var series = LogHistogram(bucketNanoseconds: 60_000_000_000,
+                              by: LogTopCounter.Key.allCases[Int(choice >> 2) % LogTopCounter.Key.allCases.count])
     var tops = LogTopCounter.Key.allCases.map { LogTopCounter(key: $0) }
     for event in events {
         tableFormatter.add(event)
         csvFormatter.add(event)
         histogram.add(event)
+        series.add(event)
         for index in tops.indices { tops[index].add(event) }
         for prefix in [event.sourceIP, event.destinationIP] { _ = IPPrefix(prefix) }
     }
@@ -64,6 +68,12 @@ public func logReaderFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: I
     var rendered = ""
     let output = LogTextOutput(capture: { rendered += $0 })
     histogram.widenedToFit(maxRows: 20).render(format: .table, width: 60, unicode: true, color: false, to: output)
+    let fitted = series.widenedToFit(maxRows: 20)
+    fuzzCheck(fitted.seriesBuckets.allSatisfy { $0.counts.allSatisfy { $0 >= 0 } }, "a negative series count")
+    fuzzCheck(fitted.seriesBuckets.map { $0.counts.reduce(0, +) } == fitted.buckets.map(\.count),
+              "the series do not add up to the buckets")
+    fitted.render(format: choice & 32 != 0 ? .json : .table, width: 60, unicode: choice & 64 != 0, color: choice & 8 != 0,
+                  logScale: choice & 128 != 0, to: output)
     for top in tops { top.render(limit: 5, format: choice & 16 != 0 ? .csv : .table, color: false, to: output) }
     output.flush()
 

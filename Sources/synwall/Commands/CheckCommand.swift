@@ -16,12 +16,12 @@ struct CheckCommand: ParsableCommand {
         error at its first bad byte; rule files over 16 MiB, table files over 64 MiB and \
         lines over 64 KiB are refused with the cap stated. See "Input limits" in rules/README.md.
 
-        Without FILE: /etc/synwall/synwall.rules when it exists, else rules/default.rules.
+        Without FILE: /etc/synwall/synwall.rules (the file every command uses by default).
         Exit status: 0 when the file is valid (warnings allowed unless --strict), 1 when not.
         """
     )
 
-    @Argument(help: ArgumentHelp("The rule file.", valueName: "file"))
+    @Argument(help: ArgumentHelp("The rule file (default: /etc/synwall/synwall.rules).", valueName: "file"))
     var file: String?
 
     @Flag(name: .long, help: "Fail (exit status 1) on warnings too.")
@@ -42,7 +42,7 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path = file ?? DefaultRuleFile.path
+        let path = try ruleFile(file, override: "synwall check FILE")
         let limits = maxFileSize.flatMap(InputLimits.size).map { InputLimits.standard.withFileSize($0) } ?? .standard
         switch RuleCompiler.compile(file: path, limits: limits) {
         case .failure(let diagnostics):

@@ -18,7 +18,9 @@ enum DaemonReloadOutcome {
 /// Asks the running daemon to reload: over its control socket at `control` first (its answer
 /// says whether the new rules took), else with SIGHUP to the pid in `pidFile`. Throws a CLI
 /// error when the daemon is there but cannot be asked (a broken answer, no permission to signal).
-func requestDaemonReload(control: String, timeout: Int, pidFile: String) throws -> DaemonReloadOutcome {
+/// `beforeSignal` runs just before SIGHUP is sent (and may throw to send nothing).
+func requestDaemonReload(control: String, timeout: Int, pidFile: String,
+                         beforeSignal: () throws -> Void = {}) throws -> DaemonReloadOutcome {
     var answer: ControlResponse?
     do throws(ControlError) {
         answer = try ControlClient(path: control, timeoutSeconds: timeout).send(ControlRequest(command: .reload))
@@ -32,6 +34,8 @@ func requestDaemonReload(control: String, timeout: Int, pidFile: String) throws 
     guard let pid = PidFile.read(pidFile), pid > 1 else {
         return .notRunning("no control socket at \(control) and no pid in \(pidFile)")
     }
+    guard kill(pid, 0) == 0 || errno != ESRCH else { return .notRunning("pid \(pid) in \(pidFile) is gone") }
+    try beforeSignal()
     guard kill(pid, SIGHUP) == 0 else {
         if errno == ESRCH { return .notRunning("pid \(pid) in \(pidFile) is gone") }
         throw CLIError("cannot signal synwall (pid \(pid) from \(pidFile)): \(String(cString: strerror(errno))) "

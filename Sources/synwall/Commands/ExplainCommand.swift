@@ -29,15 +29,14 @@ struct ExplainCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The packet, quoted or as several words.", valueName: "packet"))
     var packet: [String]
 
-    @Option(name: .long, help: ArgumentHelp("The rule file (default: /etc/synwall/synwall.rules if it exists, "
-        + "else rules/default.rules).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("The rule file (default: /etc/synwall/synwall.rules).", valueName: "file"))
     var rules: String?
 
     @Flag(name: .long, help: "Exit 0 when the packet would pass, 3 when it would be dropped.")
     var exitStatus = false
 
     func run() throws {
-        let path = rules ?? DefaultRuleFile.path
+        let path = try ruleFile(rules, override: "--rules FILE")
         let ruleset: CompiledRuleset
         switch RuleCompiler.compile(file: path) {
         case .failure(let diagnostics):

@@ -23,13 +23,17 @@ struct LogCommand: ParsableCommand {
         Records print as an aligned table on a terminal (coloured unless NO_COLOR is set) and as \
         JSON Lines, exactly as in the file, when standard output is not a terminal; --table, \
         --json and --csv choose. --top and --histogram count occurrences: an aggregated record \
-        counts as many as its count field.
+        counts as many as its count field. --histogram --by reason (or src, dst, port, rule) \
+        draws one series per value, stacked, with a legend (the six largest; the rest as \
+        'other'; JSON and CSV give one row per bucket and value); --log-scale makes bar lengths \
+        follow log(1 + count), so a trickle stays visible beside a flood.
 
         Examples:
           synwall log --since 1h --reason bad_seq
           synwall log --src 203.0.113.0/24 --port 22 --json | jq .
           synwall log --top src -n 20 --since 1d
           synwall log --histogram --bucket 5m --event drop
+          synwall log --histogram --by reason --log-scale --since 6h
           synwall log --follow --reason invalid_flags
         """
     )
@@ -91,6 +95,13 @@ struct LogCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Histogram bucket width (default 1m): 10s, 5m, 1h, 1d….", valueName: "width"))
     var bucket: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --histogram, one series per value of src, dst, port, reason or rule.",
+                                            valueName: "key"))
+    var by: String?
+
+    @Flag(name: .long, help: "With --histogram, bar lengths on a log scale.")
+    var logScale = false
 
     @Option(name: .long, help: ArgumentHelp("Colour: auto (on a terminal), always or never.", valueName: "when"))
     var color: String = "auto"
@@ -191,6 +202,15 @@ struct LogCommand: ParsableCommand {
         } else if bucket != nil {
             throw ValidationError("--bucket applies to --histogram; add --histogram")
         }
+        var histogramBy: LogTopCounter.Key?
+        if let by {
+            guard histogram else { throw ValidationError("--by applies to --histogram; add --histogram") }
+            guard let key = LogTopCounter.Key(rawValue: by) else {
+                throw ValidationError("--by '\(by)' is not a key; use one of src, dst, port, reason, rule")
+            }
+            histogramBy = key
+        }
+        if logScale, !histogram { throw ValidationError("--log-scale applies to --histogram; add --histogram") }
         if follow {
             if mode != .records { throw ValidationError("--follow prints records; it cannot be combined with --top or --histogram") }
             if files.count > 1 { throw ValidationError("--follow follows one file; name only one") }
@@ -215,7 +235,7 @@ struct LogCommand: ParsableCommand {
         }
         return LogReviewOptions(paths: files.isEmpty ? [LogReviewOptions.defaultPath] : files, query: query, format: format,
                                 mode: mode, follow: follow, color: useColor, unicode: terminal,
-                                terminalWidth: Self.terminalWidth())
+                                terminalWidth: Self.terminalWidth(), histogramBy: histogramBy, histogramLogScale: logScale)
     }
 
     private static func badTime(_ option: String, _ text: String) -> ValidationError {

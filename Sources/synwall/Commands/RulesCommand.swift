@@ -24,11 +24,11 @@ struct RulesCommand: ParsableCommand {
 
 /// The rule file to work on.
 struct RuleFileOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The rule file (default: /etc/synwall/synwall.rules if it exists, "
-        + "else rules/default.rules).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("The rule file (default: /etc/synwall/synwall.rules).", valueName: "file"))
     var file: String?
 
-    var path: String { file ?? DefaultRuleFile.path }
+    /// The file named, else the default one, which must exist (else a clear error, exit 1).
+    func path() throws -> String { try ruleFile(file, override: "--file FILE") }
 }
 
 /// Whether and how to tell the daemon.
@@ -69,11 +69,12 @@ extension RulesCommand {
     /// Opens the editor, applies `edit`, saves, and asks for a reload.
     static func edit(_ options: RuleFileOptions, _ reload: ReloadOptions,
                      _ edit: (inout RuleFileEditor) throws(RuleEditError) -> RuleFileEditor.Change) throws {
+        let path = try options.path()
         try reportingErrors {
             var editor: RuleFileEditor
             let change: RuleFileEditor.Change
             do throws(RuleEditError) {
-                editor = try RuleFileEditor(path: options.path)
+                editor = try RuleFileEditor(path: path)
                 change = try edit(&editor)
                 try editor.save()
             } catch {
@@ -97,10 +98,11 @@ extension RulesCommand {
         var control: String = ControlSocketAddress.defaultPath
 
         func run() throws {
+            let path = try options.path()
             try Self.reportingErrors {
                 do throws(RuleEditError) {
-                    let editor = try RuleFileEditor(path: options.path)
-                    writeText(editor.listing(hits: runningHits(for: editor)))
+                    let editor = try RuleFileEditor(path: path)
+                    writeText(editor.listing(hits: runningHits(for: editor, at: path)))
                 } catch {
                     if let diagnostics = error.diagnostics { writeText(diagnostics.description, to: 2) }
                     throw CLIError(error.message)
@@ -109,10 +111,10 @@ extension RulesCommand {
         }
     /// Hit counters from a running daemon, when it runs this very file with the same rules;
         /// nil otherwise (no daemon, another file, or the file changed since it was loaded).
-        private func runningHits(for editor: RuleFileEditor) -> [UInt64]? {
+        private func runningHits(for editor: RuleFileEditor, at path: String) -> [UInt64]? {
             guard let stats = try? ControlClient(path: control, timeoutSeconds: 3).send(ControlRequest(command: .stats)).stats,
                   let running = stats.rulesFile,
-                  realPath(running) == realPath(options.path),
+                  realPath(running) == realPath(path),
                   stats.rules.map(\.text) == editor.ruleset.rules.map(\.text)
             else { return nil }
             return stats.rules.map { UInt64(max(0, $0.hits)) }

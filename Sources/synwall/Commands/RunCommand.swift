@@ -22,8 +22,9 @@ struct RunCommand: ParsableCommand {
         It fails closed by default: while synwall is down or its queue is full, queued packets \
         are dropped. --fail-open lets them pass instead (queue bypass and kernel fail-open).
 
-        With --rules, the rule file decides which new connections may start; without it, \
-        --policy does. Either way the tracker judges every packet of every connection.
+        The rule file (--rules, default /etc/synwall/synwall.rules, which must then exist) \
+        decides which new connections may start; with --rules none there is no rule file and \
+        --policy decides. Either way the tracker judges every packet of every connection.
 
         SIGINT or SIGTERM removes exactly what synwall installed and stops it; SIGHUP (or \
         synwall reload) re-reads the rule file and swaps it in only if it is valid, keeping \
@@ -36,7 +37,8 @@ struct RunCommand: ParsableCommand {
     )
 
     @Option(name: .long, help: ArgumentHelp("Rule file deciding which new connections may start "
-        + "(see rules/README.md); checked at start and on every reload.", valueName: "file"))
+        + "(see synwall.rules(5)); checked at start and on every reload. Default: /etc/synwall/synwall.rules; "
+        + "'none' for no rule file (--policy decides).", valueName: "file"))
     var rules: String?
 
     @Option(name: .long, help: ArgumentHelp("NFQUEUE queue number.", valueName: "n"))
@@ -60,7 +62,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Append events (drops) as JSON Lines to this file.", valueName: "file"))
     var log: String?
 
-    @Option(name: .long, help: ArgumentHelp("Whether new connections may start when no rule file decides: "
+    @Option(name: .long, help: ArgumentHelp("Whether new connections may start when there is no rule file (--rules none): "
         + "accept (the tracker still enforces handshake, flags and windows) or drop.", valueName: "verdict"))
     var policy: Verdict = .accept
 
@@ -145,6 +147,7 @@ struct RunCommand: ParsableCommand {
             throw CLIError("synwall run needs CAP_NET_ADMIN to bind NFQUEUE queues and attach rules: run it as root, "
                 + "or give it the capability (systemd: AmbientCapabilities=CAP_NET_ADMIN, see contrib/synwall.service)")
         }
+        let rulesPath: String? = rules == "none" ? nil : try ruleFile(rules, override: "--rules FILE (or --rules none)")
         if let user, geteuid() != 0 {
             throw CLIError("--user \(user) needs synwall to start as root (it switches after binding its queues); "
                 + "started as another user already, leave --user out")
@@ -164,7 +167,7 @@ struct RunCommand: ParsableCommand {
             pipeline: PipelineConfiguration(defaultVerdict: policy, verifyChecksums: verifyChecksums,
                                             tracker: TrackerConfiguration(maxStates: maxStates ?? 1_000_000)),
             queueMaxLength: queueMaxlen, copyRange: copyRange, receiveBufferBytes: receiveBuffer,
-            rulesPath: rules, pidFile: pidFile == "none" ? nil : pidFile)
+            rulesPath: rulesPath, pidFile: pidFile == "none" ? nil : pidFile)
         configuration.maxStatesOverride = maxStates
         configuration.controlPath = control == "none" ? nil : control
         configuration.statePath = state == "none" ? nil : state

@@ -53,7 +53,7 @@ def pump(seconds, until=None):
             for fd in fds:
                 os.close(fd)
         for line in text.split("\n"):
-            if line.startswith("READY=") or line.startswith("STOPPING="):
+            if line.startswith("READY=") or line.startswith("STOPPING=") or line.startswith("STATUS="):
                 say("notify %s" % line)
         if until and until in text:
             return True
