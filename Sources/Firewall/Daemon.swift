@@ -269,7 +269,11 @@ public final class Daemon: @unchecked Sendable {
         if let controlPath = configuration.controlPath {
             let logService = service
             let handler = DaemonControl(workers: control, queues: Array(configuration.queues), log: logService,
-                                        logPath: logPath) { [self] in reload(control: control, log: logService) }
+                                        logPath: logPath, rules: { [self] in
+                                            reloadLock.lock()
+                                            defer { reloadLock.unlock() }
+                                            return rulesInForce
+                                        }) { [self] in reload(control: control, log: logService) }
             do {
                 let owner = configuration.privileges.account.flatMap { $0.uid == 0 ? nil : (uid: $0.uid, gid: $0.gid) }
                 server = try ControlServer(path: controlPath, group: configuration.controlGroup,

@@ -18,12 +18,15 @@ final class DaemonControl: @unchecked Sendable {
     let logPath: String?
     let startedAt: Double
     let reload: @Sendable () -> ReloadReport
+    /// The rules in force (for table names and kinds, before the workers are asked).
+    let rules: @Sendable () -> CompiledRuleset?
     /// How long workers get to answer (a worker answers between receive rounds, within ~0.2 s).
     static let answerTimeout: TimeInterval = 3
 
     init(workers: WorkerControl, queues: [UInt16], log: EventLogService?, logPath: String?,
-         reload: @escaping @Sendable () -> ReloadReport)
+         rules: @escaping @Sendable () -> CompiledRuleset? = { nil }, reload: @escaping @Sendable () -> ReloadReport)
     {
+        self.rules = rules
         self.workers = workers
         self.queues = queues
         self.log = log
@@ -39,6 +42,9 @@ final class DaemonControl: @unchecked Sendable {
             return ControlResponse(stats: stats())
         case .reload:
             return ControlResponse(reload: reload())
+        case .table:
+            guard let table = request.table else { return ControlResponse(error: "table needs a table request") }
+            return self.table(table)
         case .conns, .kill:
             let filter: ConnectionFilter.Compiled
             do {

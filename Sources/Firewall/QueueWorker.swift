@@ -190,8 +190,10 @@ final class QueueWorker: @unchecked Sendable {
     private func addSourcesAndTables(to part: inout WorkerStatePart) {
         let reference = UInt64(part.referenceSeconds) * 1_000_000_000
         part.proven = pipeline.provenSources(now: reference)
-        part.tables = pipeline.dynamicTableEntries(now: reference).map {
-            SavedTableEntry(table: $0.table, address: $0.address, addedAgoNanoseconds: reference &- min(reference, $0.since))
+        part.tables = pipeline.runtimeTableEntries(now: reference).map {
+            SavedTableEntry(table: $0.table, address: $0.prefix.address, addedAgoNanoseconds: reference &- min(reference, $0.time.since),
+                            prefixLength: $0.prefix.isHost ? nil : UInt8($0.prefix.length),
+                            lifetimeNanoseconds: $0.time.lifetime, manual: $0.time.manual)
         }
     }
 
@@ -225,11 +227,13 @@ final class QueueWorker: @unchecked Sendable {
                 if connections.count < query.limit { connections.append(connection) }
             }
         }
+        // A table operation: the same change, with the same time, on every worker.
+        let tableResult = query.table.map { $0.apply(to: &pipeline) }
         let report = WorkerReport(
             queue: queue, queueStatistics: socket.statistics, pipeline: pipeline.counters,
             tracker: pipeline.trackerStatistics, states: pipeline.trackedFlows, capacity: pipeline.trackerCapacity,
             halfOpen: pipeline.halfOpenFlows, ruleHits: pipeline.ruleHits, ruleset: pipeline.ruleset,
-            suppressedEvents: suppressedEvents, connections: connections, matched: matched)
+            suppressedEvents: suppressedEvents, connections: connections, matched: matched, table: tableResult)
         control.answer(report, to: id)
     }
 

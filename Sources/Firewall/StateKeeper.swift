@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Logging
+import Rules
 import Tracking
 import Wire
 
@@ -146,7 +147,10 @@ final class StateKeeper: @unchecked Sendable {
         }
         for entry in plan.snapshot.tableEntries {
             let ago = entry.addedAgoNanoseconds &+ plan.ageNanoseconds
-            pipeline.addToTable(entry.table, entry.address, now: now &- min(now, ago))
+            let full = entry.address.isIPv4 ? 32 : 128
+            guard let prefix = Rules.IPPrefix(address: entry.address, length: Int(entry.prefixLength ?? UInt8(full))) else { continue }
+            let time = RuntimeEntryTime(since: now &- min(now, ago), lifetime: entry.lifetimeNanoseconds, manual: entry.manual)
+            pipeline.restoreTableEntry(RuntimeTableEntry(table: entry.table, prefix: prefix, time: time, expiresAt: nil), now: now)
         }
         let outcome = pipeline.checkRestoredFlows(recheck: plan.recheck, now: now, budget: .max)
         return (counts, outcome)
@@ -168,7 +172,7 @@ final class StateKeeper: @unchecked Sendable {
                 proven[source.address] = source
             }
             for entry in part.tables {
-                let key = TableKey(table: entry.table, address: entry.address)
+                let key = TableKey(table: entry.table, address: entry.address, length: entry.prefixLength)
                 if let known = tables[key], known.addedAgoNanoseconds <= entry.addedAgoNanoseconds { continue }
                 tables[key] = entry
             }
@@ -265,4 +269,5 @@ final class StateKeeper: @unchecked Sendable {
 private struct TableKey: Hashable {
     let table: String
     let address: IPAddress
+    let length: UInt8?
 }

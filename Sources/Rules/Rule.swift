@@ -90,7 +90,8 @@ public struct TableInfo: Sendable, Hashable {
     public var location: SourceLocation
     /// The addresses given in the file (inline and `file "…"`), as merged ranges.
     public var staticEntries: PrefixSet
-    /// True when addresses may be added while running (`persist`, or an `overload` target).
+    /// True when entries may be added while running (`overload`, `synwall table add`): every
+    /// table that is not `const`.
     public var isDynamic: Bool
     /// True for `const`: nothing may be added.
     public var isConst: Bool

@@ -529,7 +529,7 @@ final class Compilation {
             let syntax = table.syntax
             tableInfos.append(TableInfo(name: syntax.name, location: syntax.nameToken.span.location,
                                         staticEntries: PrefixSet(entries: table.entries),
-                                        isDynamic: syntax.persist || overloadTargets.contains(syntax.name),
+                                        isDynamic: !syntax.isConst,
                                         isConst: syntax.isConst, expire: syntax.expire))
             if !used.contains(syntax.name), !stopped {
                 diagnostics.append(syntax.nameToken.span.file.diagnostic(
