@@ -49,6 +49,8 @@ public struct Rule: Sendable, Hashable {
     public var index: Int
     /// `pass` or `block`.
     public var action: RuleAction
+    /// `block return`, `return-rst`, `return-icmp`: what the refused sender is sent, or nil.
+    public var reply: RuleReply? = nil
     /// The direction it applies to, or nil for every direction.
     public var direction: Direction?
     /// True when written with `quick` (accepted for pf users; first match always wins).

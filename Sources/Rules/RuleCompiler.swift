@@ -482,6 +482,7 @@ final class Compilation {
         case .tcpPAWS: settings.tcpPAWS = true
         case .tcpTimestampsStrict: settings.tcpTimestampsStrict = true
         case .synRate(let rate): settings.synRate = rate
+        case .returnRate(let rate): settings.returnRate = rate
         case .log(let path): settings.logPath = FileSystem.resolve(path, relativeTo: file.path)
         case let .logRotate(bytes, keep):
             settings.logRotateBytes = bytes
@@ -625,9 +626,10 @@ final class Compilation {
             built.overloadTableIndex = syntax.overload.flatMap { tableIndex[$0.name] }
             limits = built
         }
-        let rule = Rule(index: index, action: syntax.action, direction: syntax.direction, quick: syntax.quick, log: syntax.log,
+        var rule = Rule(index: index, action: syntax.action, direction: syntax.direction, quick: syntax.quick, log: syntax.log,
                         label: syntax.label, location: syntax.first.span.location, lastLine: parsed.lastLine,
                         text: parsed.text, limits: limits)
+        rule.reply = syntax.reply?.kind
 
         var match = RuleMatch()
         if let direction = syntax.direction { match.directions = direction.bit }

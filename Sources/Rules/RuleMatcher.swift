@@ -70,7 +70,7 @@ public struct RuleMatcher: Sendable {
         ruleHits[index] &+= 1
         let outcome = ruleset.outcomes[index]
         guard outcome.hasLimits, outcome.verdict == .accept else {
-            return RuleDecision(verdict: outcome.verdict, origin: .rule(index), log: outcome.log)
+            return RuleDecision(verdict: outcome.verdict, origin: .rule(index), log: outcome.log, reply: outcome.reply)
         }
         return applyLimits(index, outcome, packet, key, context.now)
     }
