@@ -38,6 +38,8 @@ public final class Daemon: @unchecked Sendable {
     private let reloadLock = NSLock()
     /// Rules in force: the last file that compiled.
     private var rulesInForce: CompiledRuleset?
+    /// `block return…`'s sender (its rate follows reloads).
+    private var replySender: ReplySender?
     /// `RulesDigest` of the rules in force, for the state file.
     private let rulesDigest = ManagedAtomic<UInt64>(0)
 
@@ -77,6 +79,7 @@ public final class Daemon: @unchecked Sendable {
         case .success(let compiled):
             control.publish(compiled)
             rulesInForce = compiled
+            replySender?.configure(compiled.settings.returnRate ?? RuleSettings.defaultReturnRate)
             rulesDigest.store(RulesDigest.of(compiled), ordering: .relaxed)
             say("synwall: reloaded: \(path) (\(compiled.rules.count) rules); "
                 + (compiled.settings.reloadStates == .recheck ? "live connections are checked against them (set reload recheck)"
@@ -228,6 +231,17 @@ public final class Daemon: @unchecked Sendable {
                 + "(use --fail-open to let them pass)")
         }
 
+        // 2b. `block return…`: the raw sockets its answers go out through, opened now, while
+        //     still privileged, so no CAP_NET_RAW is kept for them (docs/block-return.md).
+        let (replies, replyProblem) = ReplySender.open()
+        replies?.configure(rules?.settings.returnRate ?? RuleSettings.defaultReturnRate)
+        replySender = replies
+        if let replyProblem {
+            let uses = rules?.rules.contains { $0.reply != nil } ?? false
+            say("synwall: \(uses ? "warning: " : "")block return: \(replyProblem)"
+                + (replies == nil ? "; block return rules will drop without answering" : "; that family's answers are not sent"))
+        }
+
         // 3. Workers.
         let control = WorkerControl()
         let finished = DispatchSemaphore(value: 0)
@@ -243,7 +257,7 @@ public final class Daemon: @unchecked Sendable {
                 restored.add(counts)
                 restoredCut += outcome?.cut ?? 0
             }
-            let worker = QueueWorker(socket: socket, pipeline: pipeline, log: writer, control: control)
+            let worker = QueueWorker(socket: socket, pipeline: pipeline, log: writer, control: control, replies: replies)
             workers.append(worker)
             let thread = Thread {
                 worker.run()
@@ -274,6 +288,7 @@ public final class Daemon: @unchecked Sendable {
                                             defer { reloadLock.unlock() }
                                             return rulesInForce
                                         }) { [self] in reload(control: control, log: logService) }
+            handler.replies = replies
             do {
                 let owner = configuration.privileges.account.flatMap { $0.uid == 0 ? nil : (uid: $0.uid, gid: $0.gid) }
                 server = try ControlServer(path: controlPath, group: configuration.controlGroup,

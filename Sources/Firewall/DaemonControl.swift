@@ -20,6 +20,8 @@ final class DaemonControl: @unchecked Sendable {
     let reload: @Sendable () -> ReloadReport
     /// The rules in force (for table names and kinds, before the workers are asked).
     let rules: @Sendable () -> CompiledRuleset?
+    /// `block return…`'s sender, for its counters.
+    var replies: ReplySender?
     /// How long workers get to answer (a worker answers between receive rounds, within ~0.2 s).
     static let answerTimeout: TimeInterval = 3
 
@@ -104,9 +106,17 @@ final class DaemonControl: @unchecked Sendable {
                      location: "\(rule.location.file):\(rule.location.line)", text: rule.text, label: rule.label,
                      hits: Int(clamping: rule.index < hits.count ? hits[rule.index] : 0))
         }
-        return StatsReport(pid: Int(getpid()), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
-                           rulesFile: ruleset?.mainFile, rulesCount: ruleset?.rules.count ?? 0, workers: workerStats,
-                           unanswered: queues.filter { reports[$0] == nil }.map(Int.init), log: logStats, rules: rules)
+        var report = StatsReport(pid: Int(getpid()), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
+                                 rulesFile: ruleset?.mainFile, rulesCount: ruleset?.rules.count ?? 0, workers: workerStats,
+                                 unanswered: queues.filter { reports[$0] == nil }.map(Int.init), log: logStats, rules: rules)
+        if let replies {
+            let rate = ruleset?.settings.returnRate ?? RuleSettings.defaultReturnRate
+            report.replies = ReplyStats(sent: replies.sent.load(ordering: .relaxed),
+                                        rateLimited: replies.rateLimited.load(ordering: .relaxed),
+                                        failed: replies.failed.load(ordering: .relaxed),
+                                        rate: "\(rate.count)/\(rate.seconds)s burst \(rate.burst)")
+        }
+        return report
     }
 }
 

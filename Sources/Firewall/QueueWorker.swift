@@ -37,8 +37,13 @@ final class QueueWorker: @unchecked Sendable {
     private var checkpoint: (id: Int, cursor: Int, part: WorkerStatePart)?
     /// Where this worker tells the checkpoint thread how many flows it holds.
     private let flowCounter: ManagedAtomic<Int>
+    /// `block return…`: the shared sender, and this worker's buffer to build answers in.
+    private let replies: ReplySender?
+    private let replyBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ReplyBuilder.maximumLength, alignment: 8)
 
-    init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl) {
+    init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl,
+         replies: ReplySender? = nil) {
+        self.replies = replies
         queue = socket.configuration.queue
         self.socket = socket
         self.pipeline = pipeline
@@ -49,6 +54,8 @@ final class QueueWorker: @unchecked Sendable {
         overloads.reserveCapacity(16)
         flowCounter = control.register(queue: queue)
     }
+
+    deinit { replyBuffer.deallocate() }
 
     var queueStatistics: QueueStatistics { socket.statistics }
     var pipelineCounters: PipelineCounters { pipeline.counters }
@@ -126,6 +133,10 @@ final class QueueWorker: @unchecked Sendable {
             var flushRule: Int?
             if rule.flushSource, case .rule(let index) = rule.origin { flushRule = index }
             overloads.append((table, source, roundTimestamp, flushRule))
+        }
+        if decision.verdict == .drop, let reply = decision.rule?.reply, let replies {
+            // The refused sender's answer (rate-limited over every worker); the packet itself is dropped.
+            replies.answer(reply, to: packet.payload, now: roundTimestamp, buffer: replyBuffer)
         }
         if decision.isEvent, log != nil {
             if pendingEvents.count < Self.maxEventsPerRound {
