@@ -143,7 +143,8 @@ extension IntegrationTests {
         func unitVerifies() throws {
             let binary = try Harness.synwallBinary()
             let unit = try Self.unitText()
-            for directive in ["CapabilityBoundingSet=CAP_NET_ADMIN", "AmbientCapabilities=CAP_NET_ADMIN",
+            for directive in ["CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_SETPCAP",
+                              "AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_SETPCAP",
                               "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "ProtectHome=yes",
                               "ProtectKernelModules=yes", "ProtectKernelTunables=yes", "User=synwall",
                               "RuntimeDirectory=synwall", "LogsDirectory=synwall", "StateDirectory=synwall",
@@ -178,7 +179,7 @@ extension IntegrationTests {
             #expect(broken.output.contains("strictest") || broken.status != 0, "\(broken.output)")
         }
 
-        @Test("the unit's ExecStart, started as the unit does (user nobody, ambient CAP_NET_ADMIN only): filters, reloads, detaches")
+        @Test("the unit's ExecStart, started as the unit does (user nobody, ambient CAP_NET_ADMIN, and CAP_NET_RAW and CAP_SETPCAP until ready): filters, reloads, detaches")
         func unitStyleStart() throws {
             let sandbox = try Harness.sandbox()
             defer { sandbox.teardown() }
@@ -217,8 +218,9 @@ extension IntegrationTests {
             // What systemd does with User=, AmbientCapabilities=, CapabilityBoundingSet=,
             // NoNewPrivileges= and SecureBits=noroot-locked.
             let setpriv = ["/usr/bin/setpriv", "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups",
-                           "--inh-caps=-all,+net_admin", "--ambient-caps=-all,+net_admin",
-                           "--bounding-set=-all,+net_admin", "--securebits=+noroot,+noroot_locked", "--no-new-privs"]
+                           "--inh-caps=-all,+net_admin,+net_raw,+setpcap", "--ambient-caps=-all,+net_admin,+net_raw,+setpcap",
+                           "--bounding-set=-all,+net_admin,+net_raw,+setpcap", "--securebits=+noroot,+noroot_locked",
+                           "--no-new-privs"]
             let process = try sandbox.spawn(in: sandbox.firewallHost,
                                             setpriv + [binary, "run"] + arguments + ["--hook", "forward"])
             defer { _ = process.stop(grace: .seconds(2)) }
@@ -228,6 +230,8 @@ extension IntegrationTests {
             #expect(process.firstLine(prefix: "synwall: privileges:")?.contains("cap_net_admin only") == true,
                     "\(process.output)")
             #expect(process.firstLine(prefix: "synwall: warning:") == nil, "\(process.output)")
+            // block return's raw sockets were opened with CAP_NET_RAW, which is gone now.
+            #expect(process.firstLine(prefix: "synwall: block return:") == nil, "\(process.output)")
             for thread in try ThreadStatus.all(of: process.pid) {
                 thread.expectDropped(mask: Self.netAdminMask, uid: Self.nobody, gid: Self.nobody, groups: [])
             }
