@@ -107,6 +107,22 @@ final class StateKeeper: @unchecked Sendable {
                 return nil
             }
             loaded = found
+        } catch .tooOld(let age, let maxAge) {
+            // The connections have moved on too far, but a ban outlives a long restart: the
+            // table entries still come back, each with its own expiry running on.
+            if let tables = tablesOnly(limitBytes: limit, now: now), !tables.snapshot.tableEntries.isEmpty {
+                say("synwall: state: \(store.path) was written \(age) s ago, older than set state max-age (\(maxAge) s): "
+                    + "its connections are not restored; its table entries are")
+                logger.info("state file too old; table entries restored", metadata: ["state.file": "\(store.path)"])
+                return tables
+            }
+            let moved = store.moveAside()
+            let text = "state file \(store.path) not loaded: \(StateFileError.tooOld(ageSeconds: age, limitSeconds: maxAge)); "
+                + (moved == nil ? "moved aside to \(store.asidePath); " : "\(moved!); ")
+                + "starting with no connections"
+            say("synwall: warning: " + text)
+            logger.warning("state file not loaded", metadata: ["state.file": "\(store.path)", "error": "too old"])
+            return nil
         } catch {
             let moved = store.moveAside()
             let text = "state file \(store.path) not loaded: \(error); "
@@ -126,6 +142,19 @@ final class StateKeeper: @unchecked Sendable {
                                     recheck: plan.recheck)
         }
         return plan
+    }
+
+    /// A file older than `set state max-age`, read again without the age limit and kept for
+    /// its table entries alone (no connection, no proven source); nil if it cannot be read.
+    private func tablesOnly(limitBytes: UInt64, now: UInt64) -> Plan? {
+        guard let loaded = try? store.read(limitBytes: limitBytes, maxAgeSeconds: 0, now: now) else { return nil }
+        var header = loaded.snapshot.header
+        header.connectionCount = 0
+        header.provenSourceCount = 0
+        let snapshot = StateSnapshot(header: header, connections: [], provenSources: [],
+                                     tableEntries: loaded.snapshot.tableEntries)
+        return Plan(snapshot: snapshot, ageNanoseconds: loaded.ageNanoseconds, fileBytes: loaded.fileBytes,
+                    direct: true, recheck: false)
     }
 
     /// Puts worker `index`'s share of `plan` into `pipeline` at `now`: its connections (or the

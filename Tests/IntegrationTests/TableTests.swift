@@ -105,6 +105,16 @@ extension IntegrationTests {
             #expect(!(try sandbox.connectToServer(ipv6: false, timeout: Harness.blockedTimeout)).succeeded, "IPv4 still blocked after restart")
             _ = try daemon.stop()
 
+            // A state file older than set state max-age: its connections stay out, but a ban
+            // outlives a long restart.
+            try ("set state max-age 1s\n" + ruleText).write(to: rules, atomically: true, encoding: .utf8)
+            Thread.sleep(forTimeInterval: 2.5)
+            daemon = try Daemon.start(sandbox, arguments)
+            #expect(daemon.process.firstLine(prefix: "synwall: state: ")?.contains("its table entries are") == true,
+                    "\(daemon.process.output)")
+            #expect(try table("blocklist", "test", sandbox.client.ipv4).status == 0, "kept from a file older than max-age")
+            _ = try daemon.stop()
+
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             let changes = text.split(separator: "\n").filter { $0.contains("\"event_type\":\"table\"") }
             #expect(changes.filter { $0.contains("\"reason\":\"table_add\"") }.count == 3, "\(changes)")
