@@ -29,7 +29,7 @@ struct TableCommand: ParsableCommand {
         Across a reload, entries added while running (overload or table add) stay in every \
         table of the same name that is still declared and not const; across a restart they \
         are kept in the state file (--state, with the connections), each with its age, and \
-        expire on time.
+        expire on time; a state file older than 'set state max-age' still gives them back.
 
         Exit status: 0 done (test: every address matched), 1 test: some address matched no \
         entry, 2 error (no such table, bad address, no daemon).
