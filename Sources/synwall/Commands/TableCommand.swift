@@ -9,11 +9,12 @@ struct TableCommand: ParsableCommand {
         commandName: "table",
         abstract: "Show, change or test one of the running daemon's address tables.",
         discussion: """
-        synwall table NAME show                      list the entries and when they expire
-        synwall table NAME add ADDR|PREFIX… [--expire 1h]
-        synwall table NAME delete ADDR|PREFIX…       remove entries added while running
-        synwall table NAME flush                     remove every entry added while running
-        synwall table NAME test ADDR…                which entry holds each address
+        synwall table NAME ACTION, where ACTION is one of:
+          show                 the entries, their origin and expiry
+          add ADDR… [--expire] addresses or prefixes (192.0.2.7, 2001:db8::/48)
+          delete ADDR…         remove entries added while running
+          flush                remove every entry added while running
+          test ADDR…           which entry holds each address
 
         Changes reach every queue's worker in the same step (between two receive rounds), so \
         every new connection after the answer sees them; connections already open are not \
