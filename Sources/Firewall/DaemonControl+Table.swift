@@ -69,8 +69,8 @@ extension DaemonControl {
         switch request.action {
         case .show:
             let limit = max(0, request.limit ?? Int.max)
-            let written = info.staticEntries.ranges()
-            report.writtenCount = written.count
+            let written = info.staticEntries.ranges(limit: limit)
+            report.writtenCount = info.staticEntries.rangeCount
             var entries = written.prefix(limit).map {
                 TableEntryRecord(entry: PrefixSet.describe(first: $0.first, last: $0.last), origin: "file")
             }
