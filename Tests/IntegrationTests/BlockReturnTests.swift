@@ -63,6 +63,10 @@ extension IntegrationTests {
             let report = try Self.json(stats)
             let replies = report["replies"] as? [String: Any]
             #expect(replies?["sent"] as? Int == 6 && replies?["failed"] as? Int == 0, "\(stats)")
+            let prometheus = try sandbox.run(in: sandbox.client, [binary, "stats", "--prometheus", "--control", socketPath])
+            #expect(prometheus.stdout.contains("synwall_block_return_answers_total{outcome=\"sent\"} 6\n"), "\(prometheus)")
+            let text = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath])
+            #expect(text.stdout.contains("block return answers (set return rate 100/1s burst 100)"), "\(text)")
             _ = try daemon.stop()
         }
 
