@@ -11,6 +11,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         /// Remove the live connections matching `filter` from every worker's table
         /// (`synwall conns --kill`); the answer lists them (at most `limit`) and counts them.
         case kill
+        /// Show, change or test a table (`synwall table NAME …`) in every worker at once.
+        case table
     }
 
     /// What the client asks for.
@@ -19,11 +21,14 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var filter: ConnectionFilter?
     /// For `conns` and `kill`: at most this many connections in the answer (the total is still counted).
     public var limit: Int?
+    /// For `table`: the table and what to do.
+    public var table: TableRequest?
 
     /// A request.
-    public init(command: Command, filter: ConnectionFilter? = nil, limit: Int? = nil) {
+    public init(command: Command, filter: ConnectionFilter? = nil, limit: Int? = nil, table: TableRequest? = nil) {
         self.command = command
         self.filter = filter
         self.limit = limit
+        self.table = table
     }
 }

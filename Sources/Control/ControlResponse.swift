@@ -12,10 +12,13 @@ public struct ControlResponse: Codable, Sendable {
     public var matched: Int?
     /// For `reload`: what happened.
     public var reload: ReloadReport?
+    /// For `table`: what was shown, changed or found.
+    public var table: TableReport?
 
     /// An answer.
     public init(error: String? = nil, stats: StatsReport? = nil, connections: [ConnectionRecord]? = nil,
-                matched: Int? = nil, reload: ReloadReport? = nil) {
+                matched: Int? = nil, reload: ReloadReport? = nil, table: TableReport? = nil) {
+        self.table = table
         self.error = error
         self.stats = stats
         self.connections = connections

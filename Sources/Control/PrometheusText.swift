@@ -93,6 +93,12 @@ public enum PrometheusText {
                    [(path, log.writeFailures)])
             family("synwall_log_rotations_total", "counter", "Event log rotations.", [(path, log.rotations)])
         }
+        if let replies = report.replies {
+            family("synwall_block_return_answers_total", "counter",
+                   "Answers of block return rules (RST, ICMP unreachable): sent, left out over set return rate, failed.",
+                   [([("outcome", "sent")], replies.sent), ([("outcome", "rate_limited")], replies.rateLimited),
+                    ([("outcome", "failed")], replies.failed)])
+        }
         if !report.rules.isEmpty {
             family("synwall_rule_hits_total", "counter", "New connections each rule decided since the rules were loaded.",
                    report.rules.map { rule in

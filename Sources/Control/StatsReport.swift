@@ -26,6 +26,8 @@ public struct StatsReport: Codable, Sendable {
     public var reloadFailures: Int?
     /// When rules were last put in force (the start, or the last successful reload), Unix seconds.
     public var lastReloadSuccess: Double?
+    /// `block return…` answers, when the daemon can send them.
+    public var replies: ReplyStats?
 
     /// A report.
     public init(pid: Int, startedAt: Double, takenAt: Double, rulesFile: String?, rulesCount: Int,
@@ -196,5 +198,25 @@ public struct RuleHits: Codable, Sendable, Equatable {
         self.text = text
         self.label = label
         self.hits = hits
+    }
+}
+
+/// The answers `block return…` rules sent (over every queue) since the start.
+public struct ReplyStats: Codable, Sendable, Equatable {
+    /// RSTs and ICMP unreachables sent.
+    public var sent: Int
+    /// Answers left out because the bucket was empty (`set return rate`).
+    public var rateLimited: Int
+    /// Answers the kernel refused to send (or whose address family had no socket).
+    public var failed: Int
+    /// The rate in force, as written (`100/1s burst 100`).
+    public var rate: String
+
+    /// Counters.
+    public init(sent: Int, rateLimited: Int, failed: Int, rate: String) {
+        self.sent = sent
+        self.rateLimited = rateLimited
+        self.failed = failed
+        self.rate = rate
     }
 }

@@ -95,6 +95,14 @@ public enum StatsText {
                 ["  rotations", String(log.rotations)],
             ], rightAligned: [1])
         }
+        if let replies = report.replies, replies.sent + replies.rateLimited + replies.failed > 0 {
+            text += "\n\nblock return answers (set return rate \(replies.rate))\n"
+            text += Formatting.table([
+                ["  sent (RST, ICMP unreachable)", String(replies.sent)],
+                ["  left out (over the rate)", String(replies.rateLimited)],
+                ["  send failures", String(replies.failed)],
+            ], rightAligned: [1])
+        }
         if !report.rules.isEmpty {
             text += "\n\nrule hits (new connections decided since the rules were loaded)\n"
             var ruleRows: [[String]] = [["  #", "HITS", "ACTION", "WHERE", "RULE"]]

@@ -60,6 +60,15 @@ extension Event {
         {
             detail = "source added to <\(rules.tables[table].name)>"
         }
+        if decision.verdict == .drop, let reply = decision.rule?.reply, let summary {
+            // block return…: the answer due (sent unless over set return rate; stats count those).
+            switch reply.kind(forProtocol: summary.proto) {
+            case .tcpReset: detail = "return tcp_rst"
+            case .icmpPortUnreachable: detail = "return icmp_port_unreachable"
+            case .icmpProhibited: detail = "return icmp_admin_prohibited"
+            case nil: break
+            }
+        }
         self.init(timestampNanoseconds: timestampNanoseconds,
                   eventType: eventType,
                   flowID: flowID,

@@ -224,6 +224,38 @@ public struct Pipeline: ~Copyable {
         matcher?.dynamicEntries(now: now) ?? []
     }
 
+    /// Entries added to tables while running (`overload`, `synwall table add`), not yet
+    /// expired: of the table named `table`, or of all.
+    public func runtimeTableEntries(ofTable table: String? = nil, now: UInt64) -> [RuntimeTableEntry] {
+        matcher?.runtimeEntries(ofTable: table, now: now) ?? []
+    }
+
+    /// `synwall table add`: see `RuleMatcher.addEntry`.
+    public mutating func addTableEntry(_ prefix: IPPrefix, toTable name: String, now: UInt64, lifetime: UInt64?) -> TableChange {
+        matcher?.addEntry(prefix, toTable: name, now: now, lifetime: lifetime) ?? .notChangeable
+    }
+
+    /// `synwall table delete`: removes an entry added while running; returns it, or nil.
+    public mutating func removeTableEntry(_ prefix: IPPrefix, fromTable name: String, now: UInt64) -> RuntimeTableEntry? {
+        matcher?.removeEntry(prefix, fromTable: name, now: now)
+    }
+
+    /// `synwall table flush`: removes every entry added while running; returns how many.
+    public mutating func flushTable(_ name: String, now: UInt64) -> Int {
+        matcher?.flushTable(name, now: now) ?? 0
+    }
+
+    /// `synwall table test`: where `address` is in the table, or nil.
+    public func tableMatch(_ name: String, _ address: IPAddress, now: UInt64) -> TableMatch? {
+        matcher?.tableMatch(name, address, now: now)
+    }
+
+    /// Puts back a table entry saved in the state file (its time as saved).
+    @discardableResult
+    public mutating func restoreTableEntry(_ entry: RuntimeTableEntry, now: UInt64) -> Bool {
+        matcher?.restoreEntry(entry, now: now) ?? false
+    }
+
     /// A reload's (or a restore's) verdict on one live flow: the new rules judge its first
     /// packet; blocked flows are cut in `recheck` mode and kept without a rule otherwise.
     private static func judge(_ flow: ConnectionSnapshot, _ origin: FlowOrigin, rules: inout RuleMatcher,

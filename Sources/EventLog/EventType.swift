@@ -20,13 +20,17 @@ public enum EventType: String, Sendable, CaseIterable, Hashable {
     /// Records were left out: over the log's rate cap (`reason` `rate_limit`) or lost because
     /// the writer fell behind (`reason` `queue_full`); `count` says how many occurrences.
     case suppressed
+    /// An operator changed a table while running (`synwall table add|delete|flush`): `reason`
+    /// `table_add`, `table_delete` or `table_flush`, `src_ip` the address (or prefix) and
+    /// `detail` the table and the entry's expiry.
+    case table
 
     /// Records about packets, which ``EventAggregator`` collapses and caps; the others (the
     /// daemon's own `start`, `stop`, `reload`, and `suppressed`) always pass.
     public var isAboutPackets: Bool {
         switch self {
         case .drop, .alert, .anomaly, .flow, .overload: return true
-        case .reload, .start, .stop, .suppressed: return false
+        case .reload, .start, .stop, .suppressed, .table: return false
         }
     }
 
@@ -35,7 +39,7 @@ public enum EventType: String, Sendable, CaseIterable, Hashable {
     public var isAggregated: Bool {
         switch self {
         case .drop, .alert, .anomaly, .overload: return true
-        case .flow, .reload, .start, .stop, .suppressed: return false
+        case .flow, .reload, .start, .stop, .suppressed, .table: return false
         }
     }
 }

@@ -256,6 +256,7 @@ public struct LogLineParser {
         case 5:
             if equal(raw, "alert") { return .alert }
             if equal(raw, "start") { return .start }
+            if equal(raw, "table") { return .table }
         case 6: if equal(raw, "reload") { return .reload }
         case 7: if equal(raw, "anomaly") { return .anomaly }
         case 8: if equal(raw, "overload") { return .overload }

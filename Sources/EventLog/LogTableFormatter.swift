@@ -79,7 +79,7 @@ public final class LogTableFormatter {
         case .alert, .anomaly: return .yellow
         case .overload: return .magenta
         case .suppressed: return .dim
-        case .start, .stop, .reload: return .cyan
+        case .start, .stop, .reload, .table: return .cyan
         case .flow: return nil
         }
     }

@@ -43,6 +43,8 @@ public final class Daemon: @unchecked Sendable {
     let reloadHistory = ReloadHistory()
     /// Rules in force: the last file that compiled.
     private var rulesInForce: CompiledRuleset?
+    /// `block return…`'s sender (its rate follows reloads).
+    private var replySender: ReplySender?
     /// `RulesDigest` of the rules in force, for the state file.
     private let rulesDigest = ManagedAtomic<UInt64>(0)
 
@@ -82,6 +84,7 @@ public final class Daemon: @unchecked Sendable {
         case .success(let compiled):
             control.publish(compiled)
             rulesInForce = compiled
+            replySender?.configure(compiled.settings.returnRate ?? RuleSettings.defaultReturnRate)
             rulesDigest.store(RulesDigest.of(compiled), ordering: .relaxed)
             say("synwall: reloaded: \(path) (\(compiled.rules.count) rules); "
                 + (compiled.settings.reloadStates == .recheck ? "live connections are checked against them (set reload recheck)"
@@ -235,6 +238,17 @@ public final class Daemon: @unchecked Sendable {
                 + "(use --fail-open to let them pass)")
         }
 
+        // 2b. `block return…`: the raw sockets its answers go out through, opened now, while
+        //     still privileged, so no CAP_NET_RAW is kept for them (docs/block-return.md).
+        let (replies, replyProblem) = ReplySender.open()
+        replies?.configure(rules?.settings.returnRate ?? RuleSettings.defaultReturnRate)
+        replySender = replies
+        if let replyProblem {
+            let uses = rules?.rules.contains { $0.reply != nil } ?? false
+            say("synwall: \(uses ? "warning: " : "")block return: \(replyProblem)"
+                + (replies == nil ? "; block return rules will drop without answering" : "; that family's answers are not sent"))
+        }
+
         // 3. Workers.
         let control = WorkerControl()
         let finished = DispatchSemaphore(value: 0)
@@ -250,7 +264,7 @@ public final class Daemon: @unchecked Sendable {
                 restored.add(counts)
                 restoredCut += outcome?.cut ?? 0
             }
-            let worker = QueueWorker(socket: socket, pipeline: pipeline, log: writer, control: control)
+            let worker = QueueWorker(socket: socket, pipeline: pipeline, log: writer, control: control, replies: replies)
             workers.append(worker)
             let thread = Thread {
                 worker.run()
@@ -275,9 +289,12 @@ public final class Daemon: @unchecked Sendable {
         //     The same handler gives the service manager its STATUS= lines.
         let logService = service
         let handler = DaemonControl(workers: control, queues: Array(configuration.queues), log: logService,
-                                    logPath: logPath, reloads: reloadHistory) { [self] in
-            reload(control: control, log: logService)
-        }
+                                    logPath: logPath, reloads: reloadHistory, rules: { [self] in
+                                        reloadLock.lock()
+                                        defer { reloadLock.unlock() }
+                                        return rulesInForce
+                                    }) { [self] in reload(control: control, log: logService) }
+        handler.replies = replies
         var server: ControlServer?
         if let controlPath = configuration.controlPath {
             do {

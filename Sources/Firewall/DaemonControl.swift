@@ -20,6 +20,10 @@ final class DaemonControl: @unchecked Sendable {
     let reload: @Sendable () -> ReloadReport
     /// Reloads since start, for `synwall stats`.
     let reloads: ReloadHistory
+    /// The rules in force (for table names and kinds, before the workers are asked).
+    let rules: @Sendable () -> CompiledRuleset?
+    /// `block return…`'s sender, for its counters.
+    var replies: ReplySender?
     /// How long workers get to answer (a worker answers between receive rounds, within ~0.2 s).
     static let answerTimeout: TimeInterval = 3
     /// One question to the workers at a time: the control socket's and the status updates'
@@ -27,9 +31,11 @@ final class DaemonControl: @unchecked Sendable {
     private let asking = NSLock()
 
     init(workers: WorkerControl, queues: [UInt16], log: EventLogService?, logPath: String?,
-         reloads: ReloadHistory, reload: @escaping @Sendable () -> ReloadReport)
+         reloads: ReloadHistory, rules: @escaping @Sendable () -> CompiledRuleset? = { nil },
+         reload: @escaping @Sendable () -> ReloadReport)
     {
         self.reloads = reloads
+        self.rules = rules
         self.workers = workers
         self.queues = queues
         self.log = log
@@ -47,6 +53,9 @@ final class DaemonControl: @unchecked Sendable {
             return ControlResponse(stats: stats())
         case .reload:
             return ControlResponse(reload: reload())
+        case .table:
+            guard let table = request.table else { return ControlResponse(error: "table needs a table request") }
+            return self.table(table)
         case .conns, .kill:
             let filter: ConnectionFilter.Compiled
             do {
@@ -136,6 +145,13 @@ final class DaemonControl: @unchecked Sendable {
         report.reloads = history.successes
         report.reloadFailures = history.failures
         report.lastReloadSuccess = history.lastSuccess ?? startedAt
+        if let replies {
+            let rate = ruleset?.settings.returnRate ?? RuleSettings.defaultReturnRate
+            report.replies = ReplyStats(sent: replies.sent.load(ordering: .relaxed),
+                                        rateLimited: replies.rateLimited.load(ordering: .relaxed),
+                                        failed: replies.failed.load(ordering: .relaxed),
+                                        rate: "\(rate.count)/\(rate.seconds)s burst \(rate.burst)")
+        }
         return report
     }
 }

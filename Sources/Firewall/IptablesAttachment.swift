@@ -86,7 +86,10 @@ public struct IptablesAttachment: Attachment {
             let chain = hook.synwallChain
             switch hook {
             case .input: lines.append("-A \(chain) -i lo -j RETURN")
-            case .output: lines.append("-A \(chain) -o lo -j RETURN")
+            case .output:
+                lines.append("-A \(chain) -o lo -j RETURN")
+                // synwall's own block return answers (ReplySender's socket mark) are not judged again.
+                lines.append("-A \(chain) -m mark --mark \(ReplySender.markText) -j RETURN")
             case .forward: break
             }
             if family == .ipv6 {

@@ -82,7 +82,10 @@ public struct NftAttachment: Attachment {
             text += "        type filter hook \(hook.rawValue) priority mangle; policy accept;\n"
             switch hook {
             case .input: text += "        iif \"lo\" accept\n"
-            case .output: text += "        oif \"lo\" accept\n"
+            case .output:
+                text += "        oif \"lo\" accept\n"
+                // synwall's own block return answers (ReplySender's socket mark) are not judged again.
+                text += "        meta mark \(ReplySender.markText) accept\n"
             case .forward: break
             }
             text += "        icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "

@@ -37,8 +37,13 @@ final class QueueWorker: @unchecked Sendable {
     private var checkpoint: (id: Int, cursor: Int, part: WorkerStatePart)?
     /// Where this worker tells the checkpoint thread how many flows it holds.
     private let flowCounter: ManagedAtomic<Int>
+    /// `block return…`: the shared sender, and this worker's buffer to build answers in.
+    private let replies: ReplySender?
+    private let replyBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ReplyBuilder.maximumLength, alignment: 8)
 
-    init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl) {
+    init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl,
+         replies: ReplySender? = nil) {
+        self.replies = replies
         queue = socket.configuration.queue
         self.socket = socket
         self.pipeline = pipeline
@@ -49,6 +54,8 @@ final class QueueWorker: @unchecked Sendable {
         overloads.reserveCapacity(16)
         flowCounter = control.register(queue: queue)
     }
+
+    deinit { replyBuffer.deallocate() }
 
     var queueStatistics: QueueStatistics { socket.statistics }
     var pipelineCounters: PipelineCounters { pipeline.counters }
@@ -136,6 +143,10 @@ final class QueueWorker: @unchecked Sendable {
             if rule.flushSource, case .rule(let index) = rule.origin { flushRule = index }
             overloads.append((table, source, roundTimestamp, flushRule))
         }
+        if decision.verdict == .drop, let reply = decision.rule?.reply, let replies {
+            // The refused sender's answer (rate-limited over every worker); the packet itself is dropped.
+            replies.answer(reply, to: packet.payload, now: roundTimestamp, buffer: replyBuffer)
+        }
         if decision.isEvent, log != nil {
             if pendingEvents.count < Self.maxEventsPerRound {
                 pendingEvents.append((decision, context))
@@ -216,8 +227,10 @@ final class QueueWorker: @unchecked Sendable {
     private func addSourcesAndTables(to part: inout WorkerStatePart) {
         let reference = UInt64(part.referenceSeconds) * 1_000_000_000
         part.proven = pipeline.provenSources(now: reference)
-        part.tables = pipeline.dynamicTableEntries(now: reference).map {
-            SavedTableEntry(table: $0.table, address: $0.address, addedAgoNanoseconds: reference &- min(reference, $0.since))
+        part.tables = pipeline.runtimeTableEntries(now: reference).map {
+            SavedTableEntry(table: $0.table, address: $0.prefix.address, addedAgoNanoseconds: reference &- min(reference, $0.time.since),
+                            prefixLength: $0.prefix.isHost ? nil : UInt8($0.prefix.length),
+                            lifetimeNanoseconds: $0.time.lifetime, manual: $0.time.manual)
         }
     }
 
@@ -251,11 +264,13 @@ final class QueueWorker: @unchecked Sendable {
                 if connections.count < query.limit { connections.append(connection) }
             }
         }
+        // A table operation: the same change, with the same time, on every worker.
+        let tableResult = query.table.map { $0.apply(to: &pipeline) }
         let report = WorkerReport(
             queue: queue, queueStatistics: socket.statistics, pipeline: pipeline.counters,
             tracker: pipeline.trackerStatistics, states: pipeline.trackedFlows, capacity: pipeline.trackerCapacity,
             halfOpen: pipeline.halfOpenFlows, ruleHits: pipeline.ruleHits, ruleset: pipeline.ruleset,
-            suppressedEvents: suppressedEvents, connections: connections, matched: matched)
+            suppressedEvents: suppressedEvents, connections: connections, matched: matched, table: tableResult)
         control.answer(report, to: id)
     }
 

@@ -9,8 +9,11 @@ import Wire
 public struct StateFileHeader: Sendable, Equatable {
     /// "SYNWSTAT".
     static let magic: [UInt8] = Array("SYNWSTAT".utf8)
-    /// The layout this code reads and writes.
-    public static let formatVersion: UInt32 = 1
+    /// The layout this code writes (2: table entries carry a prefix length, a lifetime and
+    /// their origin). Version 1 files are still read.
+    public static let formatVersion: UInt32 = 2
+    /// The oldest layout this code reads.
+    public static let oldestReadableVersion: UInt32 = 1
     /// Bytes before the writer's version string.
     static let fixedLength = 88
     /// Longest writer version kept (longer ones are cut).
@@ -111,7 +114,7 @@ public struct StateFileHeader: Sendable, Equatable {
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         let version = u32(8)
-        guard version == Self.formatVersion else { throw .unsupportedVersion(version) }
+        guard (Self.oldestReadableVersion...Self.formatVersion).contains(version) else { throw .unsupportedVersion(version) }
         let versionLength = Int(u32(84))
         let length = Int(u32(12))
         guard versionLength <= Self.maximumVersionLength, length == Self.fixedLength + versionLength + 4 else {
@@ -132,12 +135,22 @@ public struct StateFileHeader: Sendable, Equatable {
     }
 }
 
-/// An address put in a table at run time (`overload`), as saved.
+/// An entry put in a table while running (`overload`, `synwall table add`), as saved.
 public struct SavedTableEntry: Sendable, Equatable {
     public var table: String
+    /// The address (the prefix's first address).
     public var address: IPAddress
     /// How long before the file's time it was added.
     public var addedAgoNanoseconds: UInt64
+    /// The prefix length; nil: the whole address (/32 or /128). Version 1 files hold only whole addresses.
+    public var prefixLength: UInt8? = nil
+    /// How long it stays (ns); nil: as long as the table's `expire` says.
+    public var lifetimeNanoseconds: UInt64? = nil
+    /// True when an operator added it (`synwall table add`); false for `overload`.
+    public var manual = false
+
+    /// Bytes after the name in a version 2 file: address, age, prefix length, flags, lifetime.
+    static let fixedSize = 34
 }
 
 /// A state file's contents.
@@ -170,6 +183,10 @@ public struct StateSnapshot: Sendable {
             append(entry.address.high)
             append(entry.address.low)
             append(entry.addedAgoNanoseconds)
+            let full: UInt8 = entry.address.isIPv4 ? 32 : 128
+            bytes.append(min(entry.prefixLength ?? full, full))
+            bytes.append((entry.manual ? 1 : 0) | (entry.lifetimeNanoseconds != nil ? 2 : 0))
+            append(entry.lifetimeNanoseconds ?? 0)
         }
         return bytes
     }
@@ -195,17 +212,28 @@ public struct StateSnapshot: Sendable {
                                                 provenAgoNanoseconds: u64(offset + 16)))
                 offset += provenSize
             }
+            let entrySize = header.formatVersion >= 2 ? SavedTableEntry.fixedSize : 24
             for _ in 0..<header.tableEntryCount {
                 guard offset < raw.count else { return .failure(.corrupt("table entries run past the body")) }
                 let nameLength = Int(raw[offset])
-                guard offset + 1 + nameLength + 24 <= raw.count else {
+                guard offset + 1 + nameLength + entrySize <= raw.count else {
                     return .failure(.corrupt("table entries run past the body"))
                 }
                 let name = String(decoding: raw[(offset + 1) ..< (offset + 1 + nameLength)], as: UTF8.self)
                 let at = offset + 1 + nameLength
-                tables.append(SavedTableEntry(table: name, address: IPAddress(high: u64(at), low: u64(at + 8)),
-                                              addedAgoNanoseconds: u64(at + 16)))
-                offset = at + 24
+                var entry = SavedTableEntry(table: name, address: IPAddress(high: u64(at), low: u64(at + 8)),
+                                            addedAgoNanoseconds: u64(at + 16))
+                if entrySize == SavedTableEntry.fixedSize {
+                    let full: UInt8 = entry.address.isIPv4 ? 32 : 128
+                    guard raw[at + 24] <= full, raw[at + 25] & ~3 == 0 else {
+                        return .failure(.corrupt("a table entry's prefix length or flags are out of range"))
+                    }
+                    entry.prefixLength = raw[at + 24] == full ? nil : raw[at + 24]
+                    entry.manual = raw[at + 25] & 1 != 0
+                    entry.lifetimeNanoseconds = raw[at + 25] & 2 != 0 ? u64(at + 26) : nil
+                }
+                tables.append(entry)
+                offset = at + entrySize
             }
             return .success(())
         }
@@ -250,7 +278,8 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .notAStateFile: "not a synwall state file (no SYNWSTAT magic)"
         case .unsupportedVersion(let version):
-            "state file format version \(version); this synwall reads version \(StateFileHeader.formatVersion)"
+            "state file format version \(version); this synwall reads versions \(StateFileHeader.oldestReadableVersion) "
+                + "to \(StateFileHeader.formatVersion)"
         case .truncated(let what): "truncated: its \(what) is incomplete"
         case .checksum(let what): "its \(what) fails its checksum (damaged)"
         case .corrupt(let detail): "damaged: \(detail)"

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Control
 import Logging
+import Rules
 import Tracking
 import Wire
 
@@ -107,6 +108,22 @@ final class StateKeeper: @unchecked Sendable {
                 return nil
             }
             loaded = found
+        } catch .tooOld(let age, let maxAge) {
+            // The connections have moved on too far, but a ban outlives a long restart: the
+            // table entries still come back, each with its own expiry running on.
+            if let tables = tablesOnly(limitBytes: limit, now: now), !tables.snapshot.tableEntries.isEmpty {
+                say("synwall: state: \(store.path) was written \(age) s ago, older than set state max-age (\(maxAge) s): "
+                    + "its connections are not restored; its table entries are")
+                logger.info("state file too old; table entries restored", metadata: ["state.file": "\(store.path)"])
+                return tables
+            }
+            let moved = store.moveAside()
+            let text = "state file \(store.path) not loaded: \(StateFileError.tooOld(ageSeconds: age, limitSeconds: maxAge)); "
+                + (moved == nil ? "moved aside to \(store.asidePath); " : "\(moved!); ")
+                + "starting with no connections"
+            say("synwall: warning: " + text)
+            logger.warning("state file not loaded", metadata: ["state.file": "\(store.path)", "error": "too old"])
+            return nil
         } catch {
             let moved = store.moveAside()
             let text = "state file \(store.path) not loaded: \(error); "
@@ -128,6 +145,19 @@ final class StateKeeper: @unchecked Sendable {
         return plan
     }
 
+    /// A file older than `set state max-age`, read again without the age limit and kept for
+    /// its table entries alone (no connection, no proven source); nil if it cannot be read.
+    private func tablesOnly(limitBytes: UInt64, now: UInt64) -> Plan? {
+        guard let loaded = try? store.read(limitBytes: limitBytes, maxAgeSeconds: 0, now: now) else { return nil }
+        var header = loaded.snapshot.header
+        header.connectionCount = 0
+        header.provenSourceCount = 0
+        let snapshot = StateSnapshot(header: header, connections: [], provenSources: [],
+                                     tableEntries: loaded.snapshot.tableEntries)
+        return Plan(snapshot: snapshot, ageNanoseconds: loaded.ageNanoseconds, fileBytes: loaded.fileBytes,
+                    direct: true, recheck: false)
+    }
+
     /// Puts worker `index`'s share of `plan` into `pipeline` at `now`: its connections (or the
     /// shared pool), every proven source and table entry, then the rules' check of the flows.
     func restore(_ plan: Plan, into pipeline: inout Pipeline, index: Int, now: UInt64) -> (RestoreCounts, ReloadOutcome?) {
@@ -147,7 +177,10 @@ final class StateKeeper: @unchecked Sendable {
         }
         for entry in plan.snapshot.tableEntries {
             let ago = entry.addedAgoNanoseconds &+ plan.ageNanoseconds
-            pipeline.addToTable(entry.table, entry.address, now: now &- min(now, ago))
+            let full = entry.address.isIPv4 ? 32 : 128
+            guard let prefix = Rules.IPPrefix(address: entry.address, length: Int(entry.prefixLength ?? UInt8(full))) else { continue }
+            let time = RuntimeEntryTime(since: now &- min(now, ago), lifetime: entry.lifetimeNanoseconds, manual: entry.manual)
+            pipeline.restoreTableEntry(RuntimeTableEntry(table: entry.table, prefix: prefix, time: time, expiresAt: nil), now: now)
         }
         let outcome = pipeline.checkRestoredFlows(recheck: plan.recheck, now: now, budget: .max)
         return (counts, outcome)
@@ -169,7 +202,7 @@ final class StateKeeper: @unchecked Sendable {
                 proven[source.address] = source
             }
             for entry in part.tables {
-                let key = TableKey(table: entry.table, address: entry.address)
+                let key = TableKey(table: entry.table, address: entry.address, length: entry.prefixLength)
                 if let known = tables[key], known.addedAgoNanoseconds <= entry.addedAgoNanoseconds { continue }
                 tables[key] = entry
             }
@@ -266,4 +299,5 @@ final class StateKeeper: @unchecked Sendable {
 private struct TableKey: Hashable {
     let table: String
     let address: IPAddress
+    let length: UInt8?
 }

@@ -90,11 +90,11 @@ final class WorkerControl: @unchecked Sendable {
     /// a time (the control server is single-threaded).
     /// With `kill`, the workers remove the connections matching `connections` and report them.
     func ask(connections: ConnectionFilter.Compiled?, limit: Int, queues: [UInt16],
-             timeout: TimeInterval, kill: Bool = false) -> [UInt16: WorkerReport]
+             timeout: TimeInterval, kill: Bool = false, table: TableOperation? = nil) -> [UInt16: WorkerReport]
     {
         answered.lock()
         let id = queryGeneration.load(ordering: .relaxed) &+ 1
-        query = WorkerQuery(id: id, connections: connections, limit: limit, kill: kill && connections != nil)
+        query = WorkerQuery(id: id, connections: connections, limit: limit, kill: kill && connections != nil, table: table)
         answers = [:]
         answered.unlock()
         queryGeneration.store(id, ordering: .releasing)
@@ -191,4 +191,6 @@ struct WorkerQuery: Sendable {
     let limit: Int
     /// Remove the matching connections (`synwall conns --kill`), reporting them as matches.
     var kill = false
+    /// Show, change or test a table (`synwall table`).
+    var table: TableOperation? = nil
 }

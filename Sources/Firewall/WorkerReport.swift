@@ -20,4 +20,6 @@ struct WorkerReport: Sendable {
     /// The connections that matched (at most the query's limit), and how many matched in all.
     let connections: [ConnectionSnapshot]
     let matched: Int
+    /// The outcome of the question's table operation, if it had one.
+    var table: WorkerTableResult? = nil
 }

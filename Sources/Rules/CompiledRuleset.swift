@@ -74,7 +74,8 @@ public final class CompiledRuleset: Sendable {
     /// addresses). The daemon uses `RuleMatcher`; `explain` uses this.
     public func evaluate(_ packet: Packet, context: RuleContext) -> RuleDecision {
         if let index = firstMatch(packet, context, StaticMembership()) {
-            return RuleDecision(verdict: outcomes[index].verdict, origin: .rule(index), log: outcomes[index].log)
+            return RuleDecision(verdict: outcomes[index].verdict, origin: .rule(index), log: outcomes[index].log,
+                                reply: outcomes[index].reply)
         }
         let policy = policyOutcomes[context.direction.index]
         return RuleDecision(verdict: policy.verdict, origin: .policy(context.direction), log: policy.log)
@@ -140,6 +141,8 @@ struct RuleOutcome: Sendable {
     /// Table index for `overload`, -1 when absent.
     var overloadTable: Int
     var flush: Bool
+    /// `block return…`, or nil.
+    var reply: RuleReply?
 
     var hasLimits: Bool { maxConnections > 0 || rateCount > 0 }
 
@@ -151,5 +154,6 @@ struct RuleOutcome: Sendable {
         rateWindow = UInt64(rule.limits?.rateSeconds ?? 0) * 1_000_000_000
         overloadTable = rule.limits?.overloadTableIndex ?? -1
         flush = rule.limits?.flush ?? false
+        reply = rule.reply
     }
 }

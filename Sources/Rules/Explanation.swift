@@ -44,6 +44,20 @@ public struct Explanation: Sendable {
     /// The verdict the daemon would give: the pipeline's when known, else the rules'.
     public var verdict: Verdict { tracked?.verdict ?? decision.verdict }
 
+    /// `, and the sender gets a TCP RST (block return)` when the deciding rule answers this packet.
+    var replyText: String {
+        guard let reply = decision.reply else { return "" }
+        let rule = reply.rawValue
+        switch reply.kind(forProtocol: packet.packet.protocolNumber) {
+        case .tcpReset: return ", and the sender gets a TCP RST (block \(rule))"
+        case .icmpPortUnreachable:
+            return ", and the sender gets an ICMP\(packet.packet.version == .v6 ? "v6" : "") port unreachable (block \(rule))"
+        case .icmpProhibited:
+            return ", and the sender gets an ICMP\(packet.packet.version == .v6 ? "v6" : "") administratively prohibited (block \(rule))"
+        case nil: return " (block \(rule) answers TCP only: nothing is sent)"
+        }
+    }
+
     /// The deciding rule's 1-based number (as `rules list` shows it), or nil for the policy.
     public var ruleNumber: Int? { decision.ruleIndex.map { $0 + 1 } }
 
@@ -73,7 +87,7 @@ public struct Explanation: Sendable {
                 + (decision.log ? ", logged" : ""))
         } else {
             let reason = tracked?.reason.flatMap { $0 == .policy ? nil : " (\($0.rawValue))" } ?? ""
-            lines.append("verdict: drop (the rules block it\(reason))" + (decision.log ? ", logged" : ""))
+            lines.append("verdict: drop (the rules block it\(reason))" + (decision.log ? ", logged" : "") + replyText)
         }
         lines.append("packet:  " + packet.summary)
         if tracked != nil, !rulesAsked {

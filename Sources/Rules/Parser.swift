@@ -25,7 +25,7 @@ struct Parser {
         "in", "out", "forward", "quick", "log", "on", "inet", "inet6", "proto", "from", "to", "all",
         "icmp-type", "icmp6-type", "label", "max-src-conn", "max-src-conn-rate", "overload", "flush", "keep",
     ]
-    static let settingKeywords = ["limit", "timeout", "tcp", "syn-rate", "log", "reload", "state"]
+    static let settingKeywords = ["limit", "timeout", "tcp", "syn-rate", "return", "log", "reload", "state"]
 
     /// Words users of other firewalls type at the start of a statement, and what to say.
     static let statementSynonyms: [String: String] = [
@@ -113,7 +113,9 @@ struct Parser {
             seen[key] = token
         }
 
+        var previousWasFirst = true
         while let token = next() {
+            defer { previousWasFirst = false }
             guard token.kind == .word else {
                 throw failure("expected a keyword, found \(token.quoted)", at: token.span,
                               hint: "a rule reads: pass|block [in|out|forward] [log] [quick] [on IF] [inet|inet6] "
@@ -135,6 +137,17 @@ struct Parser {
                                       : "write one rule per direction, or leave the direction out to match all three")
                 }
                 rule.direction = Direction(rawValue: token.text)
+            case "return", "return-rst", "return-icmp", "return-icmp6":
+                guard rule.action == .block else {
+                    throw failure("'\(token.text)' applies only to 'block' rules", at: token.span,
+                                  hint: "a pass rule lets the connection start; write block \(token.text) … to refuse it with an answer")
+                }
+                try once(token, as: "return")
+                guard previousWasFirst else {
+                    throw failure("'\(token.text)' goes right after 'block'", at: token.span,
+                                  hint: "write block \(token.text) in … (as pf does)")
+                }
+                rule.reply = (token.text == "return-icmp6" ? .icmp : RuleReply(rawValue: token.text)!, token)
             case "quick":
                 try once(token)
                 rule.quick = true
@@ -242,6 +255,11 @@ struct Parser {
                 throw failure("'\(icmpToken.text)' needs 'proto \(name)' in the same rule", at: icmpToken.span,
                               hint: "add proto \(name)")
             }
+        }
+        if let reply = rule.reply, reply.kind == .rst, let protocols = rule.protocols, !protocols.contains(6) {
+            let names = protocols.map { WellKnownNames.protocolName($0) }.joined(separator: ", ")
+            throw failure("'return-rst' answers only TCP, and this rule matches proto \(names)", at: reply.token.span,
+                          hint: "write block return (a RST for TCP, an ICMP unreachable for the rest) or block return-icmp")
         }
         if rule.action == .block {
             if let token = limitTokens.first ?? overloadToken {
@@ -597,6 +615,20 @@ struct Parser {
     }
 
     /// `COUNT/SECONDS`, both at least 1.
+    /// `100/s`, `6000/m`, `100/1`, `5/30`: a count per window of seconds; nil otherwise.
+    static func perSecondRate(_ text: String) -> (count: Int, seconds: Int)? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].hasPrefix("+"), let count = Int(parts[0]), count >= 1, count <= 1_000_000 else { return nil }
+        switch parts[1] {
+        case "s": return (count, 1)
+        case "m": return (count, 60)
+        case "h": return (count, 3600)
+        default:
+            guard !parts[1].hasPrefix("+"), let seconds = Int(parts[1]), seconds >= 1, seconds <= 86_400 else { return nil }
+            return (count, seconds)
+        }
+    }
+
     private mutating func parseRate(after keyword: Token, example: String) throws(Failure) -> (count: Int, seconds: Int) {
         guard let token = next(), token.kind == .word else {
             throw failure("expected COUNT/SECONDS after '\(keyword.text)', such as \(example)", at: takenSpan)
@@ -631,8 +663,8 @@ struct Parser {
         case "pass", "accept": verdict = .accept
         case "block", "drop": verdict = .drop
         case "reject":
-            throw failure("'reject' is not available", at: verdictToken.span,
-                          hint: "synwall cannot answer with a reset; use drop")
+            throw failure("'reject' is not available for a policy", at: verdictToken.span,
+                          hint: "a policy drops silently; to answer, end the file with a rule such as block return \(direction.rawValue) all")
         default:
             throw failure("expected 'pass' or 'drop' after 'policy \(direction.rawValue)', found \(verdictToken.quoted)",
                           at: verdictToken.span,
@@ -815,6 +847,22 @@ struct Parser {
                 burst = try parseCount(after: burstToken)
             }
             setting = .synRate(RuleSettings.Rate(count: rate.count, seconds: rate.seconds, burst: burst))
+            try expectEnd(candidates: burst == nil ? ["burst"] : [])
+            return setting
+        case "return":
+            guard let rateWord = next(), rateWord.kind == .word, rateWord.text == "rate" else {
+                throw failure("expected 'rate' after 'set return'", at: takenSpan,
+                              hint: "write set return rate 100/s (answers of block return rules per second, all queues)")
+            }
+            guard let value = next(), value.kind == .word, let rate = Parser.perSecondRate(value.text) else {
+                throw failure("expected a rate such as 100/s after 'set return rate'", at: takenSpan,
+                              hint: "write COUNT/s, COUNT/m or COUNT/SECONDS, COUNT at least 1")
+            }
+            var burst: Int?
+            if peek?.isWord("burst") == true, let burstToken = next() {
+                burst = try parseCount(after: burstToken)
+            }
+            setting = .returnRate(RuleSettings.Rate(count: rate.count, seconds: rate.seconds, burst: burst))
             try expectEnd(candidates: burst == nil ? ["burst"] : [])
             return setting
         case "log" where peek?.isWord("rotate") == true:

@@ -49,6 +49,8 @@ public struct Rule: Sendable, Hashable {
     public var index: Int
     /// `pass` or `block`.
     public var action: RuleAction
+    /// `block return`, `return-rst`, `return-icmp`: what the refused sender is sent, or nil.
+    public var reply: RuleReply? = nil
     /// The direction it applies to, or nil for every direction.
     public var direction: Direction?
     /// True when written with `quick` (accepted for pf users; first match always wins).
@@ -90,7 +92,8 @@ public struct TableInfo: Sendable, Hashable {
     public var location: SourceLocation
     /// The addresses given in the file (inline and `file "…"`), as merged ranges.
     public var staticEntries: PrefixSet
-    /// True when addresses may be added while running (`persist`, or an `overload` target).
+    /// True when entries may be added while running (`overload`, `synwall table add`): every
+    /// table that is not `const`.
     public var isDynamic: Bool
     /// True for `const`: nothing may be added.
     public var isConst: Bool

@@ -484,6 +484,7 @@ final class Compilation {
         case .tcpPAWS: settings.tcpPAWS = true
         case .tcpTimestampsStrict: settings.tcpTimestampsStrict = true
         case .synRate(let rate): settings.synRate = rate
+        case .returnRate(let rate): settings.returnRate = rate
         case .log(let path): settings.logPath = FileSystem.resolve(path, relativeTo: file.path)
         case let .logRotate(bytes, keep):
             settings.logRotateBytes = bytes
@@ -531,7 +532,7 @@ final class Compilation {
             let syntax = table.syntax
             tableInfos.append(TableInfo(name: syntax.name, location: syntax.nameToken.span.location,
                                         staticEntries: PrefixSet(entries: table.entries),
-                                        isDynamic: syntax.persist || overloadTargets.contains(syntax.name),
+                                        isDynamic: !syntax.isConst,
                                         isConst: syntax.isConst, expire: syntax.expire))
             if !used.contains(syntax.name), !stopped {
                 diagnostics.append(syntax.nameToken.span.file.diagnostic(
@@ -627,9 +628,10 @@ final class Compilation {
             built.overloadTableIndex = syntax.overload.flatMap { tableIndex[$0.name] }
             limits = built
         }
-        let rule = Rule(index: index, action: syntax.action, direction: syntax.direction, quick: syntax.quick, log: syntax.log,
+        var rule = Rule(index: index, action: syntax.action, direction: syntax.direction, quick: syntax.quick, log: syntax.log,
                         label: syntax.label, location: syntax.first.span.location, lastLine: parsed.lastLine,
                         text: parsed.text, limits: limits)
+        rule.reply = syntax.reply?.kind
 
         var match = RuleMatch()
         if let direction = syntax.direction { match.directions = direction.bit }

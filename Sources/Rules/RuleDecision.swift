@@ -37,11 +37,14 @@ public struct RuleDecision: Sendable, Hashable {
     public var overloadTable: Int?
     /// True when the rule says `flush`: the tracker should cut the source's connections.
     public var flushSource: Bool
+    /// `block return…`: what the refused sender is sent (the daemon sends it, rate-limited).
+    public var reply: RuleReply?
 
     /// A decision from its parts.
     @inlinable
     public init(verdict: Verdict, origin: Origin, log: Bool, limit: LimitExceeded? = nil, overloadTable: Int? = nil,
-                flushSource: Bool = false) {
+                flushSource: Bool = false, reply: RuleReply? = nil) {
+        self.reply = reply
         self.verdict = verdict
         self.origin = origin
         self.log = log

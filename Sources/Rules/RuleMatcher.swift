@@ -18,11 +18,9 @@ public struct RuleMatcher: Sendable {
     /// How many times each direction's policy decided, indexed by `Direction.index`.
     public private(set) var policyHits: [UInt64] = [0, 0, 0]
 
-    /// Per table index: address → time it was added (run-time additions only).
-    private var added: [[IPAddress: UInt64]]
+    /// Per table index: the entries added while running (`overload`, `synwall table add`).
+    private var added: [RuntimeTable]
     private var addedCount = 0
-    /// Per table index: nanoseconds an addition stays (`expire`), or `UInt64.max`.
-    private var expiry: [UInt64]
     private var sources: [SourceKey: SourceState] = [:]
     private var connections: [FlowKey: SourceKey] = [:]
     private var sourceNodeLimit: Int
@@ -45,8 +43,7 @@ public struct RuleMatcher: Sendable {
     public init(ruleset: CompiledRuleset) {
         self.ruleset = ruleset
         ruleHits = [UInt64](repeating: 0, count: ruleset.rules.count)
-        added = [[IPAddress: UInt64]](repeating: [:], count: ruleset.tables.count)
-        expiry = ruleset.tables.map(RuleMatcher.expiry)
+        added = ruleset.tables.map { RuntimeTable(expiry: RuleMatcher.expiry($0)) }
         sourceNodeLimit = ruleset.settings.sourceNodeLimit ?? RuleSettings.defaultSourceNodeLimit
         tableEntryLimit = ruleset.settings.tableEntryLimit ?? RuleSettings.defaultTableEntryLimit
     }
@@ -73,7 +70,7 @@ public struct RuleMatcher: Sendable {
         ruleHits[index] &+= 1
         let outcome = ruleset.outcomes[index]
         guard outcome.hasLimits, outcome.verdict == .accept else {
-            return RuleDecision(verdict: outcome.verdict, origin: .rule(index), log: outcome.log)
+            return RuleDecision(verdict: outcome.verdict, origin: .rule(index), log: outcome.log, reply: outcome.reply)
         }
         return applyLimits(index, outcome, packet, key, context.now)
     }
@@ -111,9 +108,7 @@ public struct RuleMatcher: Sendable {
     private func firstMatch(_ packet: Packet, _ context: RuleContext) -> Int? {
         if addedCount == 0 { return ruleset.firstMatch(packet, context, StaticMembership()) }
         return added.withUnsafeBufferPointer { tables in
-            expiry.withUnsafeBufferPointer { expiry in
-                ruleset.firstMatch(packet, context, DynamicMembership(tables: tables, expiry: expiry))
-            }
+            ruleset.firstMatch(packet, context, DynamicMembership(tables: tables))
         }
     }
 
@@ -213,65 +208,159 @@ public struct RuleMatcher: Sendable {
     }
 
     private mutating func add(_ address: IPAddress, toTableAt index: Int, now: UInt64) -> Bool {
-        if let since = added[index][address], now - min(now, since) < expiry[index] { return false }
-        if added[index][address] == nil, added[index].count >= tableEntryLimit {
-            purgeExpired(table: index, now: now)
+        if let time = added[index].hosts[address], added[index].isLive(time, now: now) { return false }
+        if added[index].hosts[address] == nil, added[index].count >= tableEntryLimit {
+            addedCount -= added[index].purge(now: now)
             guard added[index].count < tableEntryLimit else { return false }
         }
-        if added[index].updateValue(now, forKey: address) == nil { addedCount += 1 }
+        if added[index].hosts.updateValue(RuntimeEntryTime(since: now), forKey: address) == nil { addedCount += 1 }
         return true
+    }
+
+    /// Puts `prefix` in the table named `name` as an operator's entry (`synwall table add`):
+    /// it stays `lifetime` nanoseconds (nil: as long as the table's `expire`, for ever without
+    /// one). An entry already there (added while running) is renewed with this time.
+    public mutating func addEntry(_ prefix: IPPrefix, toTable name: String, now: UInt64, lifetime: UInt64?,
+                                  manual: Bool = true) -> TableChange {
+        guard let index = ruleset.tableIndex(named: name), !ruleset.tables[index].isConst else { return .notChangeable }
+        let time = RuntimeEntryTime(since: now, lifetime: lifetime, manual: manual)
+        if prefix.isHost {
+            if added[index].hosts[prefix.address] == nil, added[index].count >= tableEntryLimit {
+                addedCount -= added[index].purge(now: now)
+                guard added[index].count < tableEntryLimit else { return .full }
+            }
+            if added[index].hosts.updateValue(time, forKey: prefix.address) == nil {
+                addedCount += 1
+                return .added
+            }
+            return .renewed
+        }
+        if let at = added[index].prefixes.firstIndex(where: { $0.prefix == prefix }) {
+            added[index].prefixes[at].time = time
+            return .renewed
+        }
+        if added[index].count >= tableEntryLimit || added[index].prefixes.count >= RuntimeTable.maximumPrefixes {
+            addedCount -= added[index].purge(now: now)
+            guard added[index].count < tableEntryLimit, added[index].prefixes.count < RuntimeTable.maximumPrefixes else {
+                return .full
+            }
+        }
+        added[index].prefixes.append((prefix, time))
+        addedCount += 1
+        return .added
     }
 
     /// Removes a run-time addition; false when it was not there.
     @discardableResult
     public mutating func remove(_ address: IPAddress, fromTable name: String) -> Bool {
-        guard let index = ruleset.tableIndex(named: name), added[index].removeValue(forKey: address) != nil else { return false }
+        guard let prefix = IPPrefix(address: address, length: address.isIPv4 ? 32 : 128) else { return false }
+        return removeEntry(prefix, fromTable: name, now: 0) != nil
+    }
+
+    /// Removes the entry `prefix` added while running (exactly that address or prefix) from the
+    /// table named `name`; returns it (nil when it was not there, or had expired).
+    @discardableResult
+    public mutating func removeEntry(_ prefix: IPPrefix, fromTable name: String, now: UInt64) -> RuntimeTableEntry? {
+        guard let index = ruleset.tableIndex(named: name) else { return nil }
+        let time: RuntimeEntryTime
+        if prefix.isHost {
+            guard let removed = added[index].hosts.removeValue(forKey: prefix.address) else { return nil }
+            time = removed
+        } else {
+            guard let at = added[index].prefixes.firstIndex(where: { $0.prefix == prefix }) else { return nil }
+            time = added[index].prefixes.remove(at: at).time
+        }
         addedCount -= 1
-        return true
+        guard now == 0 || added[index].isLive(time, now: now) else { return nil }
+        return RuntimeTableEntry(table: name, prefix: prefix, time: time, expiresAt: added[index].expiresAt(time))
+    }
+
+    /// Empties the entries added while running to the table named `name`; returns how many
+    /// live ones went (the written entries stay: they are the rule file's).
+    @discardableResult
+    public mutating func flushTable(_ name: String, now: UInt64) -> Int {
+        guard let index = ruleset.tableIndex(named: name) else { return 0 }
+        addedCount -= added[index].purge(now: now)
+        let count = added[index].count
+        addedCount -= count
+        added[index].hosts = [:]
+        added[index].prefixes = []
+        return count
     }
 
     /// The addresses added at run time to the table named `name` and not yet expired, sorted.
     public func addedEntries(ofTable name: String, now: UInt64) -> [IPAddress] {
         guard let index = ruleset.tableIndex(named: name) else { return [] }
-        return added[index].filter { now - min(now, $0.value) < expiry[index] }.keys.sorted()
+        return added[index].hosts.filter { added[index].isLive($0.value, now: now) }.keys.sorted()
     }
 
-    /// Every run-time addition not yet expired at `now`: table name, address and when it was
-    /// added (for the state file; `add(_:toTable:now:)` with that time puts one back).
-    public func dynamicEntries(now: UInt64) -> [(table: String, address: IPAddress, since: UInt64)] {
-        var result: [(table: String, address: IPAddress, since: UInt64)] = []
-        for (index, entries) in added.enumerated() where !entries.isEmpty {
-            for (address, since) in entries where now - min(now, since) < expiry[index] {
-                result.append((ruleset.tables[index].name, address, since))
+    /// Every entry added while running (to the table named `table`, or to all) and not yet
+    /// expired at `now`, sorted by table and address (for `synwall table show` and the state file).
+    public func runtimeEntries(ofTable table: String? = nil, now: UInt64) -> [RuntimeTableEntry] {
+        var result: [RuntimeTableEntry] = []
+        for (index, entries) in added.enumerated() where entries.count > 0 {
+            let name = ruleset.tables[index].name
+            if let table, table != name { continue }
+            var list: [RuntimeTableEntry] = []
+            for (address, time) in entries.hosts where entries.isLive(time, now: now) {
+                guard let prefix = IPPrefix(address: address, length: address.isIPv4 ? 32 : 128) else { continue }
+                list.append(RuntimeTableEntry(table: name, prefix: prefix, time: time, expiresAt: entries.expiresAt(time)))
             }
+            for (prefix, time) in entries.prefixes where entries.isLive(time, now: now) {
+                list.append(RuntimeTableEntry(table: name, prefix: prefix, time: time, expiresAt: entries.expiresAt(time)))
+            }
+            list.sort { ($0.prefix.address, $0.prefix.length) < ($1.prefix.address, $1.prefix.length) }
+            result += list
         }
         return result
     }
 
-    /// True when `address` is in the table: written there, or added and not expired.
-    public func tableContains(_ name: String, _ address: IPAddress, now: UInt64) -> Bool {
-        guard let index = ruleset.tableIndex(named: name) else { return false }
-        if ruleset.tables[index].staticEntries.contains(address) { return true }
-        guard let since = added[index][address] else { return false }
-        return now - min(now, since) < expiry[index]
+    /// Every run-time addition not yet expired at `now`: table name, address and when it was
+    /// added (`add(_:toTable:now:)` with that time puts one back).
+    public func dynamicEntries(now: UInt64) -> [(table: String, address: IPAddress, since: UInt64)] {
+        runtimeEntries(now: now).filter { $0.prefix.isHost }.map { ($0.table, $0.prefix.address, $0.time.since) }
     }
 
-    private mutating func purgeExpired(table index: Int, now: UInt64) {
-        let before = added[index].count
-        let limit = expiry[index]
-        added[index] = added[index].filter { now - min(now, $0.value) < limit }
-        addedCount -= before - added[index].count
+    /// Puts back an entry saved earlier (state file), with its original time.
+    @discardableResult
+    public mutating func restoreEntry(_ entry: RuntimeTableEntry, now: UInt64) -> Bool {
+        guard let index = ruleset.tableIndex(named: entry.table), !ruleset.tables[index].isConst,
+              added[index].isLive(entry.time, now: now) else { return false }
+        return addEntry(entry.prefix, toTable: entry.table, now: entry.time.since, lifetime: entry.time.lifetime,
+                        manual: entry.time.manual) != .full
+    }
+
+    /// True when `address` is in the table: written there, or added and not expired.
+    public func tableContains(_ name: String, _ address: IPAddress, now: UInt64) -> Bool {
+        tableMatch(name, address, now: now) != nil
+    }
+
+    /// Where `address` is in the table named `name`: an entry added while running (the most
+    /// specific), else the written range holding it; nil when it is not in the table.
+    public func tableMatch(_ name: String, _ address: IPAddress, now: UInt64) -> TableMatch? {
+        guard let index = ruleset.tableIndex(named: name) else { return nil }
+        if let found = added[index].match(address, now: now) {
+            return .runtime(RuntimeTableEntry(table: name, prefix: found.prefix, time: found.time,
+                                              expiresAt: added[index].expiresAt(found.time)))
+        }
+        if let range = ruleset.tables[index].staticEntries.range(containing: address) {
+            return .written(first: range.first, last: range.last)
+        }
+        return nil
     }
 
     // MARK: - Reload
 
-    /// Puts `newRuleset` in force. Addresses added at run time stay in tables of the same
-    /// name that are still dynamic; hit counters and per-source limit state start afresh
-    /// (rule numbers change, so old counts would be attributed to the wrong rules).
+    /// Puts `newRuleset` in force. Entries added while running stay in tables of the same
+    /// name that can still take them (not `const`); hit counters and per-source limit state
+    /// start afresh (rule numbers change, so old counts would be attributed to the wrong rules).
     public mutating func replaceRuleset(_ newRuleset: CompiledRuleset) {
-        var carried = [[IPAddress: UInt64]](repeating: [:], count: newRuleset.tables.count)
+        var carried = newRuleset.tables.map { RuntimeTable(expiry: RuleMatcher.expiry($0)) }
         for (index, table) in newRuleset.tables.enumerated() where table.isDynamic {
-            if let old = ruleset.tableIndex(named: table.name) { carried[index] = added[old] }
+            if let old = ruleset.tableIndex(named: table.name) {
+                carried[index].hosts = added[old].hosts
+                carried[index].prefixes = added[old].prefixes
+            }
         }
         self = RuleMatcher(ruleset: newRuleset)
         added = carried
@@ -281,12 +370,10 @@ public struct RuleMatcher: Sendable {
 
 /// Answers table membership from the matcher's run-time additions.
 struct DynamicMembership: TableMembership {
-    let tables: UnsafeBufferPointer<[IPAddress: UInt64]>
-    let expiry: UnsafeBufferPointer<UInt64>
+    let tables: UnsafeBufferPointer<RuntimeTable>
 
     @inline(__always)
     func contains(table: Int, address: IPAddress, now: UInt64) -> Bool {
-        guard let since = tables[table][address] else { return false }
-        return now - min(now, since) < expiry[table]
+        tables[table].contains(address, now: now)
     }
 }

@@ -84,6 +84,11 @@ public struct RuleSettings: Sendable, Hashable {
     public var halfOpenPerSourceLimit: Int?
     /// `set syn-rate N/SECONDS [burst B]`: per-source token bucket for connection attempts.
     public var synRate: Rate?
+    /// `set return rate N/s [burst N]`: most answers (RST, ICMP) `block return…` rules send,
+    /// over every queue; nil: `defaultReturnRate`.
+    public var returnRate: Rate?
+    /// 100 answers a second, 100 at once.
+    public static let defaultReturnRate = Rate(count: 100, seconds: 1)
     /// `set timeout NAME DURATION` lines.
     public var timeouts: [TimeoutName: Duration]
     /// `set tcp pickup`: adopt connections already established (mid-stream ACK) instead of

@@ -36,6 +36,8 @@ struct RuleSyntax {
     var rate: (count: Int, seconds: Int)?
     var overload: (name: String, span: SourceSpan)?
     var flush = false
+    /// `block return…` and its token.
+    var reply: (kind: RuleReply, token: Token)?
     /// The statement's first token (`pass` or `block`).
     var first: Token
 }
@@ -66,6 +68,8 @@ enum SettingSyntax {
     case tcpPAWS
     case tcpTimestampsStrict
     case synRate(RuleSettings.Rate)
+    /// `set return rate N/s [burst N]`.
+    case returnRate(RuleSettings.Rate)
     case log(String)
     case logRotate(bytes: Int, keep: Int)
     case reload(RuleSettings.ReloadStates)

@@ -277,3 +277,18 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
         #expect(fine.windowBounds == nil)
     }
 }
+
+@Suite struct BlockReturnPipelineTests {
+    @Test("a block return rule's drop carries its reply, and its record names the answer due")
+    func theDecisionAndTheRecordCarryTheAnswer() throws {
+        let rules = try RuleCompiler.compile(text: "block return in proto { tcp, udp } to port 23\nblock in proto tcp to port 24\npass in all\n").get()
+        var pipeline = Pipeline(rules: rules)
+        let tcp = judge(v4.tcp(sourcePort: 40000, destinationPort: 23, sequence: 1, flags: .syn), &pipeline)
+        #expect(tcp.verdict == .drop && tcp.rule?.reply == .return)
+        #expect(Event(decision: tcp, timestampNanoseconds: 0, queue: nil, rules: rules).detail == "return tcp_rst")
+        let udp = judge(v6.udp(sourcePort: 5000, destinationPort: 23), &pipeline)
+        #expect(Event(decision: udp, timestampNanoseconds: 0, queue: nil, rules: rules).detail == "return icmp_port_unreachable")
+        let silent = judge(v4.tcp(sourcePort: 40001, destinationPort: 24, sequence: 1, flags: .syn), &pipeline)
+        #expect(silent.verdict == .drop && silent.rule?.reply == nil)
+    }
+}

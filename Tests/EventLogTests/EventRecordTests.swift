@@ -60,7 +60,7 @@ import Testing
         #expect(EventRule(file: "/etc/synwall/x.rules", line: 9).displayName == "x.rules:9")
         #expect(EventRule(file: "x", line: 9, label: "web").displayName == "web")
         #expect(EventType.allCases.map(\.rawValue)
-            == ["drop", "alert", "anomaly", "flow", "overload", "reload", "start", "stop", "suppressed"])
+            == ["drop", "alert", "anomaly", "flow", "overload", "reload", "start", "stop", "suppressed", "table"])
         #expect(EventDirection.allCases.map(\.rawValue) == ["in", "out", "forward"])
     }
 

@@ -95,7 +95,7 @@ private func synwall(_ arguments: [String]) throws -> (status: Int32, out: Strin
             (["--since", "bogus"], "synwall: error: --since 'bogus' is not a time; use a duration back from now (30m, 1h, 2d) or RFC 3339 (2026-11-24T21:03:00Z)"),
             (["--src", "10.0.0.300"], "synwall: error: --src '10.0.0.300' is not an address or CIDR prefix (203.0.113.7, 203.0.113.0/24, 2001:db8::/32)"),
             (["--top", "colour"], "synwall: error: --top 'colour' is not a key; use one of src, dst, port, reason, rule"),
-            (["--event", "dropped"], "synwall: error: --event 'dropped' is not an event type; use one of drop, alert, anomaly, flow, overload, reload, start, stop, suppressed"),
+            (["--event", "dropped"], "synwall: error: --event 'dropped' is not an event type; use one of drop, alert, anomaly, flow, overload, reload, start, stop, suppressed, table"),
             (["--json", "--csv"], "synwall: error: choose one of --table, --json and --csv"),
             (["--follow", "--top", "src"], "synwall: error: --follow prints records; it cannot be combined with --top or --histogram"),
             (["--bucket", "5m"], "synwall: error: --bucket applies to --histogram; add --histogram"),

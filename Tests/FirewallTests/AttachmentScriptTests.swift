@@ -25,6 +25,20 @@ import Testing
         #expect(script.contains("-A SYNWALL-OUT -o lo -j RETURN\n"))
         #expect(script.contains("-A SYNWALL-OUT -p ipv6-icmp -m icmp6 --icmpv6-type neighbour-solicitation -j RETURN\n"))
         #expect(script.contains("-A SYNWALL-OUT -j NFQUEUE --queue-balance 0:3 --queue-bypass\n"))
+        // block return's answers (ReplySender's mark) leave unjudged, before the queue rule.
+        let mark = "-A SYNWALL-OUT -m mark --mark 0x53575250 -j RETURN\n"
+        #expect(script.contains(mark))
+        #expect(script.range(of: mark)!.lowerBound < script.range(of: "-j NFQUEUE")!.lowerBound)
+    }
+
+    @Test func nftOutputChainLetsTheDaemonsOwnAnswersPass() {
+        let plan = AttachmentPlan(hooks: [.input, .output], queues: 0 ... 0, bypass: false, ownerPID: 9)
+        let script = NftAttachment(plan: plan).script()
+        let output = String(script[script.range(of: "chain output {")!.lowerBound...])
+        #expect(output.contains("meta mark 0x53575250 accept\n"))
+        #expect(output.range(of: "meta mark")!.lowerBound < output.range(of: "queue to 0")!.lowerBound)
+        let input = String(script[..<script.range(of: "chain output {")!.lowerBound])
+        #expect(!input.contains("meta mark"), "only locally sent packets carry it")
     }
 
     @Test func nftScriptReplacesTheTableAtomically() {

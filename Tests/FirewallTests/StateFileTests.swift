@@ -22,7 +22,7 @@ private let now: UInt64 = 1_800_000_000 * 1_000_000_000
 
 private func header(kind: StateFileHeader.Kind = .stop, written: UInt64 = now) -> StateFileHeader {
     StateFileHeader(writtenNanoseconds: written, bootID: [UInt8](repeating: 7, count: 16), queues: 2...5, kind: kind,
-                    rulesDigest: 0xABCDEF, connectionCount: 2, provenSourceCount: 1, tableEntryCount: 1, bodyLength: 0,
+                    rulesDigest: 0xABCDEF, connectionCount: 2, provenSourceCount: 1, tableEntryCount: 2, bodyLength: 0,
                     bodyChecksum: 0, writerVersion: "synwall test")
 }
 
@@ -30,7 +30,9 @@ private func header(kind: StateFileHeader.Kind = .stop, written: UInt64 = now) -
 private let records: [UInt8] = (0 ..< 2 * SavedConnection.size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
 private let tail = StateSnapshot.encodeTail(
     proven: [SavedProvenSource(address: IPAddress("192.0.2.9")!, provenAgoNanoseconds: 5_000_000_000)],
-    tables: [SavedTableEntry(table: "bruteforce", address: IPAddress("2001:db8::7")!, addedAgoNanoseconds: 9)])
+    tables: [SavedTableEntry(table: "bruteforce", address: IPAddress("2001:db8::7")!, addedAgoNanoseconds: 9),
+             SavedTableEntry(table: "blocklist", address: IPAddress("198.51.100.0")!, addedAgoNanoseconds: 11,
+                             prefixLength: 24, lifetimeNanoseconds: 3_600_000_000_000, manual: true)])
 
 @Suite("State file: format and store")
 struct StateFileTests {
@@ -61,10 +63,30 @@ struct StateFileTests {
         #expect(loaded.snapshot.header.rulesDigest == 0xABCDEF && loaded.snapshot.header.writerVersion == "synwall test")
         #expect(loaded.snapshot.provenSources.first?.provenAgoNanoseconds == 5_000_000_000)
         #expect(loaded.snapshot.tableEntries.first?.table == "bruteforce")
+        #expect(loaded.snapshot.tableEntries.first?.prefixLength == nil && loaded.snapshot.tableEntries.first?.manual == false)
+        // An entry of `synwall table add`: its prefix, own lifetime and origin come back.
+        #expect(loaded.snapshot.tableEntries.last == SavedTableEntry(
+            table: "blocklist", address: IPAddress("198.51.100.0")!, addedAgoNanoseconds: 11, prefixLength: 24,
+            lifetimeNanoseconds: 3_600_000_000_000, manual: true))
         #expect(loaded.ageNanoseconds == 3_000_000_000)
         var info = stat()
         #expect(stat(store.path, &info) == 0 && info.st_mode & 0o777 == 0o600)
         #expect(!FileManager.default.fileExists(atPath: store.path + ".tmp"))
+    }
+
+    @Test("a version 1 file (table entries without prefix length, lifetime or origin) is still read")
+    func versionOneIsRead() throws {
+        let scratch = Scratch()
+        let store = StateFileStore(path: scratch.path("state"))
+        var old = StateFileHeader(formatVersion: 1, writtenNanoseconds: now, queues: 0...0, kind: .stop, rulesDigest: 0,
+                                  connectionCount: 0, provenSourceCount: 0, tableEntryCount: 1)
+        old.writerVersion = "synwall old"
+        var body: [UInt8] = [3] + Array("bad".utf8)
+        let address = IPAddress("192.0.2.44")!
+        for value in [address.high, address.low, 7_000_000_000] { withUnsafeBytes(of: value.littleEndian) { body += $0 } }
+        try store.write(header: old, chunks: [body])
+        let loaded = try #require(try store.read(limitBytes: 1 << 30, maxAgeSeconds: 600, now: now))
+        #expect(loaded.snapshot.tableEntries == [SavedTableEntry(table: "bad", address: address, addedAgoNanoseconds: 7_000_000_000)])
     }
 
     @Test("a missing file is no error")
@@ -113,9 +135,9 @@ struct StateFileTests {
 
         _ = try written(scratch)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: store.path))
-        bytes[8] = 2
+        bytes[8] = 3
         try bytes.write(to: URL(fileURLWithPath: store.path))
-        expectRefused(store) { $0 == .unsupportedVersion(2) }
+        expectRefused(store) { $0 == .unsupportedVersion(3) }
 
         _ = try written(scratch, written: now - 700_000_000_000)
         expectRefused(store) { if case .tooOld = $0 { return true } else { return false } }

@@ -143,7 +143,8 @@ extension IntegrationTests {
         func unitVerifies() throws {
             let binary = try Harness.synwallBinary()
             let unit = try Self.unitText()
-            for directive in ["CapabilityBoundingSet=CAP_NET_ADMIN", "AmbientCapabilities=CAP_NET_ADMIN",
+            for directive in ["CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_SETPCAP",
+                              "AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_SETPCAP",
                               "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "ProtectHome=yes",
                               "ProtectKernelModules=yes", "ProtectKernelTunables=yes", "User=synwall",
                               "RuntimeDirectory=synwall", "LogsDirectory=synwall", "StateDirectory=synwall",
@@ -188,7 +189,7 @@ extension IntegrationTests {
             #expect(broken.output.contains("strictest") || broken.status != 0, "\(broken.output)")
         }
 
-        @Test("the unit's ExecStartPre, ExecStart and ExecReload, run as the unit does (user nobody, ambient CAP_NET_ADMIN only): checks, filters, reloads (failing on a broken file), detaches")
+        @Test("the unit's ExecStartPre, ExecStart and ExecReload, run as the unit does (user nobody, ambient CAP_NET_ADMIN, and CAP_NET_RAW and CAP_SETPCAP until ready): checks, filters, reloads (failing on a broken file), detaches")
         func unitStyleStart() throws {
             let sandbox = try Harness.sandbox()
             defer { sandbox.teardown() }
@@ -234,8 +235,9 @@ extension IntegrationTests {
             // What systemd does with User=, AmbientCapabilities=, CapabilityBoundingSet=,
             // NoNewPrivileges= and SecureBits=noroot-locked.
             let setpriv = ["/usr/bin/setpriv", "--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups",
-                           "--inh-caps=-all,+net_admin", "--ambient-caps=-all,+net_admin",
-                           "--bounding-set=-all,+net_admin", "--securebits=+noroot,+noroot_locked", "--no-new-privs"]
+                           "--inh-caps=-all,+net_admin,+net_raw,+setpcap", "--ambient-caps=-all,+net_admin,+net_raw,+setpcap",
+                           "--bounding-set=-all,+net_admin,+net_raw,+setpcap", "--securebits=+noroot,+noroot_locked",
+                           "--no-new-privs"]
             // ExecStartPre: a broken file stops the start, with its FILE:LINE.
             try "pass forward proto tcp to prot 8080\n".write(to: rules, atomically: true, encoding: .utf8)
             let refused = try sandbox.run(in: sandbox.firewallHost, setpriv + [binary] + startPre, timeout: .seconds(10))
@@ -253,6 +255,8 @@ extension IntegrationTests {
             #expect(process.firstLine(prefix: "synwall: privileges:")?.contains("cap_net_admin only") == true,
                     "\(process.output)")
             #expect(process.firstLine(prefix: "synwall: warning:") == nil, "\(process.output)")
+            // block return's raw sockets were opened with CAP_NET_RAW, which is gone now.
+            #expect(process.firstLine(prefix: "synwall: block return:") == nil, "\(process.output)")
             for thread in try ThreadStatus.all(of: process.pid) {
                 thread.expectDropped(mask: Self.netAdminMask, uid: Self.nobody, gid: Self.nobody, groups: [])
             }

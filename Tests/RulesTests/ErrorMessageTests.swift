@@ -158,7 +158,8 @@ import Testing
         Case("policy", "1:7: error: expected a direction ('in', 'out' or 'forward') after 'policy'",
              hint: "write policy in drop, policy out pass or policy forward drop"),
         Case("policy in", "1:10: error: expected 'pass' or 'drop' after 'policy in'", hint: "write policy in drop (or pass)"),
-        Case("policy in reject", "1:11: error: 'reject' is not available", hint: "synwall cannot answer with a reset; use drop"),
+        Case("policy in reject", "1:11: error: 'reject' is not available for a policy",
+             hint: "a policy drops silently; to answer, end the file with a rule such as block return in all"),
         Case("policy out dorp", "1:12: error: expected 'pass' or 'drop' after 'policy out', found 'dorp'", hint: "did you mean 'drop'?"),
         Case("policy in drop lgo", "1:16: error: unknown keyword 'lgo'", hint: "did you mean 'log'?"),
         Case("policy in drop\npolicy in pass", "2:1: error: the policy for 'in' is already set at test.rules:1",
@@ -182,7 +183,7 @@ import Testing
         Case("table <trusted> { 10.0.0.1 }\npass from <trustd>", "2:11: error: table <trustd> is not declared", hint: "did you mean <trusted>?"),
         Case("table <t> const { 10.0.0.1 }\npass proto tcp max-src-conn 1 overload <t>\nblock from <t>",
              "2:40: error: table <t> is 'const'; 'overload' cannot add to it", hint: "remove 'const' from its declaration"),
-        Case("set", "1:4: error: expected a setting after 'set'", hint: "settings: limit, timeout, tcp, syn-rate, log, reload, state"),
+        Case("set", "1:4: error: expected a setting after 'set'", hint: "settings: limit, timeout, tcp, syn-rate, return, log, reload, state"),
         Case("set state", "1:10: error: expected 'checkpoint' or 'max-age' after 'set state'",
              hint: "set state checkpoint 10s (how often connections are saved for a crash; off: never), "
                  + "set state max-age 10m (an older state file is not loaded)"),
@@ -229,6 +230,25 @@ import Testing
         Case("pass on $nothing", "1:9: error: undefined macro '$nothing'", hint: "define it before its first use: nothing = value"),
         Case("broken = \"{ 80, \\\"\"", "1:10: error: unterminated string", hint: "close it with '\"' on the same line"),
     ]
+
+    static let returns: [Case] = [
+        Case("pass return in proto tcp", "1:6: error: 'return' applies only to 'block' rules",
+             hint: "a pass rule lets the connection start; write block return … to refuse it with an answer"),
+        Case("block in return proto tcp", "1:10: error: 'return' goes right after 'block'",
+             hint: "write block return in … (as pf does)"),
+        Case("block return return-rst in", "1:14: error: 'return-rst' given twice in one rule", hint: "remove one of them"),
+        Case("block return-rst in proto udp to port 53", "1:7: error: 'return-rst' answers only TCP, and this rule matches proto udp",
+             hint: "write block return (a RST for TCP, an ICMP unreachable for the rest) or block return-icmp"),
+        Case("set return 100/s", "1:12: error: expected 'rate' after 'set return'",
+             hint: "write set return rate 100/s (answers of block return rules per second, all queues)"),
+        Case("set return rate fast", "1:17: error: expected a rate such as 100/s after 'set return rate'",
+             hint: "write COUNT/s, COUNT/m or COUNT/SECONDS, COUNT at least 1"),
+        Case("set return rate 0/s", "1:17: error: expected a rate such as 100/s after 'set return rate'",
+             hint: "write COUNT/s, COUNT/m or COUNT/SECONDS, COUNT at least 1"),
+    ]
+
+    @Test(arguments: returns)
+    func blockReturnErrors(_ test: Case) { check(test) }
 
     @Test(arguments: lexer + statements + rules)
     func statementAndRuleErrors(_ test: Case) { check(test) }

@@ -30,9 +30,11 @@ struct RunCommand: ParsableCommand {
         synwall reload) re-reads the rule file and swaps it in only if it is valid, keeping \
         every live connection; SIGUSR1 reopens the event log (for log rotation).
 
-        Needs CAP_NET_ADMIN (root, or the capability given by systemd). Once ready it keeps \
-        CAP_NET_ADMIN only, in every thread and for the tools it runs at stop, and sets \
-        no-new-privs; with --user it also switches to that account.
+        Needs CAP_NET_ADMIN (root, or the capability given by systemd), and CAP_NET_RAW at \
+        start for block return's answers (its two raw sockets are opened then; without it \
+        such rules drop without answering). Once ready it keeps CAP_NET_ADMIN only, in every \
+        thread and for the tools it runs at stop, and sets no-new-privs; with --user it also \
+        switches to that account.
         """
     )
 

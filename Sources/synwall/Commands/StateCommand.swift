@@ -82,7 +82,10 @@ struct StateCommand: ParsableCommand {
                 lines.append("proven sources \(header.provenSourceCount)")
                 lines.append("table entries  \(header.tableEntryCount)")
                 for entry in loaded.snapshot.tableEntries.prefix(20) {
-                    lines.append("  <\(entry.table)> \(entry.address) (added \((entry.addedAgoNanoseconds / 1_000_000_000) + age) s ago)")
+                    let prefix = entry.prefixLength.map { "/\($0)" } ?? ""
+                    let lifetime = entry.lifetimeNanoseconds.map { ", for \($0 / 1_000_000_000) s" } ?? ""
+                    lines.append("  <\(entry.table)> \(entry.address)\(prefix) (\(entry.manual ? "added" : "overload") "
+                        + "\((entry.addedAgoNanoseconds / 1_000_000_000) + age) s ago\(lifetime))")
                 }
                 writeLine(lines.joined(separator: "\n"))
             }
