@@ -13,7 +13,8 @@
 /// **Cap.** At most ``Configuration/maxRecordsPerSecond`` records about packets leave per
 /// second of `now` (first occurrences and aggregates alike). What goes over is counted, and
 /// when the second ends one `suppressed` record (`reason` `rate_limit`) says how many
-/// occurrences were left out. Records about the daemon (`start`, `stop`, `reload`,
+/// occurrences were left out, by reason and by source (the 16 most frequent), so a review
+/// still adds up to the daemon's counters. Records about the daemon (`start`, `stop`, `reload`,
 /// `suppressed`) pass without aggregation or cap.
 ///
 /// **Memory.** At most ``Configuration/maxKeys`` keys are tracked; a new key when all are in
@@ -75,13 +76,20 @@ public struct EventAggregator {
         var lastSeen: UInt64 = 0
     }
 
-    /// A running count of left-out occurrences, for one `suppressed` record.
+    /// A running count of left-out occurrences, for one `suppressed` record: in all, by reason
+    /// and by source (sources beyond ``maximumSources`` distinct ones are counted in the
+    /// totals only).
     private struct Tally {
         var count = 0
         var first: UInt64 = 0
         var last: UInt64 = 0
+        var reasons: [String: Int] = [:]
+        var sources: [String: Int] = [:]
 
-        mutating func add(_ count: Int, first: UInt64, last: UInt64) {
+        /// Distinct sources counted per record at most (memory bound under a spoofed flood).
+        static let maximumSources = 1_024
+
+        mutating func add(_ count: Int, first: UInt64, last: UInt64, reason: String = "", source: String = "") {
             if self.count == 0 {
                 self.first = first
                 self.last = last
@@ -90,6 +98,17 @@ public struct EventAggregator {
                 self.last = max(self.last, last)
             }
             self.count += count
+            if !reason.isEmpty { reasons[reason, default: 0] += count }
+            if !source.isEmpty, sources[source] != nil || sources.count < Self.maximumSources {
+                sources[source, default: 0] += count
+            }
+        }
+
+        /// The breakdown for the record, nil when nothing was counted by reason.
+        var breakdown: SuppressedCounts? {
+            guard !reasons.isEmpty || !sources.isEmpty else { return nil }
+            return SuppressedCounts(reasons: SuppressedCounts.ranked(reasons),
+                                    sources: SuppressedCounts.ranked(sources, limit: SuppressedCounts.maximumSources))
         }
     }
 
@@ -236,7 +255,8 @@ public struct EventAggregator {
             let count = max(1, record.count)
             statistics.suppressed += count
             overCap.add(count, first: record.firstSeenNanoseconds ?? record.timestampNanoseconds,
-                        last: record.lastSeenNanoseconds ?? record.timestampNanoseconds)
+                        last: record.lastSeenNanoseconds ?? record.timestampNanoseconds, reason: record.reason,
+                        source: record.sourceIP)
         }
     }
 
@@ -244,7 +264,8 @@ public struct EventAggregator {
         if overCap.count > 0 {
             append(Event(timestampNanoseconds: overCap.last, eventType: .suppressed, reason: "rate_limit",
                          detail: "over the log's limit of \(configuration.maxRecordsPerSecond) records per second",
-                         count: overCap.count, firstSeenNanoseconds: overCap.first, lastSeenNanoseconds: overCap.last),
+                         count: overCap.count, firstSeenNanoseconds: overCap.first, lastSeenNanoseconds: overCap.last,
+                         suppressedCounts: overCap.breakdown),
                    into: &output)
             overCap = Tally()
         }

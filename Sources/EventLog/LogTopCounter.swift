@@ -33,7 +33,8 @@ public struct LogTopCounter {
     /// Occurrences counted (the sum over all names).
     public private(set) var total = 0
     /// Occurrences the log left out (`suppressed` records: over the records-per-second cap, or
-    /// lost); they carry no source, port or reason, so they are not in the counts.
+    /// lost) that cannot be counted by the key: a suppressed record carries counts by reason
+    /// and by its most frequent sources, which are counted; the rest is here.
     public private(set) var leftOut = 0
 
     /// Creates an empty counter by `key`.
@@ -44,7 +45,20 @@ public struct LogTopCounter {
     /// Counts `event` when it is about packets and has the key.
     public mutating func add(_ event: Event) {
         if event.eventType == .suppressed {
-            leftOut += max(1, event.count)
+            let total = max(1, event.count)
+            var pairs: [SuppressedCounts.NameCount] = []
+            switch key {
+            case .reason: pairs = event.suppressedCounts?.reasons ?? []
+            case .src: pairs = event.suppressedCounts?.sources ?? []
+            case .dst, .port, .rule: break
+            }
+            var counted = 0
+            for pair in pairs where !pair.name.isEmpty && pair.count > 0 {
+                counts[pair.name, default: 0] += pair.count
+                counted += pair.count
+            }
+            self.total += counted
+            leftOut += max(0, total - counted)
             return
         }
         guard event.eventType.isAboutPackets else { return }

@@ -31,6 +31,9 @@ final class QueueWorker: @unchecked Sendable {
     private var roundTimestamp: UInt64 = 0
     /// Events that did not fit the per-round cap.
     private(set) var suppressedEvents = 0
+    /// Events not handed to the log (per-round cap, full ring), by reason, until a
+    /// `suppressed` record for them fits the ring.
+    private var lostEvents = EventLossTally()
     static let maxEventsPerRound = 256
     /// The checkpoint this worker last started, and its share while it is being copied.
     private var checkpointGeneration = 0
@@ -45,6 +48,7 @@ final class QueueWorker: @unchecked Sendable {
         self.log = log
         self.control = control
         rulesGeneration = control.rulesGeneration.load(ordering: .acquiring)
+        self.pipeline.collectsEndedFlows = log != nil
         pendingEvents.reserveCapacity(Self.maxEventsPerRound)
         overloads.reserveCapacity(16)
         flowCounter = control.register(queue: queue)
@@ -132,6 +136,7 @@ final class QueueWorker: @unchecked Sendable {
                 pendingEvents.append((decision, context))
             } else {
                 suppressedEvents += 1
+                lostEvents.add(decision, at: roundTimestamp)
             }
         }
         return decision.verdict == .accept ? .accept : .drop
@@ -213,10 +218,10 @@ final class QueueWorker: @unchecked Sendable {
         var matched = 0
         if let filter = query.connections, query.kill {
             let now = Self.now()
+            // Each is logged as the end of its flow (a `flow` record, reason `killed`) with
+            // the other ended flows, after the next round.
             matched = pipeline.killFlows(now: now, matching: filter.matches) { connection in
                 if connections.count < query.limit { connections.append(connection) }
-                // Logged as the end of its flow: a `flow` record, reason `killed`.
-                _ = log?.post(Event(killed: connection, timestampNanoseconds: now, queue: Int(queue)))
             }
         } else if let filter = query.connections {
             pipeline.forEachConnection(now: Self.now()) { connection in
@@ -235,14 +240,34 @@ final class QueueWorker: @unchecked Sendable {
 
     /// After the verdicts: hand the round's events to the log writer's ring. Building an event
     /// is the only per-event cost here; a full ring counts it as lost, never waits.
+    ///
+    /// Then the `flow` records of the connections that ended (unless `set log flows off`),
+    /// and, when some events could not be handed over, one `suppressed` record counting them
+    /// by reason (kept and tried again next round while the ring is full).
     private func writeEvents() {
-        guard let log, !pendingEvents.isEmpty else { return }
+        guard let log else { return }
         let rules = pipeline.ruleset
-        for (decision, context) in pendingEvents {
-            log.post(Event(decision: decision, timestampNanoseconds: roundTimestamp, queue: Int(queue), rules: rules,
-                           context: context, interfaceName: names.name(of: context.inInterface)))
+        if !pendingEvents.isEmpty {
+            for (decision, context) in pendingEvents {
+                let event = Event(decision: decision, timestampNanoseconds: roundTimestamp, queue: Int(queue),
+                                  rules: rules, context: context, interfaceName: names.name(of: context.inInterface))
+                if !log.post(event) { lostEvents.add(event) }
+            }
+            pendingEvents.removeAll(keepingCapacity: true)
         }
-        pendingEvents.removeAll(keepingCapacity: true)
+        if pipeline.hasEndedFlows {
+            let flows = rules?.settings.logFlows ?? true
+            let queue = Int(self.queue)
+            pipeline.drainEndedFlows { flow in
+                guard flows else { return }
+                let event = Event(endedFlow: flow, queue: queue, rules: rules,
+                                  interfaceName: flow.origin.inInterface == 0 ? nil : names.name(of: flow.origin.inInterface))
+                if !log.post(event) { lostEvents.add(event) }
+            }
+        }
+        if let record = lostEvents.record(queue: Int(queue)), log.offer(record) {
+            lostEvents.reset()
+        }
     }
 
     /// After the round: shares this round's `overload` additions with the other workers and
