@@ -23,7 +23,13 @@ struct LogCommand: ParsableCommand {
         Records print as an aligned table on a terminal (coloured unless NO_COLOR is set) and as \
         JSON Lines, exactly as in the file, when standard output is not a terminal; --table, \
         --json and --csv choose. --top and --histogram count occurrences: an aggregated record \
-        counts as many as its count field.
+        counts as many as its count field, and a suppressed record (over the log's rate cap) \
+        counts by the reasons and sources it carries, so the totals match the daemon's counters.
+
+        Each connection that ends leaves a flow record (unless set log flows off): how it ended \
+        (closed, reset, timeout, evicted, killed, flushed, reload), packets and bytes each way, \
+        its rule. Records nest their type's fields as Suricata's EVE does (docs/event-log.md); \
+        older flat records are read too.
 
         Examples:
           synwall log --since 1h --reason bad_seq
@@ -31,6 +37,7 @@ struct LogCommand: ParsableCommand {
           synwall log --top src -n 20 --since 1d
           synwall log --histogram --bucket 5m --event drop
           synwall log --follow --reason invalid_flags
+          synwall log --event flow --since 10m
         """
     )
 
