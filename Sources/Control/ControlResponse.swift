@@ -12,15 +12,18 @@ public struct ControlResponse: Codable, Sendable {
     public var matched: Int?
     /// For `reload`: what happened.
     public var reload: ReloadReport?
+    /// For `trace`: the trace's number and its lines since the last poll.
+    public var trace: TraceBatch?
 
     /// An answer.
     public init(error: String? = nil, stats: StatsReport? = nil, connections: [ConnectionRecord]? = nil,
-                matched: Int? = nil, reload: ReloadReport? = nil) {
+                matched: Int? = nil, reload: ReloadReport? = nil, trace: TraceBatch? = nil) {
         self.error = error
         self.stats = stats
         self.connections = connections
         self.matched = matched
         self.reload = reload
+        self.trace = trace
     }
 }
 

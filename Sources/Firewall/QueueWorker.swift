@@ -40,6 +40,15 @@ final class QueueWorker: @unchecked Sendable {
     private var checkpoint: (id: Int, cursor: Int, part: WorkerStatePart)?
     /// Where this worker tells the checkpoint thread how many flows it holds.
     private let flowCounter: ManagedAtomic<Int>
+    /// Whether a trace runs (loaded once per round), its filter, and this round's matches.
+    private var tracing = false
+    private var traceGeneration = -1
+    private var traceFilter: ConnectionFilter.Compiled?
+    private var traced: [(decision: Decision, context: PacketContext)] = []
+    private var traceMatched = 0
+    private var traceDropped = 0
+    /// Decisions a worker keeps for the trace per round at most (the rest are counted).
+    static let maxTracedPerRound = 256
 
     init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl) {
         queue = socket.configuration.queue
@@ -50,6 +59,7 @@ final class QueueWorker: @unchecked Sendable {
         rulesGeneration = control.rulesGeneration.load(ordering: .acquiring)
         self.pipeline.collectsEndedFlows = log != nil
         pendingEvents.reserveCapacity(Self.maxEventsPerRound)
+        traced.reserveCapacity(Self.maxTracedPerRound)
         overloads.reserveCapacity(16)
         flowCounter = control.register(queue: queue)
     }
@@ -63,8 +73,12 @@ final class QueueWorker: @unchecked Sendable {
         var consecutiveFailures = 0
         while !control.stop.load(ordering: .relaxed) {
             roundTimestamp = Self.now()
+            // The only cost of the trace while none runs: this load, once per round.
+            tracing = control.trace.active.load(ordering: .relaxed)
+            if tracing { refreshTrace() }
             let round = socket.receiveRound { packet in self.handle(packet) }
             writeEvents()
+            if tracing { deliverTrace() }
             exchangeTableAdditions()
             if case .idle = round {
                 // No traffic: let time pass for the connection table (bounded expiry).
@@ -126,6 +140,7 @@ final class QueueWorker: @unchecked Sendable {
                                     originalLength: packet.originalLength, direction: direction,
                                     inInterface: packet.inInterface, outInterface: packet.outInterface)
         let decision = pipeline.process(packet.payload, context: context)
+        if tracing { trace(decision, context) }
         if let rule = decision.rule, let table = rule.overloadTable, let source = decision.summary?.source {
             var flushRule: Int?
             if rule.flushSource, case .rule(let index) = rule.origin { flushRule = index }
@@ -295,6 +310,67 @@ final class QueueWorker: @unchecked Sendable {
                 pipeline.requestFlush(source: addition.address, rule: index)
             }
         }
+    }
+
+    // MARK: - Trace
+
+    /// Takes the running trace's filter when it changed; ends a trace whose client stopped
+    /// polling.
+    private func refreshTrace() {
+        let hub = control.trace
+        if roundTimestamp > hub.deadline.load(ordering: .relaxed) {
+            hub.expire(now: roundTimestamp)
+        }
+        let generation = hub.generation.load(ordering: .acquiring)
+        if generation != traceGeneration {
+            let current = hub.currentFilter()
+            traceGeneration = current.generation
+            traceFilter = current.filter
+            traced.removeAll(keepingCapacity: true)
+            traceMatched = 0
+            traceDropped = 0
+        }
+        if traceFilter == nil { tracing = false }
+    }
+
+    /// Keeps a decision the trace's filter matches (packet path, while a trace runs: a filter
+    /// test and a copy into reserved storage).
+    @inline(__always)
+    private func trace(_ decision: Decision, _ context: PacketContext) {
+        guard let filter = traceFilter else { return }
+        let matches: Bool
+        if let summary = decision.summary {
+            matches = filter.matches(source: summary.source, sourcePort: summary.hasPorts ? summary.sourcePort : nil,
+                                     destination: summary.destination,
+                                     destinationPort: summary.hasPorts ? summary.destinationPort : nil,
+                                     proto: summary.proto, state: decision.state)
+        } else {
+            matches = filter.isAddressFree
+        }
+        guard matches else { return }
+        traceMatched += 1
+        if traced.count < Self.maxTracedPerRound {
+            traced.append((decision, context))
+        } else {
+            traceDropped += 1
+        }
+    }
+
+    /// After the round's verdicts: the traced decisions as lines, to the trace hub.
+    private func deliverTrace() {
+        guard !traced.isEmpty || traceDropped > 0 else { return }
+        let rules = pipeline.ruleset
+        var lines: [TraceLine] = []
+        lines.reserveCapacity(traced.count)
+        for (decision, context) in traced {
+            lines.append(TraceLine(decision: decision, context: context, queue: Int(queue), timestamp: roundTimestamp,
+                                   rules: rules, interfaceName: names.name(of: context.inInterface)))
+        }
+        control.trace.deliver(lines, generation: traceGeneration, matched: traceMatched, dropped: traceDropped,
+                              now: roundTimestamp)
+        traced.removeAll(keepingCapacity: true)
+        traceMatched = 0
+        traceDropped = 0
     }
 
     /// `if_indextoname`, for rules that name interfaces (asked only for new flows, then cached).

@@ -13,7 +13,7 @@ struct Synwall: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [RunCommand.self, ReloadCommand.self, ReplayCommand.self, CheckCommand.self, ExplainCommand.self,
-                      RulesCommand.self, LogCommand.self, StatsCommand.self, ConnsCommand.self, BenchCommand.self,
+                      RulesCommand.self, LogCommand.self, StatsCommand.self, ConnsCommand.self, TraceCommand.self, BenchCommand.self,
                       DemoCommand.self, PeerCommand.self, StateCommand.self]
     )
 }
