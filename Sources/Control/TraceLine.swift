@@ -1,11 +1,15 @@
-/// One traced decision (`synwall trace`): a packet the trace's filter matched, what the daemon
-/// did with it and why. Keys are the event log's (`timestamp`, `src_ip`, `dest_port`, `reason`,
-/// `state`, `rule`, `tcp`), plus `verdict`.
+import EventLog
+
+/// One judged packet, as `synwall trace` (live) and `synwall replay` (offline) print it: what
+/// was done with it and why. Keys are the event log's (`timestamp`, `src_ip`, `dest_port`,
+/// `reason`, `state`, `rule`, `tcp`), plus `verdict` (and `index` in replay); see ``json``.
 public struct TraceLine: Codable, Sendable, Equatable {
+    /// The frame's number in a capture (replay), from 1.
+    public var index: Int?
     /// When the packet was judged (RFC 3339, UTC, microseconds).
     public var timestamp: String
-    /// The NFQUEUE queue (worker) that judged it.
-    public var queue: Int
+    /// The NFQUEUE queue (worker) that judged it; nil in replay.
+    public var queue: Int?
     /// `in`, `out` or `forward`.
     public var direction: String
     /// The input interface, when there is one.
@@ -72,15 +76,16 @@ public struct TraceLine: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case timestamp, queue, direction, inInterface = "in_iface", proto, sourceIP = "src_ip", sourcePort = "src_port"
+        case index, timestamp, queue, direction, inInterface = "in_iface", proto, sourceIP = "src_ip", sourcePort = "src_port"
         case destinationIP = "dest_ip", destinationPort = "dest_port", verdict, reason, detail, state, rule, tcp
     }
 
     /// A line from its parts.
-    public init(timestamp: String, queue: Int, direction: String, inInterface: String? = nil, proto: String,
+    public init(index: Int? = nil, timestamp: String, queue: Int?, direction: String, inInterface: String? = nil, proto: String,
                 sourceIP: String, sourcePort: Int? = nil, destinationIP: String, destinationPort: Int? = nil,
                 verdict: String, reason: String? = nil, detail: String? = nil, state: String? = nil, rule: Rule? = nil,
                 tcp: TCP? = nil) {
+        self.index = index
         self.timestamp = timestamp
         self.queue = queue
         self.direction = direction
@@ -107,7 +112,10 @@ public struct TraceLine: Codable, Sendable, Equatable {
             guard let port else { return address.isEmpty ? "?" : address }
             return address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
         }
-        var parts = [time, "q\(queue)", direction]
+        var parts = [time]
+        if let index { parts.insert("#\(index)", at: 0) }
+        if let queue { parts.append("q\(queue)") }
+        parts.append(direction)
         if let inInterface { parts.append(inInterface) }
         parts.append(proto)
         parts.append("\(endpoint(sourceIP, sourcePort)) > \(endpoint(destinationIP, destinationPort))")
@@ -126,6 +134,50 @@ public struct TraceLine: Codable, Sendable, Equatable {
         if let tcp, let low = tcp.seqMin, let high = tcp.seqMax { parts.append("seq window \(low)..\(high)") }
         if let tcp, let low = tcp.ackMin, let high = tcp.ackMax { parts.append("ack window \(low)..\(high)") }
         return parts.joined(separator: " ")
+    }
+}
+
+extension TraceLine {
+    /// The line as one JSON object, keys in this order: `index`, `timestamp`, `queue`,
+    /// `direction`, `in_iface`, `proto`, `src_ip`, `src_port`, `dest_ip`, `dest_port`,
+    /// `verdict`, `reason`, `detail`, `state`, `rule` (`file`, `line`, `label`), `tcp`
+    /// (`flags`, `seq`, `ack`, `win`, `seq_min`, `seq_max`, `ack_min`, `ack_max`).
+    public var json: JSONObjectWriter {
+        var object = JSONObjectWriter()
+        object.add("index", index)
+        object.add("timestamp", timestamp)
+        object.add("queue", queue)
+        object.add("direction", direction)
+        object.add("in_iface", inInterface)
+        object.add("proto", proto)
+        object.add("src_ip", sourceIP.isEmpty ? nil : sourceIP)
+        object.add("src_port", sourcePort)
+        object.add("dest_ip", destinationIP.isEmpty ? nil : destinationIP)
+        object.add("dest_port", destinationPort)
+        object.add("verdict", verdict)
+        object.add("reason", reason)
+        object.add("detail", detail)
+        object.add("state", state)
+        if let rule {
+            var nested = JSONObjectWriter()
+            nested.add("file", rule.file)
+            nested.add("line", rule.line)
+            nested.add("label", rule.label)
+            object.add("rule", nested)
+        }
+        if let tcp {
+            var nested = JSONObjectWriter()
+            nested.add("flags", tcp.flags)
+            nested.add("seq", tcp.seq)
+            nested.add("ack", tcp.ack)
+            nested.add("win", tcp.win)
+            nested.add("seq_min", tcp.seqMin)
+            nested.add("seq_max", tcp.seqMax)
+            nested.add("ack_min", tcp.ackMin)
+            nested.add("ack_max", tcp.ackMax)
+            object.add("tcp", nested)
+        }
+        return object
     }
 }
 

@@ -7,8 +7,8 @@ extension TraceLine {
     /// The trace line of a decision: the fields its event record would carry (endpoints, TCP
     /// header and window bounds, state, rule), the verdict, the drop reason only for a drop,
     /// and the tracker's event or the decoder's complaint as `detail`.
-    init(decision: Decision, context: PacketContext, queue: Int, timestamp: UInt64, rules: CompiledRuleset?,
-         interfaceName: String?) {
+    init(decision: Decision, context: PacketContext, queue: Int?, timestamp: UInt64, rules: CompiledRuleset?,
+         interfaceName: String?, index: Int? = nil) {
         let event = Event(decision: decision, timestampNanoseconds: timestamp, queue: queue, rules: rules,
                           context: context, interfaceName: interfaceName)
         var rule: TraceLine.Rule?
@@ -19,7 +19,7 @@ extension TraceLine {
                                 seqMin: fields.seqWindow?.lower, seqMax: fields.seqWindow?.upper,
                                 ackMin: fields.ackWindow?.lower, ackMax: fields.ackWindow?.upper)
         }
-        self.init(timestamp: EventTimestamp.string(nanoseconds: timestamp), queue: queue,
+        self.init(index: index, timestamp: EventTimestamp.string(nanoseconds: timestamp), queue: queue,
                   direction: event.direction?.rawValue ?? "in", inInterface: interfaceName, proto: event.proto,
                   sourceIP: event.sourceIP, sourcePort: event.sourcePort.map(Int.init),
                   destinationIP: event.destinationIP, destinationPort: event.destinationPort.map(Int.init),

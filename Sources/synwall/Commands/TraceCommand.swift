@@ -88,8 +88,6 @@ struct TraceCommand: ParsableCommand {
         try Self.reportingErrors {
             let started = try controlOptions.send(ControlRequest(command: .trace, filter: filter, rate: rate))
             guard let session = started.trace?.session else { throw CLIError("the daemon did not start a trace") }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.withoutEscapingSlashes]
             var printed = 0
             var reportedDrops = 0
             var last = started.trace!
@@ -97,7 +95,7 @@ struct TraceCommand: ParsableCommand {
                 for line in batch.lines {
                     if count > 0 && printed >= count { return false }
                     if json {
-                        writeLine(String(decoding: (try? encoder.encode(line)) ?? Data(), as: UTF8.self))
+                        writeLine(line.json.text)
                     } else {
                         writeText(line.text)
                     }
