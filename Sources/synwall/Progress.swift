@@ -45,3 +45,49 @@ final class Progress {
         drawn = false
     }
 }
+
+/// For a step that reports no progress of its own (compiling a huge rule file): after `after`
+/// seconds, a line on stderr with the elapsed time, redrawn every half second until
+/// ``stop()``. Only on a terminal.
+final class BusyMeter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running = true
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Starts the meter, or nil when stderr is not a terminal.
+    static func start(label: String, what: String, after delay: Double) -> BusyMeter? {
+        guard isatty(2) == 1 else { return nil }
+        let meter = BusyMeter()
+        let size = Progress.fileSize(what).map { ", \($0 >> 20) MiB" } ?? ""
+        let thread = Thread {
+            let started = Date()
+            var drawn = false
+            while meter.isRunning {
+                let elapsed = Date().timeIntervalSince(started)
+                if elapsed >= delay {
+                    writeAll("\r\u{1B}[K" + "synwall: \(label): reading \(what)\(size)… \(Int(elapsed)) s", to: 2)
+                    drawn = true
+                }
+                usleep(500_000)
+            }
+            if drawn { writeAll("\r\u{1B}[K", to: 2) }
+            meter.done.signal()
+        }
+        thread.start()
+        return meter
+    }
+
+    private var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return running
+    }
+
+    /// Stops and clears the line (waits for the meter's thread, at most half a second).
+    func stop() {
+        lock.lock()
+        running = false
+        lock.unlock()
+        done.wait()
+    }
+}

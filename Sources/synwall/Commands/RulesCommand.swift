@@ -96,11 +96,24 @@ extension RulesCommand {
                                                 valueName: "path"))
         var control: String = ControlSocketAddress.defaultPath
 
+        @Flag(name: .long, help: "Print JSON Lines: one object per rule, then one per policy (docs/json.md).")
+        var json = false
+
         func run() throws {
             try Self.reportingErrors {
                 do throws(RuleEditError) {
                     let editor = try RuleFileEditor(path: options.path)
-                    writeText(editor.listing(hits: runningHits(for: editor)))
+                    let hits = runningHits(for: editor)
+                    if json {
+                        for rule in editor.ruleset.rules {
+                            writeLine(JSONOutput.rule(rule, hits: hits.flatMap { rule.index < $0.count ? $0[rule.index] : nil }).text)
+                        }
+                        for direction in Direction.allCases {
+                            writeLine(JSONOutput.policy(editor.ruleset.policy(for: direction), direction: direction).text)
+                        }
+                        return
+                    }
+                    writeText(editor.listing(hits: hits))
                 } catch {
                     if let diagnostics = error.diagnostics { writeText(diagnostics.description, to: 2) }
                     throw CLIError(error.message)
