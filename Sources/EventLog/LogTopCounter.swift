@@ -15,6 +15,18 @@ public struct LogTopCounter {
         /// The rule (its label, or `file:line`).
         case rule
 
+        /// The key in `--json` rows: the event log's field name (`src_ip`, `dest_ip`,
+        /// `dest_port`, `reason`, `rule`).
+        public var jsonKey: String {
+            switch self {
+            case .src: return "src_ip"
+            case .dst: return "dest_ip"
+            case .port: return "dest_port"
+            case .reason: return "reason"
+            case .rule: return "rule"
+            }
+        }
+
         /// The column title in the table.
         public var title: String {
             switch self {
@@ -85,13 +97,13 @@ public struct LogTopCounter {
     }
 
     /// Writes the top `limit` as a table (name, count, share of the total), JSON Lines
-    /// (`{"src":"…","count":N}`) or CSV (`src,count`).
+    /// (`{"src_ip":"…","count":N}`, the event log's key names) or CSV (`src,count`).
     public func render(limit: Int, format: LogReviewOptions.Format, color: Bool, to output: LogTextOutput) {
         let rows = top(limit)
         switch format {
         case .json:
             for row in rows {
-                var line: [UInt8] = Array("{\"\(key.rawValue)\":".utf8)
+                var line: [UInt8] = Array("{\"\(key.jsonKey)\":".utf8)
                 if key == .port {
                     line.append(contentsOf: row.name.utf8)
                 } else {

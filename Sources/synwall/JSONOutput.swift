@@ -137,17 +137,26 @@ enum JSONOutput {
     }
 
     /// `synwall stats --json`: an EVE `stats` record, `{"timestamp":…,"event_type":"stats",
-    /// "stats":{…}}`, the report's keys in snake_case (sorted), times as RFC 3339.
+    /// "stats":{…}}`, the report's keys in snake_case (sorted).
     static func stats(_ report: StatsReport) -> String {
+        (try? record(type: "stats", report, at: UInt64(max(0, report.takenAt) * 1e9))) ?? "{}"
+    }
+
+    /// An EVE-style record of a report: `{"timestamp":…,"event_type":TYPE,TYPE:{…}}`, the
+    /// report's keys in snake_case, sorted, one line, no escaped slashes.
+    static func record<T: Encodable>(type: String, _ report: T, at nanoseconds: UInt64? = nil) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        let inner = (try? encoder.encode(report)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let inner = String(decoding: try encoder.encode(report), as: UTF8.self)
         var head = JSONObjectWriter()
-        head.add("timestamp", EventTimestamp.string(nanoseconds: UInt64(max(0, report.takenAt) * 1e9)))
-        head.add("event_type", "stats")
+        let now = nanoseconds ?? UInt64(max(0, Date().timeIntervalSince1970) * 1e9)
+        head.add("timestamp", EventTimestamp.string(nanoseconds: now))
+        head.add("event_type", type)
         let text = head.text
-        return String(text.dropLast()) + ",\"stats\":" + inner + "}"
+        var key: [UInt8] = []
+        JSONLinesEncoder.appendString(type, into: &key)
+        return String(text.dropLast()) + "," + String(decoding: key, as: UTF8.self) + ":" + inner + "}"
     }
 
     /// `reload --json`: `reloaded`, `file`, `rules`, `diagnostics`; or `requested` with the

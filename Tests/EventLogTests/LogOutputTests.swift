@@ -101,7 +101,7 @@ private let records: [Event] = [
             + "(suppressed records: over its rate cap or lost)\n"))
         let json = Captured()
         counter.render(limit: 1, format: .json, color: false, to: json.output)
-        #expect(json.text == "{\"src\":\"203.0.113.7\",\"count\":37}\n")
+        #expect(json.text == "{\"src_ip\":\"203.0.113.7\",\"count\":37}\n")
         var ports = LogTopCounter(key: .port)
         records.forEach { ports.add($0) }
         let csv = Captured()
@@ -109,7 +109,7 @@ private let records: [Event] = [
         #expect(csv.text == "port,count\n22,37\n8443,1\n")
         let portJSON = Captured()
         ports.render(limit: 1, format: .json, color: false, to: portJSON.output)
-        #expect(portJSON.text == "{\"port\":22,\"count\":37}\n")
+        #expect(portJSON.text == "{\"dest_port\":22,\"count\":37}\n")
         var rules = LogTopCounter(key: .rule)
         records.forEach { rules.add($0) }
         #expect(rules.top(5).map(\.name) == ["web"])  // records without a rule are not counted
