@@ -391,6 +391,10 @@ public struct Pipeline: ~Copyable {
     /// Whether ended flows wait for `drainEndedFlows`.
     public var hasEndedFlows: Bool { !endedFlows.isEmpty }
 
+    /// The rule that admitted the flow of the last packet processed, while the flow lives
+    /// (nil: no flow, or no rule admitted it). For `synwall trace`: read only while tracing.
+    public var lastPacketFlowRule: Int? { tracker.lastPacketFlowRule }
+
     /// Live flows in this pipeline's table.
     public var trackedFlows: Int { tracker.count }
     /// The tracker's counters (created, expired, evicted, rejected…).

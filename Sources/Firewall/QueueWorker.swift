@@ -44,7 +44,7 @@ final class QueueWorker: @unchecked Sendable {
     private var tracing = false
     private var traceGeneration = -1
     private var traceFilter: ConnectionFilter.Compiled?
-    private var traced: [(decision: Decision, context: PacketContext)] = []
+    private var traced: [(decision: Decision, context: PacketContext, flowRule: Int?)] = []
     private var traceMatched = 0
     private var traceDropped = 0
     /// Decisions a worker keeps for the trace per round at most (the rest are counted).
@@ -350,7 +350,7 @@ final class QueueWorker: @unchecked Sendable {
         guard matches else { return }
         traceMatched += 1
         if traced.count < Self.maxTracedPerRound {
-            traced.append((decision, context))
+            traced.append((decision, context, decision.rule == nil ? pipeline.lastPacketFlowRule : nil))
         } else {
             traceDropped += 1
         }
@@ -362,9 +362,10 @@ final class QueueWorker: @unchecked Sendable {
         let rules = pipeline.ruleset
         var lines: [TraceLine] = []
         lines.reserveCapacity(traced.count)
-        for (decision, context) in traced {
+        for (decision, context, flowRule) in traced {
             lines.append(TraceLine(decision: decision, context: context, queue: Int(queue), timestamp: roundTimestamp,
-                                   rules: rules, interfaceName: names.name(of: context.inInterface)))
+                                   rules: rules, interfaceName: names.name(of: context.inInterface),
+                                   flowRule: flowRule))
         }
         control.trace.deliver(lines, generation: traceGeneration, matched: traceMatched, dropped: traceDropped,
                               now: roundTimestamp)

@@ -112,8 +112,11 @@ public struct Replay {
                                         checksum: pipeline.verifyChecksums ? .unverified : .verified,
                                         originalLength: truncated, direction: direction)
             let decision = engine.process(packet.networkLayer, context: context)
-            perPacket?(Self.line(index: packet.index, timestamp: packet.timestampNanoseconds, decision: decision,
-                                  rules: rules, context: context))
+            if let perPacket {
+                perPacket(Self.line(index: packet.index, timestamp: packet.timestampNanoseconds, decision: decision,
+                                    rules: rules, context: context,
+                                    flowRule: decision.rule == nil ? engine.lastPacketFlowRule : nil))
+            }
             if log != nil {
                 log!.record(decision, context: context, rules: engine.ruleset, at: packet.timestampNanoseconds)
                 log!.recordEndedFlows(of: &engine, rules: engine.ruleset, at: packet.timestampNanoseconds)
@@ -130,9 +133,9 @@ public struct Replay {
     /// One packet's line: the decision line `synwall trace` prints, with the frame's `index`
     /// and no queue (docs/json.md).
     static func line(index: Int, timestamp: UInt64, decision: Decision, rules: CompiledRuleset? = nil,
-                     context: PacketContext? = nil) -> String {
+                     context: PacketContext? = nil, flowRule: Int? = nil) -> String {
         TraceLine(decision: decision, context: context ?? PacketContext(timestampNanoseconds: timestamp), queue: nil,
-                  timestamp: timestamp, rules: rules, interfaceName: nil, index: index).json.text
+                  timestamp: timestamp, rules: rules, interfaceName: nil, index: index, flowRule: flowRule).json.text
     }
 
     /// A JSON string literal, escaped as the event log escapes.

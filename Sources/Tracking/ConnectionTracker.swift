@@ -194,6 +194,14 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         return result
     }
 
+    /// The admitting rule's index of the flow the last packet belonged to, while that flow is
+    /// still in the table; nil when it had none, or no rule admitted it. Read after `track`,
+    /// off the packet path (`synwall trace`).
+    public var lastPacketFlowRule: Int? {
+        guard flowIndex >= 0, table.entries[flowIndex].connectionState != nil else { return nil }
+        return table.entries[flowIndex].origin.rule
+    }
+
     // MARK: Accounting
 
     /// Notes that the current packet belongs to entry `index` (sent by its initiator or not).

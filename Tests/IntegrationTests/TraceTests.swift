@@ -65,8 +65,11 @@ extension IntegrationTests {
             #expect(syn["state"] as? String == "SYN_SENT")
             #expect((syn["rule"] as? [String: Any])?["label"] as? String == "echo", "\(syn)")
             #expect(syn["direction"] as? String == "forward")
-            #expect(records.contains { $0["src_ip"] as? String == sandbox.server.ipv4 && $0["state"] as? String == "ESTABLISHED" },
-                    "the replies are traced too")
+            let reply = try #require(records.first {
+                $0["src_ip"] as? String == sandbox.server.ipv4 && $0["state"] as? String == "ESTABLISHED"
+            }, "the replies are traced too")
+            #expect((reply["rule"] as? [String: Any])?["label"] as? String == "echo",
+                    "a later packet names the rule that admitted its flow: \(reply)")
             let xmas = try #require(records.first { ($0["tcp"] as? [String: Any])?["flags"] as? String == "FPU" })
             #expect(xmas["verdict"] as? String == "drop")
             #expect(xmas["reason"] as? String == "invalid_flags")

@@ -13,7 +13,7 @@ struct TraceCommand: ParsableCommand {
         One line per packet the filters match, in either direction of a connection: time, \
         queue, direction, endpoints, TCP flags, sequence and acknowledgment numbers and window, \
         then the verdict and why — the drop reason and the tracker's finer event, the flow's \
-        state after the packet, the rule that decided (for a packet that asked the rules) and, \
+        state after the packet, the rule that decided (for a packet that asked the rules) or admitted its flow and, \
         when a window check failed, the sequence or acknowledgment range it would have accepted. \
         The filters are those of synwall conns.
 
