@@ -11,7 +11,8 @@
 /// no repeats forgets its key. Summing `count` over the output gives the number of events in.
 ///
 /// **Cap.** At most ``Configuration/maxRecordsPerSecond`` records about packets leave per
-/// second of `now` (first occurrences and aggregates alike). What goes over is counted, and
+/// second of `now` (first occurrences and aggregates alike), and at most
+/// ``Configuration/maxFlowRecordsPerSecond`` flow records besides. What goes over is counted, and
 /// when the second ends one `suppressed` record (`reason` `rate_limit`) says how many
 /// occurrences were left out, by reason and by source (the 16 most frequent), so a review
 /// still adds up to the daemon's counters. Records about the daemon (`start`, `stop`, `reload`,
@@ -26,13 +27,19 @@ public struct EventAggregator {
         public var windowNanoseconds: UInt64
         /// Records about packets written per second at most; 0 means no cap. 100 by default.
         public var maxRecordsPerSecond: Int
+        /// `flow` records written per second at most, a budget of their own (so the end of a
+        /// flood's thousand half-open entries does not crowd out the drops, nor the other way
+        /// round); 0 means no cap. 1,000 by default.
+        public var maxFlowRecordsPerSecond: Int
         /// Keys tracked at once (memory is fixed by this); 4096 by default.
         public var maxKeys: Int
 
         /// Creates a configuration; see the properties for the defaults.
-        public init(windowNanoseconds: UInt64 = 1_000_000_000, maxRecordsPerSecond: Int = 100, maxKeys: Int = 4096) {
+        public init(windowNanoseconds: UInt64 = 1_000_000_000, maxRecordsPerSecond: Int = 100,
+                    maxFlowRecordsPerSecond: Int = 1_000, maxKeys: Int = 4096) {
             self.windowNanoseconds = max(1, windowNanoseconds)
             self.maxRecordsPerSecond = max(0, maxRecordsPerSecond)
+            self.maxFlowRecordsPerSecond = max(0, maxFlowRecordsPerSecond)
             self.maxKeys = max(1, maxKeys)
         }
     }
@@ -122,6 +129,7 @@ public struct EventAggregator {
 
     private var capSecond: UInt64 = .max
     private var recordsThisSecond = 0
+    private var flowRecordsThisSecond = 0
     private var overCap = Tally()
     private var lostTally = Tally()
 
@@ -193,6 +201,7 @@ public struct EventAggregator {
             emitSuppressed(into: &output)
             capSecond = second
             recordsThisSecond = 0
+            flowRecordsThisSecond = 0
         }
         while orderCount > 0, let entry = slots[order[orderHead]],
               now &- entry.windowStart >= configuration.windowNanoseconds, now >= entry.windowStart
@@ -247,9 +256,11 @@ public struct EventAggregator {
     }
 
     private mutating func emitCapped(_ record: Event, into output: inout [Event]) {
-        let cap = configuration.maxRecordsPerSecond
-        if cap == 0 || recordsThisSecond < cap {
-            recordsThisSecond += 1
+        let isFlow = record.eventType == .flow
+        let cap = isFlow ? configuration.maxFlowRecordsPerSecond : configuration.maxRecordsPerSecond
+        let used = isFlow ? flowRecordsThisSecond : recordsThisSecond
+        if cap == 0 || used < cap {
+            if isFlow { flowRecordsThisSecond += 1 } else { recordsThisSecond += 1 }
             append(record, into: &output)
         } else {
             let count = max(1, record.count)
@@ -263,7 +274,8 @@ public struct EventAggregator {
     private mutating func emitSuppressed(into output: inout [Event]) {
         if overCap.count > 0 {
             append(Event(timestampNanoseconds: overCap.last, eventType: .suppressed, reason: "rate_limit",
-                         detail: "over the log's limit of \(configuration.maxRecordsPerSecond) records per second",
+                         detail: "over the log's limit of \(configuration.maxRecordsPerSecond) records per second"
+                             + " (\(configuration.maxFlowRecordsPerSecond) for flow records)",
                          count: overCap.count, firstSeenNanoseconds: overCap.first, lastSeenNanoseconds: overCap.last,
                          suppressedCounts: overCap.breakdown),
                    into: &output)

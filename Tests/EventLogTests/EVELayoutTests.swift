@@ -95,4 +95,26 @@ import Testing
         #expect(suppressed.count == 1)
         #expect(suppressed.first?.suppressedCounts?.sources.count == SuppressedCounts.maximumSources)
     }
+
+    @Test func flowRecordsHaveABudgetOfTheirOwnSoAFloodsEndCannotHideADrop() {
+        var aggregator = EventAggregator(configuration: .init(maxRecordsPerSecond: 10, maxFlowRecordsPerSecond: 50))
+        var out: [Event] = []
+        let base: UInt64 = 1_795_554_191_000_000_000
+        // 2,000 half-open entries of a flood time out in the same second...
+        for index in 0..<2_000 {
+            let flow = Event(timestampNanoseconds: base, eventType: .flow, sourceIP: "198.18.\(index >> 8).\(index & 255)",
+                             reason: "timeout")
+            aggregator.add(flow, now: base, into: &out)
+        }
+        // ...and a forged RST is dropped: its record still goes out at once.
+        let drop = Event(timestampNanoseconds: base, eventType: .drop, sourceIP: "10.91.1.2", sourcePort: 34592,
+                         reason: "rst_invalid")
+        aggregator.add(drop, now: base, into: &out)
+        #expect(out.last == drop)
+        #expect(out.filter { $0.eventType == .flow }.count == 50)
+        aggregator.flush(now: base + 2_000_000_000, into: &out)
+        let suppressed = out.filter { $0.eventType == .suppressed }
+        #expect(suppressed.map(\.count) == [1_950])
+        #expect(suppressed.first?.suppressedCounts?.reasons == [.init("timeout", 1_950)])
+    }
 }
