@@ -67,9 +67,9 @@ private let records: [Event] = [
         csv.add(tricky)
         csv.flush()
         #expect(captured.text == """
-            timestamp,event_type,flow_id,in_iface,direction,proto,src_ip,src_port,dest_ip,dest_port,reason,state,flags,count,first_seen,last_seen,rule_file,rule_line,rule_label,detail
-            2026-11-24T21:03:11.482113+0000,drop,,,,TCP,203.0.113.7,51544,192.0.2.10,22,invalid_flags,NONE,FPU,37,,,,,,
-            2026-11-24T21:04:11.482113+0000,alert,99,eth0,in,TCP,2001:db8::7,443,2001:db8::1,8443,policy,,SA,1,,,/etc/synwall/default.rules,12,web,"'=HYPERLINK(""http://x"",""a,b"")"
+            timestamp,event_type,flow_id,in_iface,direction,proto,src_ip,src_port,dest_ip,dest_port,reason,state,flags,count,first_seen,last_seen,rule_file,rule_line,rule_label,detail,pkts_toserver,pkts_toclient,bytes_toserver,bytes_toclient,age
+            2026-11-24T21:03:11.482113+0000,drop,,,,TCP,203.0.113.7,51544,192.0.2.10,22,invalid_flags,NONE,FPU,37,,,,,,,,,,,
+            2026-11-24T21:04:11.482113+0000,alert,99,eth0,in,TCP,2001:db8::7,443,2001:db8::1,8443,policy,,SA,1,,,/etc/synwall/default.rules,12,web,"'=HYPERLINK(""http://x"",""a,b"")",,,,,
 
             """)
         #expect(LogCSVFormatter.field("a\nb") == "\"a\nb\"")
