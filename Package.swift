@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "NetfilterQueue", dependencies: ["CNetfilterQueue"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: strict),
         // The control socket's protocol, client and the text/Prometheus views of its answers.
-        .target(name: "Control", dependencies: ["Tracking", "Rules", "Wire", "CBuildInfo"], swiftSettings: strict),
+        .target(name: "Control", dependencies: ["Tracking", "Rules", "Wire", "EventLog", "CBuildInfo"], swiftSettings: strict),
 
         .target(name: "Firewall", dependencies: [
             "Tracking", "Control",

@@ -96,6 +96,40 @@ public struct ConnectionFilter: Codable, Sendable, Equatable {
         let states: Set<ConnectionState>?
         let proto: UInt8?
 
+        /// True when a packet from `source` to `destination` belongs to a connection this filter
+        /// picks, in either direction (the initiator's packets and the replies): the
+        /// addresses and ports are tried both ways; `state` is the flow's state after the
+        /// packet (nil: none). Ports are nil for protocols without them. No allocation.
+        @inline(__always)
+        public func matches(source: IPAddress, sourcePort: UInt16?, destination: IPAddress, destinationPort: UInt16?,
+                            proto packetProto: UInt8, state: ConnectionState?) -> Bool {
+            if let proto, packetProto != proto { return false }
+            if let states {
+                guard let state, states.contains(state) else { return false }
+            }
+            return oriented(source, sourcePort, destination, destinationPort)
+                || oriented(destination, destinationPort, source, sourcePort)
+        }
+
+        /// True when the filter names no address, port or protocol (a packet that could not be
+        /// read matches only then).
+        public var isAddressFree: Bool {
+            src == nil && dst == nil && host == nil && port == nil && sport == nil && dport == nil && proto == nil
+                && states == nil
+        }
+
+        @inline(__always)
+        private func oriented(_ initiator: IPAddress, _ initiatorPort: UInt16?, _ responder: IPAddress,
+                              _ responderPort: UInt16?) -> Bool {
+            if let src, !src.contains(initiator) { return false }
+            if let dst, !dst.contains(responder) { return false }
+            if let host, !host.contains(initiator), !host.contains(responder) { return false }
+            if let sport, initiatorPort != sport { return false }
+            if let dport, responderPort != dport { return false }
+            if let port, initiatorPort != port, responderPort != port { return false }
+            return true
+        }
+
         /// True when `connection` passes every condition.
         public func matches(_ connection: ConnectionSnapshot) -> Bool {
             if let proto, connection.proto != proto { return false }

@@ -14,16 +14,19 @@ public struct ControlResponse: Codable, Sendable {
     public var reload: ReloadReport?
     /// For `table`: what was shown, changed or found.
     public var table: TableReport?
+    /// For `trace`: the trace's number and its lines since the last poll.
+    public var trace: TraceBatch?
 
     /// An answer.
     public init(error: String? = nil, stats: StatsReport? = nil, connections: [ConnectionRecord]? = nil,
-                matched: Int? = nil, reload: ReloadReport? = nil, table: TableReport? = nil) {
+                matched: Int? = nil, reload: ReloadReport? = nil, table: TableReport? = nil, trace: TraceBatch? = nil) {
         self.table = table
         self.error = error
         self.stats = stats
         self.connections = connections
         self.matched = matched
         self.reload = reload
+        self.trace = trace
     }
 }
 

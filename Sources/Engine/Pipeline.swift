@@ -54,6 +54,17 @@ public struct Pipeline: ~Copyable {
     public var restorePool: RestorePool?
     /// Connections taken from the restore pool.
     public private(set) var claimedFromPool = 0
+    /// Whether flows that end are kept for `drainEndedFlows` (for `flow` records); off by
+    /// default, so a pipeline nobody drains keeps nothing.
+    public var collectsEndedFlows = false {
+        didSet { if collectsEndedFlows { endedFlows.reserveCapacity(Self.maxEndedFlows) } }
+    }
+    /// Flows that ended since the last drain (capacity reserved once: no allocation per packet).
+    private var endedFlows: [EndedFlow] = []
+    /// Ended flows not kept because `maxEndedFlows` were waiting (counted, never written).
+    public private(set) var endedFlowsLost = 0
+    /// Ended flows kept between two drains at most (a worker drains after every receive round).
+    public static let maxEndedFlows = 4_096
 
     /// A pipeline; with `rules`, new flows are admitted by the rule file, else by the default verdict.
     public init(configuration: PipelineConfiguration = PipelineConfiguration(), rules: CompiledRuleset? = nil,
@@ -168,7 +179,7 @@ public struct Pipeline: ~Copyable {
             if let next = cursor {
                 left = budget == .max ? .max : left - max(1, next - start)
             }
-            tracker.drainRemovedFlows { rules.connectionClosed(key: $0) }
+            drainDepartures(&rules)
         }
         matcher = rules
         interfaceNames = names
@@ -371,16 +382,56 @@ public struct Pipeline: ~Copyable {
         continueFlush(now: now, budget: Self.flushBudget)
     }
 
-    /// Tells the rules about flows that left the table (for `max-src-conn`), or just forgets them.
+    /// Tells the rules about flows that left the table (for `max-src-conn`), or just forgets
+    /// them; keeps the ended flows for their records when asked to.
     private mutating func forgetRemovedFlows() {
         guard tracker.hasRemovedFlows else { return }
         if var rules = matcher.take() {
-            tracker.drainRemovedFlows { rules.connectionClosed(key: $0) }
+            drainDepartures(&rules)
             matcher = rules
         } else {
-            tracker.drainRemovedFlows { _ in }
+            var none: RuleMatcher?
+            drainDepartures(&none)
         }
     }
+
+    private mutating func drainDepartures(_ rules: inout RuleMatcher) {
+        var optional: RuleMatcher? = consume rules
+        drainDepartures(&optional)
+        rules = optional.take()!
+    }
+
+    /// Empties the tracker's departure ring: each flow whose key left the table goes to the
+    /// rules' per-source counts, and (when collected) each ended flow to `endedFlows`.
+    private mutating func drainDepartures(_ rules: inout RuleMatcher?) {
+        var kept: [EndedFlow] = []
+        swap(&kept, &endedFlows)  // a move: no copy, no allocation
+        let collect = collectsEndedFlows
+        var lost = 0
+        tracker.drainEndedFlows { flow in
+            if flow.keyLeftTable { rules?.connectionClosed(key: flow.key) }
+            guard collect else { return }
+            if kept.count < Self.maxEndedFlows { kept.append(flow) } else { lost += 1 }
+        }
+        swap(&kept, &endedFlows)
+        endedFlowsLost += lost
+    }
+
+    /// Hands every flow that ended since the last call (closed, reset, timed out, evicted,
+    /// killed, flushed, cut by a reload) to `body`, oldest first, and forgets them; only with
+    /// `collectsEndedFlows`. Call it off the packet path (after a round's verdicts).
+    public mutating func drainEndedFlows(_ body: (EndedFlow) -> Void) {
+        guard !endedFlows.isEmpty else { return }
+        for flow in endedFlows { body(flow) }
+        endedFlows.removeAll(keepingCapacity: true)
+    }
+
+    /// Whether ended flows wait for `drainEndedFlows`.
+    public var hasEndedFlows: Bool { !endedFlows.isEmpty }
+
+    /// The rule that admitted the flow of the last packet processed, while the flow lives
+    /// (nil: no flow, or no rule admitted it). For `synwall trace`: read only while tracing.
+    public var lastPacketFlowRule: Int? { tracker.lastPacketFlowRule }
 
     /// Live flows in this pipeline's table.
     public var trackedFlows: Int { tracker.count }
@@ -541,7 +592,7 @@ public struct Pipeline: ~Copyable {
         let kept = tracker.reviseFlow(key, now: now) { flow, origin in
             Self.judge(flow, origin, rules: &rules, names: &names, mode: outcome.mode, now: now, outcome: &outcome)
         }
-        tracker.drainRemovedFlows { rules.connectionClosed(key: $0) }
+        drainDepartures(&rules)
         matcher = rules
         interfaceNames = names
         return kept

@@ -3,8 +3,10 @@
 /// ``LogLineParser`` reads such a line back.
 ///
 /// Addresses arrive already formatted (``AddressText`` formats raw 4- or 16-byte addresses).
-/// Field names in the file follow Suricata's EVE JSON where they mean the same; the README's
-/// "Event log" section documents every key.
+/// Field names in the file follow Suricata's EVE JSON where they mean the same, and the fields
+/// proper to one type (`reason`, `detail`, `state`, `rule`, a flow's counts, a suppressed
+/// record's breakdown) are nested in an object named after the type, as EVE nests them;
+/// docs/event-log.md documents every key.
 public struct Event: Sendable, Equatable {
     /// When the packet was seen, in nanoseconds since the Unix epoch (UTC). Written with
     /// microseconds, see ``EventTimestamp``. For an aggregated record: the last occurrence.
@@ -71,6 +73,10 @@ public struct Event: Sendable, Equatable {
     public var firstSeenNanoseconds: UInt64?
     /// For an aggregated record: when the last occurrence it counts was seen.
     public var lastSeenNanoseconds: UInt64?
+    /// For a `flow` record: packets, bytes and times of the connection that ended.
+    public var flow: FlowFields?
+    /// For a `suppressed` record: what it left out, by reason and by source.
+    public var suppressedCounts: SuppressedCounts?
 
     /// Creates an event; optional fields default to absent and `count` to 1. Inlinable, so a
     /// worker builds the value in place rather than through a call and copies.
@@ -80,7 +86,8 @@ public struct Event: Sendable, Equatable {
                 sourceIP: String = "", sourcePort: UInt16? = nil, destinationIP: String = "",
                 destinationPort: UInt16? = nil, reason: String = "", detail: String? = nil, state: String? = nil,
                 rule: EventRule? = nil, tcp: TCPFields? = nil, count: Int = 1, firstSeenNanoseconds: UInt64? = nil,
-                lastSeenNanoseconds: UInt64? = nil) {
+                lastSeenNanoseconds: UInt64? = nil, flow: FlowFields? = nil,
+                suppressedCounts: SuppressedCounts? = nil) {
         self.timestampNanoseconds = timestampNanoseconds
         self.eventType = eventType
         self.flowID = flowID
@@ -100,6 +107,8 @@ public struct Event: Sendable, Equatable {
         self.count = count
         self.firstSeenNanoseconds = firstSeenNanoseconds
         self.lastSeenNanoseconds = lastSeenNanoseconds
+        self.flow = flow
+        self.suppressedCounts = suppressedCounts
     }
 
     /// The `proto` text for an IP protocol number: 6 `TCP`, 17 `UDP`, 1 `ICMP`,

@@ -11,9 +11,11 @@
 /// no repeats forgets its key. Summing `count` over the output gives the number of events in.
 ///
 /// **Cap.** At most ``Configuration/maxRecordsPerSecond`` records about packets leave per
-/// second of `now` (first occurrences and aggregates alike). What goes over is counted, and
+/// second of `now` (first occurrences and aggregates alike), and at most
+/// ``Configuration/maxFlowRecordsPerSecond`` flow records besides. What goes over is counted, and
 /// when the second ends one `suppressed` record (`reason` `rate_limit`) says how many
-/// occurrences were left out. Records about the daemon (`start`, `stop`, `reload`,
+/// occurrences were left out, by reason and by source (the 16 most frequent), so a review
+/// still adds up to the daemon's counters. Records about the daemon (`start`, `stop`, `reload`,
 /// `suppressed`) pass without aggregation or cap.
 ///
 /// **Memory.** At most ``Configuration/maxKeys`` keys are tracked; a new key when all are in
@@ -25,13 +27,19 @@ public struct EventAggregator {
         public var windowNanoseconds: UInt64
         /// Records about packets written per second at most; 0 means no cap. 100 by default.
         public var maxRecordsPerSecond: Int
+        /// `flow` records written per second at most, a budget of their own (so the end of a
+        /// flood's thousand half-open entries does not crowd out the drops, nor the other way
+        /// round); 0 means no cap. 1,000 by default.
+        public var maxFlowRecordsPerSecond: Int
         /// Keys tracked at once (memory is fixed by this); 4096 by default.
         public var maxKeys: Int
 
         /// Creates a configuration; see the properties for the defaults.
-        public init(windowNanoseconds: UInt64 = 1_000_000_000, maxRecordsPerSecond: Int = 100, maxKeys: Int = 4096) {
+        public init(windowNanoseconds: UInt64 = 1_000_000_000, maxRecordsPerSecond: Int = 100,
+                    maxFlowRecordsPerSecond: Int = 1_000, maxKeys: Int = 4096) {
             self.windowNanoseconds = max(1, windowNanoseconds)
             self.maxRecordsPerSecond = max(0, maxRecordsPerSecond)
+            self.maxFlowRecordsPerSecond = max(0, maxFlowRecordsPerSecond)
             self.maxKeys = max(1, maxKeys)
         }
     }
@@ -75,13 +83,20 @@ public struct EventAggregator {
         var lastSeen: UInt64 = 0
     }
 
-    /// A running count of left-out occurrences, for one `suppressed` record.
+    /// A running count of left-out occurrences, for one `suppressed` record: in all, by reason
+    /// and by source (sources beyond ``maximumSources`` distinct ones are counted in the
+    /// totals only).
     private struct Tally {
         var count = 0
         var first: UInt64 = 0
         var last: UInt64 = 0
+        var reasons: [String: Int] = [:]
+        var sources: [String: Int] = [:]
 
-        mutating func add(_ count: Int, first: UInt64, last: UInt64) {
+        /// Distinct sources counted per record at most (memory bound under a spoofed flood).
+        static let maximumSources = 1_024
+
+        mutating func add(_ count: Int, first: UInt64, last: UInt64, reason: String = "", source: String = "") {
             if self.count == 0 {
                 self.first = first
                 self.last = last
@@ -90,6 +105,17 @@ public struct EventAggregator {
                 self.last = max(self.last, last)
             }
             self.count += count
+            if !reason.isEmpty { reasons[reason, default: 0] += count }
+            if !source.isEmpty, sources[source] != nil || sources.count < Self.maximumSources {
+                sources[source, default: 0] += count
+            }
+        }
+
+        /// The breakdown for the record, nil when nothing was counted by reason.
+        var breakdown: SuppressedCounts? {
+            guard !reasons.isEmpty || !sources.isEmpty else { return nil }
+            return SuppressedCounts(reasons: SuppressedCounts.ranked(reasons),
+                                    sources: SuppressedCounts.ranked(sources, limit: SuppressedCounts.maximumSources))
         }
     }
 
@@ -103,6 +129,7 @@ public struct EventAggregator {
 
     private var capSecond: UInt64 = .max
     private var recordsThisSecond = 0
+    private var flowRecordsThisSecond = 0
     private var overCap = Tally()
     private var lostTally = Tally()
 
@@ -174,6 +201,7 @@ public struct EventAggregator {
             emitSuppressed(into: &output)
             capSecond = second
             recordsThisSecond = 0
+            flowRecordsThisSecond = 0
         }
         while orderCount > 0, let entry = slots[order[orderHead]],
               now &- entry.windowStart >= configuration.windowNanoseconds, now >= entry.windowStart
@@ -228,23 +256,28 @@ public struct EventAggregator {
     }
 
     private mutating func emitCapped(_ record: Event, into output: inout [Event]) {
-        let cap = configuration.maxRecordsPerSecond
-        if cap == 0 || recordsThisSecond < cap {
-            recordsThisSecond += 1
+        let isFlow = record.eventType == .flow
+        let cap = isFlow ? configuration.maxFlowRecordsPerSecond : configuration.maxRecordsPerSecond
+        let used = isFlow ? flowRecordsThisSecond : recordsThisSecond
+        if cap == 0 || used < cap {
+            if isFlow { flowRecordsThisSecond += 1 } else { recordsThisSecond += 1 }
             append(record, into: &output)
         } else {
             let count = max(1, record.count)
             statistics.suppressed += count
             overCap.add(count, first: record.firstSeenNanoseconds ?? record.timestampNanoseconds,
-                        last: record.lastSeenNanoseconds ?? record.timestampNanoseconds)
+                        last: record.lastSeenNanoseconds ?? record.timestampNanoseconds, reason: record.reason,
+                        source: record.sourceIP)
         }
     }
 
     private mutating func emitSuppressed(into output: inout [Event]) {
         if overCap.count > 0 {
             append(Event(timestampNanoseconds: overCap.last, eventType: .suppressed, reason: "rate_limit",
-                         detail: "over the log's limit of \(configuration.maxRecordsPerSecond) records per second",
-                         count: overCap.count, firstSeenNanoseconds: overCap.first, lastSeenNanoseconds: overCap.last),
+                         detail: "over the log's limit of \(configuration.maxRecordsPerSecond) records per second"
+                             + " (\(configuration.maxFlowRecordsPerSecond) for flow records)",
+                         count: overCap.count, firstSeenNanoseconds: overCap.first, lastSeenNanoseconds: overCap.last,
+                         suppressedCounts: overCap.breakdown),
                    into: &output)
             overCap = Tally()
         }

@@ -101,8 +101,11 @@ public final class EventLogService: @unchecked Sendable {
 
     /// A new ring for one producer thread (a queue's worker). Call it once per thread, before
     /// or after ``start()``; only that thread may call ``EventQueue/post(_:)`` on it.
-    public func makeProducer() -> EventQueue {
-        let queue = EventQueue(capacity: settings.queueCapacity)
+    ///
+    /// With `reportsOwnLosses`, the producer writes `suppressed` records for what it could not
+    /// post (see ``EventQueue/reportsOwnLosses``) and the writer does not count them again.
+    public func makeProducer(reportsOwnLosses: Bool = false) -> EventQueue {
+        let queue = EventQueue(capacity: settings.queueCapacity, reportsOwnLosses: reportsOwnLosses)
         lock.withLock { producers.append(queue) }
         producerGeneration.wrappingIncrement(ordering: .releasing)
         return queue

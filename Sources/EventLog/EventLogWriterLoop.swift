@@ -104,7 +104,7 @@ struct EventLogWriterLoop {
             }
             let lost = queue.lost
             if lost > lostSeen[number] {
-                aggregator.noteLost(lost - lostSeen[number], at: wall)
+                if !queue.reportsOwnLosses { aggregator.noteLost(lost - lostSeen[number], at: wall) }
                 lostSeen[number] = lost
             }
         }

@@ -35,9 +35,15 @@ public final class EventQueue: @unchecked Sendable {
         UnsafeAtomic(at: (words + offset).assumingMemoryBound(to: Int.AtomicRepresentation.self))
     }
 
+    /// Whether the producer reports the events it could not post itself, in `suppressed`
+    /// records of its own that name their reasons (a queue's worker does): the writer then
+    /// leaves ``lost`` out of its own `queue_full` records, which could not name them.
+    public let reportsOwnLosses: Bool
+
     /// Creates a ring holding at least `capacity` events (rounded up to a power of two,
     /// at least 2).
-    public init(capacity: Int) {
+    public init(capacity: Int, reportsOwnLosses: Bool = false) {
+        self.reportsOwnLosses = reportsOwnLosses
         var size = 2
         while size < capacity && size < (1 << 30) { size <<= 1 }
         self.capacity = size
@@ -75,6 +81,22 @@ public final class EventQueue: @unchecked Sendable {
                 lostCount.store(lostCount.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
                 return false
             }
+        }
+        (slots + (index & mask)).initialize(to: event)
+        tail.store(index &+ 1, ordering: .releasing)
+        return true
+    }
+
+    /// Producer side: puts `event` in the ring if there is room; unlike ``post(_:)`` a full
+    /// ring does not count it in ``lost`` (for a producer's own `suppressed` summaries, which
+    /// it keeps and tries again).
+    @inlinable @discardableResult
+    public func offer(_ event: consuming Event) -> Bool {
+        let index = tail.load(ordering: .relaxed)
+        if index &- cachedHead.load(ordering: .relaxed) >= capacity {
+            let current = head.load(ordering: .acquiring)
+            cachedHead.store(current, ordering: .relaxed)
+            if index &- current >= capacity { return false }
         }
         (slots + (index & mask)).initialize(to: event)
         tail.store(index &+ 1, ordering: .releasing)

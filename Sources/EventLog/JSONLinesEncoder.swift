@@ -3,14 +3,16 @@
 ///
 /// Keys come in a fixed order, EVE-aligned, and this order is part of the format:
 /// `timestamp`, `event_type`, `flow_id`, `queue`, `in_iface`, `direction`, `proto`, `src_ip`,
-/// `src_port`, `dest_ip`, `dest_port`, `reason`, `detail`, `state`,
-/// `rule` (`file`, `line`, `label`), `tcp` (`flags`, `seq`, `ack`, `win`, `seq_min`,
-/// `seq_max`, `ack_min`, `ack_max`), `count`, `first_seen`, `last_seen`. Absent optionals and
-/// empty `proto`, `src_ip`, `dest_ip` and `reason` are left out, and `count` is written only
-/// when greater than 1:
+/// `src_port`, `dest_ip`, `dest_port`, then the object named after the event type (`drop`,
+/// `flow`, `suppressed`…) with the fields proper to it — `reason`, `detail`, `state`, `rule`
+/// (`file`, `line`, `label`), a flow's counts and times, a suppressed record's `reasons` and
+/// `sources` — then `tcp` (`flags`, `seq`, `ack`, `win`, `seq_min`, `seq_max`, `ack_min`,
+/// `ack_max`), `count`, `first_seen`, `last_seen`. Absent optionals and empty `proto`,
+/// `src_ip`, `dest_ip` and `reason` are left out, and `count` is written only when greater
+/// than 1 (docs/event-log.md):
 ///
 /// ```
-/// {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"drop","flow_id":1822734,"in_iface":"eth0","direction":"in","proto":"TCP","src_ip":"203.0.113.7","src_port":51544,"dest_ip":"192.0.2.10","dest_port":22,"reason":"invalid_flags","state":"NONE","tcp":{"flags":"FPU","seq":104,"ack":0,"win":1024},"count":37,"first_seen":"2026-11-24T21:03:10.001200+0000","last_seen":"2026-11-24T21:03:11.482113+0000"}
+/// {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"drop","flow_id":1822734,"in_iface":"eth0","direction":"in","proto":"TCP","src_ip":"203.0.113.7","src_port":51544,"dest_ip":"192.0.2.10","dest_port":22,"drop":{"reason":"invalid_flags","state":"NONE"},"tcp":{"flags":"FPU","seq":104,"ack":0,"win":1024},"count":37,"first_seen":"2026-11-24T21:03:10.001200+0000","last_seen":"2026-11-24T21:03:11.482113+0000"}
 /// ```
 ///
 /// Every string goes through ``appendString(_:into:)``: a packet cannot end a record early,
@@ -63,29 +65,7 @@ public struct JSONLinesEncoder: Sendable {
             buffer.append(contentsOf: Key.destinationPort)
             EventTimestamp.appendDigits(UInt64(port), width: 1, into: &buffer)
         }
-        if !event.reason.isEmpty {
-            buffer.append(contentsOf: Key.reason)
-            Self.appendString(event.reason, into: &buffer)
-        }
-        if let detail = event.detail {
-            buffer.append(contentsOf: Key.detail)
-            Self.appendString(detail.utf8.count > Event.maximumDetailBytes ? Event.cappedDetail(detail) : detail, into: &buffer)
-        }
-        if let state = event.state {
-            buffer.append(contentsOf: Key.state)
-            Self.appendString(state, into: &buffer)
-        }
-        if let rule = event.rule {
-            buffer.append(contentsOf: Key.ruleFile)
-            Self.appendString(rule.file, into: &buffer)
-            buffer.append(contentsOf: Key.ruleLine)
-            Self.appendInteger(rule.line, into: &buffer)
-            if let label = rule.label {
-                buffer.append(contentsOf: Key.ruleLabel)
-                Self.appendString(label, into: &buffer)
-            }
-            buffer.append(UInt8(ascii: "}"))
-        }
+        appendTypeObject(event, into: &buffer)
         if let tcp = event.tcp {
             buffer.append(contentsOf: Key.tcpFlags)
             for bit in 0..<8 where tcp.flags & (1 << bit) != 0 {
@@ -127,6 +107,90 @@ public struct JSONLinesEncoder: Sendable {
         }
         buffer.append(UInt8(ascii: "}"))
         buffer.append(UInt8(ascii: "\n"))
+    }
+
+    /// The object named after the record's type (`"drop":{…}`, `"flow":{…}`…) holding the
+    /// fields proper to it: `reason`, `detail`, `state`, `rule`; a flow's `pkts_toserver`,
+    /// `pkts_toclient`, `bytes_toserver`, `bytes_toclient`, `start`, `end`, `age`; a suppressed
+    /// record's `reasons` and `sources`. Left out when it would be empty.
+    private func appendTypeObject(_ event: Event, into buffer: inout [UInt8]) {
+        let empty = event.reason.isEmpty && event.detail == nil && event.state == nil && event.rule == nil
+            && event.flow == nil && event.suppressedCounts == nil
+        if empty { return }
+        buffer.append(UInt8(ascii: ","))
+        Self.appendString(event.eventType.rawValue, into: &buffer)
+        buffer.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: "{")])
+        var first = true
+        func key(_ name: StaticString) {
+            if !first { buffer.append(UInt8(ascii: ",")) }
+            first = false
+            buffer.append(UInt8(ascii: "\""))
+            buffer.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            buffer.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+        if !event.reason.isEmpty {
+            key("reason")
+            Self.appendString(event.reason, into: &buffer)
+        }
+        if let detail = event.detail {
+            key("detail")
+            Self.appendString(detail.utf8.count > Event.maximumDetailBytes ? Event.cappedDetail(detail) : detail, into: &buffer)
+        }
+        if let state = event.state {
+            key("state")
+            Self.appendString(state, into: &buffer)
+        }
+        if let rule = event.rule {
+            key("rule")
+            buffer.append(contentsOf: Key.ruleFile)
+            Self.appendString(rule.file, into: &buffer)
+            buffer.append(contentsOf: Key.ruleLine)
+            Self.appendInteger(rule.line, into: &buffer)
+            if let label = rule.label {
+                buffer.append(contentsOf: Key.ruleLabel)
+                Self.appendString(label, into: &buffer)
+            }
+            buffer.append(UInt8(ascii: "}"))
+        }
+        if let flow = event.flow {
+            key("pkts_toserver")
+            EventTimestamp.appendDigits(flow.packetsToServer, width: 1, into: &buffer)
+            key("pkts_toclient")
+            EventTimestamp.appendDigits(flow.packetsToClient, width: 1, into: &buffer)
+            key("bytes_toserver")
+            EventTimestamp.appendDigits(flow.bytesToServer, width: 1, into: &buffer)
+            key("bytes_toclient")
+            EventTimestamp.appendDigits(flow.bytesToClient, width: 1, into: &buffer)
+            key("start")
+            buffer.append(UInt8(ascii: "\""))
+            EventTimestamp.append(nanoseconds: flow.startNanoseconds, into: &buffer)
+            buffer.append(UInt8(ascii: "\""))
+            key("end")
+            buffer.append(UInt8(ascii: "\""))
+            EventTimestamp.append(nanoseconds: flow.endNanoseconds, into: &buffer)
+            buffer.append(UInt8(ascii: "\""))
+            key("age")
+            EventTimestamp.appendDigits(flow.ageSeconds, width: 1, into: &buffer)
+        }
+        if let counts = event.suppressedCounts {
+            key("reasons")
+            Self.appendCounts(counts.reasons, into: &buffer)
+            key("sources")
+            Self.appendCounts(counts.sources, into: &buffer)
+        }
+        buffer.append(UInt8(ascii: "}"))
+    }
+
+    /// `{"name":count,…}`.
+    private static func appendCounts(_ pairs: [SuppressedCounts.NameCount], into buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "{"))
+        for (index, pair) in pairs.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            appendString(pair.name, into: &buffer)
+            buffer.append(UInt8(ascii: ":"))
+            appendInteger(pair.count, into: &buffer)
+        }
+        buffer.append(UInt8(ascii: "}"))
     }
 
     /// `event` as one JSON line (with its trailing newline); for tests and tools.
@@ -183,10 +247,7 @@ public struct JSONLinesEncoder: Sendable {
         static let sourcePort: [UInt8] = Array(#","src_port":"#.utf8)
         static let destinationIP: [UInt8] = Array(#","dest_ip":"#.utf8)
         static let destinationPort: [UInt8] = Array(#","dest_port":"#.utf8)
-        static let reason: [UInt8] = Array(#","reason":"#.utf8)
-        static let detail: [UInt8] = Array(#","detail":"#.utf8)
-        static let state: [UInt8] = Array(#","state":"#.utf8)
-        static let ruleFile: [UInt8] = Array(#","rule":{"file":"#.utf8)
+        static let ruleFile: [UInt8] = Array(#"{"file":"#.utf8)
         static let ruleLine: [UInt8] = Array(#","line":"#.utf8)
         static let ruleLabel: [UInt8] = Array(#","label":"#.utf8)
         static let tcpFlags: [UInt8] = Array(#","tcp":{"flags":""#.utf8)

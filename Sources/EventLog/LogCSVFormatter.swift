@@ -6,7 +6,8 @@ public final class LogCSVFormatter {
     /// The header's columns, in order.
     public static let columns = ["timestamp", "event_type", "flow_id", "in_iface", "direction", "proto", "src_ip",
                                  "src_port", "dest_ip", "dest_port", "reason", "state", "flags", "count", "first_seen",
-                                 "last_seen", "rule_file", "rule_line", "rule_label", "detail"]
+                                 "last_seen", "rule_file", "rule_line", "rule_label", "detail", "pkts_toserver",
+                                 "pkts_toclient", "bytes_toserver", "bytes_toclient", "age"]
     private let output: LogTextOutput
     private var headerWritten = false
 
@@ -44,6 +45,11 @@ public final class LogCSVFormatter {
             number(event.rule?.line),
             Self.field(event.rule?.label ?? ""),
             Self.field(event.detail ?? ""),
+            number(event.flow?.packetsToServer),
+            number(event.flow?.packetsToClient),
+            number(event.flow?.bytesToServer),
+            number(event.flow?.bytesToClient),
+            number(event.flow?.ageSeconds),
         ]
         output.line(fields.joined(separator: ","))
     }

@@ -7,7 +7,9 @@ import Darwin
 /// Reads one JSON Lines record back into an ``Event``: the inverse of ``JSONLinesEncoder``,
 /// written for speed (bytes in, no Foundation, no intermediate dictionary).
 ///
-/// Keys may come in any order; unknown keys (from a newer synwall, or added by another tool)
+/// Both layouts are read: the fields proper to a type nested in an object named after it
+/// (`"drop":{"reason":…}`, written since the EVE layout) and the flat keys older logs wrote
+/// (`"reason":…` at the top level). Keys may come in any order; unknown keys (from a newer synwall, or added by another tool)
 /// are skipped whatever their value; `null` counts as absent. `timestamp` and `event_type` are
 /// required. Strings are unescaped (`\uXXXX` with surrogate pairs included); invalid UTF-8 is
 /// repaired with U+FFFD. Anything that is not one JSON object, or a known key whose value has
@@ -90,6 +92,8 @@ public struct LogLineParser {
                     case .detail: record.detail = try slice(&c)
                     case .state: record.state = try slice(&c)
                     case .rule: try rule(&c, into: &record)
+                    case .drop, .alert, .anomaly, .flow, .overload, .reload, .start, .stop, .suppressed:
+                        try typeObject(&c, into: &record)
                     case .tcp: record.tcp = try tcp(&c)
                     case .count: record.count = Int(try c.unsigned(max: UInt64(Int.max)))
                     case .firstSeen: record.firstSeen = try timestamp(&c)
@@ -127,7 +131,73 @@ public struct LogLineParser {
             event.rule = EventRule(file: try text(record.ruleFile, line) ?? "", line: record.ruleLine,
                                    label: try text(record.ruleLabel, line))
         }
+        event.flow = record.flow
+        if record.reasons.isPresent || record.sources.isPresent {
+            event.suppressedCounts = SuppressedCounts(reasons: try counts(record.reasons, line),
+                                                      sources: try counts(record.sources, line))
+        }
         return event
+    }
+
+    /// The pairs of a `{"name":count,…}` object located by `slice` (from its `{` to its `}`).
+    private mutating func counts(_ slice: LogRawRecord.Slice, _ line: UnsafeBufferPointer<UInt8>)
+        throws(LogLineError) -> [SuppressedCounts.NameCount] {
+        guard slice.isPresent else { return [] }
+        var c = Cursor(bytes: line, position: Int(slice.start))
+        var pairs: [SuppressedCounts.NameCount] = []
+        try c.expect(UInt8(ascii: "{"), "expected an object")
+        c.skipSpace()
+        if c.consume(UInt8(ascii: "}")) { return pairs }
+        while true {
+            c.skipSpace()
+            let name = try string(&c)
+            c.skipSpace()
+            try c.expect(UInt8(ascii: ":"), "expected ':' after a key")
+            c.skipSpace()
+            let count = Int(try c.unsigned(max: UInt64(Int.max)))
+            pairs.append(SuppressedCounts.NameCount(name, count))
+            c.skipSpace()
+            if c.consume(UInt8(ascii: ",")) { continue }
+            try c.expect(UInt8(ascii: "}"), "expected ',' or '}' in an object")
+            return pairs
+        }
+    }
+
+    /// The object named after the record's type (`"drop":{…}`, `"flow":{…}`…): the fields
+    /// proper to the type, which older logs wrote at the top level (both are read).
+    private mutating func typeObject(_ c: inout Cursor, into record: inout LogRawRecord) throws(LogLineError) {
+        var flow = FlowFields(packetsToServer: 0, packetsToClient: 0, bytesToServer: 0, bytesToClient: 0,
+                              startNanoseconds: 0, endNanoseconds: 0)
+        var hasFlow = false
+        try Self.object(&c) { (key, c) throws(LogLineError) in
+            switch key {
+            case .reason: record.reason = try slice(&c)
+            case .detail: record.detail = try slice(&c)
+            case .state: record.state = try slice(&c)
+            case .rule: try rule(&c, into: &record)
+            case .packetsToServer: flow.packetsToServer = try c.unsigned(max: .max); hasFlow = true
+            case .packetsToClient: flow.packetsToClient = try c.unsigned(max: .max); hasFlow = true
+            case .bytesToServer: flow.bytesToServer = try c.unsigned(max: .max); hasFlow = true
+            case .bytesToClient: flow.bytesToClient = try c.unsigned(max: .max); hasFlow = true
+            case .start: flow.startNanoseconds = try timestamp(&c); hasFlow = true
+            case .end: flow.endNanoseconds = try timestamp(&c); hasFlow = true
+            case .reasons: record.reasons = try objectSlice(&c)
+            case .sources: record.sources = try objectSlice(&c)
+            default: try c.skipValue(depth: 1)
+            }
+        }
+        if hasFlow { record.flow = flow }
+    }
+
+    /// Where the object at the cursor is (checked, skipped), from its `{` to its `}`.
+    private func objectSlice(_ c: inout Cursor) throws(LogLineError) -> LogRawRecord.Slice {
+        let start = c.position
+        guard c.position < c.bytes.count, c.bytes[c.position] == UInt8(ascii: "{") else {
+            throw LogLineError("expected an object", column: c.position + 1)
+        }
+        try c.skipValue(depth: 1)
+        return LogRawRecord.Slice(start: Int32(truncatingIfNeeded: start),
+                                  count: Int32(truncatingIfNeeded: c.position - start), escaped: false)
     }
 
     /// The text of `slice`, or nil when absent.
@@ -380,6 +450,8 @@ extension LogLineParser {
         case timestamp, eventType, flowID, queue, inInterface, direction, proto, sourceIP, sourcePort
         case destinationIP, destinationPort, reason, detail, state, rule, tcp, count, firstSeen, lastSeen
         case file, line, label, flags, seq, ack, win, seqMin, seqMax, ackMin, ackMax
+        case drop, alert, anomaly, flow, overload, reload, start, stop, suppressed
+        case packetsToServer, packetsToClient, bytesToServer, bytesToClient, end, age, reasons, sources
         case unknown
 
         /// The key spelled by `bytes` (a switch on length, then one comparison per candidate).
@@ -387,6 +459,8 @@ extension LogLineParser {
             switch b.count {
             case 3:
                 if equal(b, "tcp") { return .tcp }
+                if equal(b, "end") { return .end }
+                if equal(b, "age") { return .age }
                 if equal(b, "seq") { return .seq }
                 if equal(b, "ack") { return .ack }
                 if equal(b, "win") { return .win }
@@ -394,7 +468,12 @@ extension LogLineParser {
                 if equal(b, "rule") { return .rule }
                 if equal(b, "file") { return .file }
                 if equal(b, "line") { return .line }
+                if equal(b, "drop") { return .drop }
+                if equal(b, "flow") { return .flow }
+                if equal(b, "stop") { return .stop }
             case 5:
+                if equal(b, "alert") { return .alert }
+                if equal(b, "start") { return .start }
                 switch b[0] {
                 case UInt8(ascii: "p"): if equal(b, "proto") { return .proto }
                 case UInt8(ascii: "s"): if equal(b, "state") { return .state }
@@ -408,7 +487,11 @@ extension LogLineParser {
                 if equal(b, "src_ip") { return .sourceIP }
                 if equal(b, "reason") { return .reason }
                 if equal(b, "detail") { return .detail }
+                if equal(b, "reload") { return .reload }
             case 7:
+                if equal(b, "anomaly") { return .anomaly }
+                if equal(b, "reasons") { return .reasons }
+                if equal(b, "sources") { return .sources }
                 switch b[0] {
                 case UInt8(ascii: "d"): if equal(b, "dest_ip") { return .destinationIP }
                 case UInt8(ascii: "f"): if equal(b, "flow_id") { return .flowID }
@@ -421,6 +504,7 @@ extension LogLineParser {
                 default: break
                 }
             case 8:
+                if equal(b, "overload") { return .overload }
                 if equal(b, "src_port") { return .sourcePort }
                 if equal(b, "in_iface") { return .inInterface }
             case 9:
@@ -432,7 +516,14 @@ extension LogLineParser {
                 case UInt8(ascii: "l"): if equal(b, "last_seen") { return .lastSeen }
                 default: break
                 }
+            case 13:
+                if equal(b, "pkts_toserver") { return .packetsToServer }
+                if equal(b, "pkts_toclient") { return .packetsToClient }
+            case 14:
+                if equal(b, "bytes_toserver") { return .bytesToServer }
+                if equal(b, "bytes_toclient") { return .bytesToClient }
             case 10:
+                if equal(b, "suppressed") { return .suppressed }
                 if equal(b, "event_type") { return .eventType }
                 if equal(b, "first_seen") { return .firstSeen }
             default: break

@@ -41,4 +41,8 @@ struct LogRawRecord {
     var count = 1
     var firstSeen: UInt64?
     var lastSeen: UInt64?
+    var flow: FlowFields?
+    /// A suppressed record's `reasons` and `sources` objects (from `{` to `}`).
+    var reasons = Slice()
+    var sources = Slice()
 }

@@ -101,8 +101,25 @@ public final class LogTableFormatter {
             text(event.state),
             String(event.count),
             text(event.rule?.displayName),
-            text(event.detail),
+            text(detail(of: event)),
         ]
+    }
+
+    /// The DETAIL cell: the record's `detail`, and for a flow its packets and bytes each way
+    /// and age (`pkts 12>10< bytes 840>1203< age 3s`), for a suppressed record its counts by
+    /// reason (`table_full 1700, invalid_flags 100`).
+    static func detail(of event: Event) -> String? {
+        var parts: [String] = []
+        if let flow = event.flow {
+            parts.append("pkts \(flow.packetsToServer)>\(flow.packetsToClient)< bytes \(flow.bytesToServer)>"
+                + "\(flow.bytesToClient)< age \(flow.ageSeconds)s")
+        }
+        if let counts = event.suppressedCounts, !counts.reasons.isEmpty {
+            parts.append(counts.reasons.prefix(8).map { "\($0.name) \($0.count)" }.joined(separator: ", ")
+                + (counts.reasons.count > 8 ? ", …" : ""))
+        }
+        if let detail = event.detail, !detail.isEmpty { parts.append(detail) }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     /// `203.0.113.7:51544`, `[2001:db8::1]:443`, or the address alone without a port.

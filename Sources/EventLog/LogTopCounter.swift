@@ -15,6 +15,18 @@ public struct LogTopCounter {
         /// The rule (its label, or `file:line`).
         case rule
 
+        /// The key in `--json` rows: the event log's field name (`src_ip`, `dest_ip`,
+        /// `dest_port`, `reason`, `rule`).
+        public var jsonKey: String {
+            switch self {
+            case .src: return "src_ip"
+            case .dst: return "dest_ip"
+            case .port: return "dest_port"
+            case .reason: return "reason"
+            case .rule: return "rule"
+            }
+        }
+
         /// The column title in the table.
         public var title: String {
             switch self {
@@ -33,7 +45,8 @@ public struct LogTopCounter {
     /// Occurrences counted (the sum over all names).
     public private(set) var total = 0
     /// Occurrences the log left out (`suppressed` records: over the records-per-second cap, or
-    /// lost); they carry no source, port or reason, so they are not in the counts.
+    /// lost) that cannot be counted by the key: a suppressed record carries counts by reason
+    /// and by its most frequent sources, which are counted; the rest is here.
     public private(set) var leftOut = 0
 
     /// Creates an empty counter by `key`.
@@ -44,7 +57,20 @@ public struct LogTopCounter {
     /// Counts `event` when it is about packets and has the key.
     public mutating func add(_ event: Event) {
         if event.eventType == .suppressed {
-            leftOut += max(1, event.count)
+            let total = max(1, event.count)
+            var pairs: [SuppressedCounts.NameCount] = []
+            switch key {
+            case .reason: pairs = event.suppressedCounts?.reasons ?? []
+            case .src: pairs = event.suppressedCounts?.sources ?? []
+            case .dst, .port, .rule: break
+            }
+            var counted = 0
+            for pair in pairs where !pair.name.isEmpty && pair.count > 0 {
+                counts[pair.name, default: 0] += pair.count
+                counted += pair.count
+            }
+            self.total += counted
+            leftOut += max(0, total - counted)
             return
         }
         guard event.eventType.isAboutPackets, let name = Self.name(of: event, by: key) else { return }
@@ -75,13 +101,13 @@ public struct LogTopCounter {
     }
 
     /// Writes the top `limit` as a table (name, count, share of the total), JSON Lines
-    /// (`{"src":"…","count":N}`) or CSV (`src,count`).
+    /// (`{"src_ip":"…","count":N}`, the event log's key names) or CSV (`src,count`).
     public func render(limit: Int, format: LogReviewOptions.Format, color: Bool, to output: LogTextOutput) {
         let rows = top(limit)
         switch format {
         case .json:
             for row in rows {
-                var line: [UInt8] = Array("{\"\(key.rawValue)\":".utf8)
+                var line: [UInt8] = Array("{\"\(key.jsonKey)\":".utf8)
                 if key == .port {
                     line.append(contentsOf: row.name.utf8)
                 } else {

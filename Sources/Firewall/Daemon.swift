@@ -228,7 +228,7 @@ public final class Daemon: @unchecked Sendable {
             }
             service = log
         }
-        let writers: [EventQueue?] = sockets.map { _ in service?.makeProducer() }
+        let writers: [EventQueue?] = sockets.map { _ in service?.makeProducer(reportsOwnLosses: true) }
 
         if configuration.failOpen {
             say("synwall: fail-open: packets pass unfiltered while synwall is down (queue bypass) "

@@ -56,6 +56,12 @@ final class DaemonControl: @unchecked Sendable {
         case .table:
             guard let table = request.table else { return ControlResponse(error: "table needs a table request") }
             return self.table(table)
+        case .trace:
+            return trace(request)
+        case .traceEnd:
+            guard let id = request.trace else { return ControlResponse(error: "trace_end needs the trace's number") }
+            return ControlResponse(trace: workers.trace.end(id: id)
+                ?? TraceBatch(session: id, lines: [], matched: 0, dropped: 0, rate: 0))
         case .conns, .kill:
             let filter: ConnectionFilter.Compiled
             do {
@@ -106,6 +112,27 @@ final class DaemonControl: @unchecked Sendable {
         }
         if let log = report.log, log.lost > 0 { line += "; events lost: \(log.lost)" }
         return line
+    }
+
+    /// Starts a trace (no `trace` number in the request) or answers a poll of one.
+    private func trace(_ request: ControlRequest) -> ControlResponse {
+        let now = QueueWorker.now()
+        let result: Result<TraceBatch, TraceError>
+        if let id = request.trace {
+            result = workers.trace.poll(id: id, now: now)
+        } else {
+            let filter: ConnectionFilter.Compiled
+            do {
+                filter = try (request.filter ?? ConnectionFilter()).compiled()
+            } catch {
+                return ControlResponse(error: error.description)
+            }
+            result = workers.trace.start(filter: filter, rate: request.rate ?? TraceLimits.defaultRate, now: now)
+        }
+        switch result {
+        case .success(let batch): return ControlResponse(trace: batch)
+        case .failure(let error): return ControlResponse(error: error.description)
+        }
     }
 
     /// Every worker's counters, the event log's and the rules' hits.

@@ -31,6 +31,9 @@ final class QueueWorker: @unchecked Sendable {
     private var roundTimestamp: UInt64 = 0
     /// Events that did not fit the per-round cap.
     private(set) var suppressedEvents = 0
+    /// Events not handed to the log (per-round cap, full ring), by reason, until a
+    /// `suppressed` record for them fits the ring.
+    private var lostEvents = EventLossTally()
     static let maxEventsPerRound = 256
     /// The checkpoint this worker last started, and its share while it is being copied.
     private var checkpointGeneration = 0
@@ -40,6 +43,15 @@ final class QueueWorker: @unchecked Sendable {
     /// `block return…`: the shared sender, and this worker's buffer to build answers in.
     private let replies: ReplySender?
     private let replyBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ReplyBuilder.maximumLength, alignment: 8)
+    /// Whether a trace runs (loaded once per round), its filter, and this round's matches.
+    private var tracing = false
+    private var traceGeneration = -1
+    private var traceFilter: ConnectionFilter.Compiled?
+    private var traced: [(decision: Decision, context: PacketContext, flowRule: Int?)] = []
+    private var traceMatched = 0
+    private var traceDropped = 0
+    /// Decisions a worker keeps for the trace per round at most (the rest are counted).
+    static let maxTracedPerRound = 256
 
     init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl,
          replies: ReplySender? = nil) {
@@ -50,7 +62,9 @@ final class QueueWorker: @unchecked Sendable {
         self.log = log
         self.control = control
         rulesGeneration = control.rulesGeneration.load(ordering: .acquiring)
+        self.pipeline.collectsEndedFlows = log != nil
         pendingEvents.reserveCapacity(Self.maxEventsPerRound)
+        traced.reserveCapacity(Self.maxTracedPerRound)
         overloads.reserveCapacity(16)
         flowCounter = control.register(queue: queue)
     }
@@ -66,8 +80,12 @@ final class QueueWorker: @unchecked Sendable {
         var consecutiveFailures = 0
         while !control.stop.load(ordering: .relaxed) {
             roundTimestamp = Self.now()
+            // The only cost of the trace while none runs: this load, once per round.
+            tracing = control.trace.active.load(ordering: .relaxed)
+            if tracing { refreshTrace() }
             let round = socket.receiveRound { packet in self.handle(packet) }
             writeEvents()
+            if tracing { deliverTrace() }
             exchangeTableAdditions()
             if case .idle = round {
                 // No traffic: let time pass for the connection table (bounded expiry) and
@@ -138,6 +156,7 @@ final class QueueWorker: @unchecked Sendable {
         context.packetID = packet.id
         let decision = pipeline.process(packet.payload, context: context)
         releaseFragments()
+        if tracing, !decision.isHeld { trace(decision, context) }
         if let rule = decision.rule, let table = rule.overloadTable, let source = decision.summary?.source {
             var flushRule: Int?
             if rule.flushSource, case .rule(let index) = rule.origin { flushRule = index }
@@ -152,6 +171,7 @@ final class QueueWorker: @unchecked Sendable {
                 pendingEvents.append((decision, context))
             } else {
                 suppressedEvents += 1
+                lostEvents.add(decision, at: roundTimestamp)
             }
         }
         if decision.isHeld { return .held }
@@ -252,10 +272,10 @@ final class QueueWorker: @unchecked Sendable {
         var matched = 0
         if let filter = query.connections, query.kill {
             let now = Self.now()
+            // Each is logged as the end of its flow (a `flow` record, reason `killed`) with
+            // the other ended flows, after the next round.
             matched = pipeline.killFlows(now: now, matching: filter.matches) { connection in
                 if connections.count < query.limit { connections.append(connection) }
-                // Logged as the end of its flow: a `flow` record, reason `killed`.
-                _ = log?.post(Event(killed: connection, timestampNanoseconds: now, queue: Int(queue)))
             }
         } else if let filter = query.connections {
             pipeline.forEachConnection(now: Self.now()) { connection in
@@ -276,14 +296,34 @@ final class QueueWorker: @unchecked Sendable {
 
     /// After the verdicts: hand the round's events to the log writer's ring. Building an event
     /// is the only per-event cost here; a full ring counts it as lost, never waits.
+    ///
+    /// Then the `flow` records of the connections that ended (unless `set log flows off`),
+    /// and, when some events could not be handed over, one `suppressed` record counting them
+    /// by reason (kept and tried again next round while the ring is full).
     private func writeEvents() {
-        guard let log, !pendingEvents.isEmpty else { return }
+        guard let log else { return }
         let rules = pipeline.ruleset
-        for (decision, context) in pendingEvents {
-            log.post(Event(decision: decision, timestampNanoseconds: roundTimestamp, queue: Int(queue), rules: rules,
-                           context: context, interfaceName: names.name(of: context.inInterface)))
+        if !pendingEvents.isEmpty {
+            for (decision, context) in pendingEvents {
+                let event = Event(decision: decision, timestampNanoseconds: roundTimestamp, queue: Int(queue),
+                                  rules: rules, context: context, interfaceName: names.name(of: context.inInterface))
+                if !log.post(event) { lostEvents.add(event) }
+            }
+            pendingEvents.removeAll(keepingCapacity: true)
         }
-        pendingEvents.removeAll(keepingCapacity: true)
+        if pipeline.hasEndedFlows {
+            let flows = rules?.settings.logFlows ?? true
+            let queue = Int(self.queue)
+            pipeline.drainEndedFlows { flow in
+                guard flows else { return }
+                let event = Event(endedFlow: flow, queue: queue, rules: rules,
+                                  interfaceName: flow.origin.inInterface == 0 ? nil : names.name(of: flow.origin.inInterface))
+                if !log.post(event) { lostEvents.add(event) }
+            }
+        }
+        if let record = lostEvents.record(queue: Int(queue)), log.offer(record) {
+            lostEvents.reset()
+        }
     }
 
     /// After the round: shares this round's `overload` additions with the other workers and
@@ -311,6 +351,68 @@ final class QueueWorker: @unchecked Sendable {
                 pipeline.requestFlush(source: addition.address, rule: index)
             }
         }
+    }
+
+    // MARK: - Trace
+
+    /// Takes the running trace's filter when it changed; ends a trace whose client stopped
+    /// polling.
+    private func refreshTrace() {
+        let hub = control.trace
+        if roundTimestamp > hub.deadline.load(ordering: .relaxed) {
+            hub.expire(now: roundTimestamp)
+        }
+        let generation = hub.generation.load(ordering: .acquiring)
+        if generation != traceGeneration {
+            let current = hub.currentFilter()
+            traceGeneration = current.generation
+            traceFilter = current.filter
+            traced.removeAll(keepingCapacity: true)
+            traceMatched = 0
+            traceDropped = 0
+        }
+        if traceFilter == nil { tracing = false }
+    }
+
+    /// Keeps a decision the trace's filter matches (packet path, while a trace runs: a filter
+    /// test and a copy into reserved storage).
+    @inline(__always)
+    private func trace(_ decision: Decision, _ context: PacketContext) {
+        guard let filter = traceFilter else { return }
+        let matches: Bool
+        if let summary = decision.summary {
+            matches = filter.matches(source: summary.source, sourcePort: summary.hasPorts ? summary.sourcePort : nil,
+                                     destination: summary.destination,
+                                     destinationPort: summary.hasPorts ? summary.destinationPort : nil,
+                                     proto: summary.proto, state: decision.state)
+        } else {
+            matches = filter.isAddressFree
+        }
+        guard matches else { return }
+        traceMatched += 1
+        if traced.count < Self.maxTracedPerRound {
+            traced.append((decision, context, decision.rule == nil ? pipeline.lastPacketFlowRule : nil))
+        } else {
+            traceDropped += 1
+        }
+    }
+
+    /// After the round's verdicts: the traced decisions as lines, to the trace hub.
+    private func deliverTrace() {
+        guard !traced.isEmpty || traceDropped > 0 else { return }
+        let rules = pipeline.ruleset
+        var lines: [TraceLine] = []
+        lines.reserveCapacity(traced.count)
+        for (decision, context, flowRule) in traced {
+            lines.append(TraceLine(decision: decision, context: context, queue: Int(queue), timestamp: roundTimestamp,
+                                   rules: rules, interfaceName: names.name(of: context.inInterface),
+                                   flowRule: flowRule))
+        }
+        control.trace.deliver(lines, generation: traceGeneration, matched: traceMatched, dropped: traceDropped,
+                              now: roundTimestamp)
+        traced.removeAll(keepingCapacity: true)
+        traceMatched = 0
+        traceDropped = 0
     }
 
     /// `if_indextoname`, for rules that name interfaces (asked only for new flows, then cached).

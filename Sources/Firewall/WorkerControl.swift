@@ -15,6 +15,8 @@ final class WorkerControl: @unchecked Sendable {
     let queryGeneration = ManagedAtomic(0)
     /// Bumped whenever a worker shares table additions.
     let tableGeneration = ManagedAtomic(0)
+    /// The live trace (`synwall trace`), if one runs.
+    let trace = TraceHub()
     private let lock = NSLock()
     private var pendingRules: CompiledRuleset?
     /// Per worker (queue): additions made by the others, not yet taken.

@@ -865,6 +865,13 @@ struct Parser {
             setting = .returnRate(RuleSettings.Rate(count: rate.count, seconds: rate.seconds, burst: burst))
             try expectEnd(candidates: burst == nil ? ["burst"] : [])
             return setting
+        case "log" where peek?.isWord("flows") == true:
+            _ = next()
+            guard let mode = next(), mode.kind == .word, mode.text == "on" || mode.text == "off" else {
+                throw failure("expected 'on' or 'off' after 'set log flows'", at: takenSpan,
+                              hint: "set log flows off stops the flow records written when a connection ends")
+            }
+            setting = .logFlows(mode.text == "on")
         case "log" where peek?.isWord("rotate") == true:
             guard let rotate = next(), let size = next(), size.kind == .word,
                   let bytes = Parser.byteSize(size.text) else {

@@ -489,6 +489,7 @@ final class Compilation {
         case let .logRotate(bytes, keep):
             settings.logRotateBytes = bytes
             settings.logRotateKeep = keep
+        case .logFlows(let on): settings.logFlows = on
         case .reload(let states): settings.reloadStates = states
         case .stateCheckpoint(let interval): settings.stateCheckpoint = interval
         case .stateMaxAge(let age): settings.stateMaxAge = age

@@ -108,6 +108,9 @@ public struct RuleSettings: Sendable, Hashable {
     /// `set log rotate SIZE keep N`: rotate the event log at this many bytes, keeping N files.
     public var logRotateBytes: Int?
     public var logRotateKeep: Int?
+    /// `set log flows on|off`: whether the daemon writes a `flow` record when a connection
+    /// ends (on by default).
+    public var logFlows = true
     /// `set reload keep|recheck`.
     public var reloadStates: ReloadStates
     /// `set state checkpoint INTERVAL|off`: how often the daemon writes a crash checkpoint of

@@ -72,6 +72,8 @@ enum SettingSyntax {
     case returnRate(RuleSettings.Rate)
     case log(String)
     case logRotate(bytes: Int, keep: Int)
+    /// `set log flows on|off`.
+    case logFlows(Bool)
     case reload(RuleSettings.ReloadStates)
     /// `set state checkpoint INTERVAL|off`.
     case stateCheckpoint(Duration)

@@ -16,7 +16,7 @@ extension ConnectionTracker {
             let entry = tracker.table.entries + index
             guard entry.pointee.connectionState != nil, tracker.nowFloor < entry.pointee.deadline,
                   shouldFlush(tracker.initiatorAddress(entry), entry.pointee.ruleIndex) else { return }
-            tracker.removeEntry(index)
+            tracker.removeEntry(index, end: .flushed)
             tracker.statistics.closed += 1
             tracker.statistics.flushed += 1
         }

@@ -14,7 +14,7 @@ extension ConnectionTracker {
         return scanEntries(from: start, limit: limit) { tracker, index in
             guard let snapshot = tracker.snapshot(at: index, nowSeconds: tracker.nowFloor),
                   shouldKill(snapshot) else { return }
-            tracker.removeEntry(index)
+            tracker.removeEntry(index, end: .killed)
             tracker.statistics.closed += 1
         }
     }

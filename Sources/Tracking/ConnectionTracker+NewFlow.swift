@@ -134,13 +134,13 @@ extension ConnectionTracker {
             case .timeWait: statistics.evictedTimeWait += 1
             default: statistics.evictedClosing += 1
             }
-            removeEntry(index)
+            removeEntry(index, end: .evicted)
             return true
         }
         if evictOldestHalfOpen() { return true }
         if let index = table.head(.udpUnreplied) ?? table.head(.icmpUnreplied) ?? table.head(.otherUnreplied) {
             statistics.evictedUnreplied += 1
-            removeEntry(index)
+            removeEntry(index, end: .evicted)
             return true
         }
         return false
@@ -163,7 +163,7 @@ extension ConnectionTracker {
         }
         guard let victim else { return false }
         statistics.evictedHalfOpen += 1
-        removeEntry(victim)
+        removeEntry(victim, end: .evicted)
         return true
     }
 
@@ -182,6 +182,8 @@ extension ConnectionTracker {
         if request.reuseIndex >= 0 {
             index = request.reuseIndex
             statistics.closed += 1
+            // The old connection ends here: its record goes out, its key stays in the table.
+            noteEnded(index, end: EndedFlow.naturalEnd(of: oldState), keyLeftTable: false)
             let entry = table.entries + index
             entry.pointee.flags = 0
             entry.pointee.moreFlags = 0

@@ -48,7 +48,7 @@ extension ConnectionTracker {
             entry.pointee.ruleIndex = rule.map { UInt32(clamping: $0) } ?? FlowOrigin.noRule
             return true
         case .remove:
-            removeEntry(index)
+            removeEntry(index, end: .reload)
             statistics.removedByReload += 1
             return false
         }

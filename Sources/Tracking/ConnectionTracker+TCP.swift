@@ -140,7 +140,7 @@ extension ConnectionTracker {
                 }
             }
             // Refused or aborted: the entry goes at once.
-            removeEntry(index)
+            removeEntry(index, end: .reset)
             statistics.closed += 1
             return .accept(.close)
         case .fin:
@@ -489,7 +489,7 @@ extension ConnectionTracker {
             if state == .synRecv || state == .synSent2 {
                 // A RST ends a handshake (RFC 9293 §3.10.7.3): the entry goes at once, and
                 // later non-SYN packets of the 4-tuple are `no_connection`.
-                removeEntry(index)
+                removeEntry(index, end: .reset)
                 statistics.closed += 1
                 return .accept(.close)
             }

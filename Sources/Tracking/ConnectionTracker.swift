@@ -44,9 +44,10 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     var flowIndex = -1
     var flowFromInitiator = false
 
-    /// Keys of flows that left the table since the last `drainRemovedFlows` (a fixed ring: the
-    /// rules' per-source connection counts need to hear of every departure).
-    let removedKeys: UnsafeMutablePointer<FlowKey>
+    /// Flows that left the table since the last drain (a fixed ring: the rules' per-source
+    /// connection counts need to hear of every departure, and the log writes a `flow` record
+    /// for each).
+    let removedKeys: UnsafeMutablePointer<EndedFlow>
     var removedCount = 0
     /// Departures that did not fit the ring before it was drained.
     public internal(set) var removedOverflow: UInt64 = 0
@@ -103,11 +104,21 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
 
     @usableFromInline var removedCountPublic: Int { removedCount }
 
-    /// Hands every flow that left the table (closed, expired, evicted, cut by a reload) since
-    /// the last call to `body`, oldest first, and forgets them. A TIME_WAIT or CLOSE entry
-    /// replaced by a new connection on the same key is not handed over: the key stays in the
-    /// table (the rules' `max-src-conn` bookkeeping is keyed by flow and counts it once).
+    /// Hands the key of every flow that left the table (closed, expired, evicted, cut by a
+    /// reload) since the last drain to `body`, oldest first, and forgets them. A TIME_WAIT or
+    /// CLOSE entry replaced by a new connection on the same key is not handed over: the key
+    /// stays in the table (the rules' `max-src-conn` bookkeeping is keyed by flow and counts it
+    /// once).
     public mutating func drainRemovedFlows(_ body: (FlowKey) -> Void) {
+        drainEndedFlows { flow in
+            if flow.keyLeftTable { body(flow.key) }
+        }
+    }
+
+    /// Hands every flow that ended since the last drain to `body`, oldest first, and forgets
+    /// them: those that left the table, and the old connection of a TIME_WAIT or CLOSE entry
+    /// a new one took over (`keyLeftTable` false). No allocation.
+    public mutating func drainEndedFlows(_ body: (EndedFlow) -> Void) {
         for i in 0 ..< removedCount { body(removedKeys[i]) }
         removedKeys.deinitialize(count: removedCount)
         removedCount = 0
@@ -181,6 +192,14 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         }
         if result.verdict == .accept { account(packet) }
         return result
+    }
+
+    /// The admitting rule's index of the flow the last packet belonged to, while that flow is
+    /// still in the table; nil when it had none, or no rule admitted it. Read after `track`,
+    /// off the packet path (`synwall trace`).
+    public var lastPacketFlowRule: Int? {
+        guard flowIndex >= 0, table.entries[flowIndex].connectionState != nil else { return nil }
+        return table.entries[flowIndex].origin.rule
     }
 
     // MARK: Accounting
@@ -295,7 +314,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         var remaining = budget
         var expired = 0
         while let index = table.nextExpired(now: nowFloor, budget: &remaining) {
-            removeEntry(index)
+            removeEntry(index, end: EndedFlow.naturalEnd(of: table.entries[index].connectionState))
             statistics.expired += 1
             expired += 1
         }
@@ -309,7 +328,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     mutating func lookup(_ key: FlowKey, hash: UInt64) -> Int? {
         guard let index = table.find(key, hash: hash) else { return nil }
         if nowFloor >= table.entries[index].deadline {
-            removeEntry(index)
+            removeEntry(index, end: EndedFlow.naturalEnd(of: table.entries[index].connectionState))
             statistics.expired += 1
             return nil
         }
@@ -340,18 +359,32 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         }
     }
 
-    /// Removes entry `index` from the table, releasing what it counted against.
-    mutating func removeEntry(_ index: Int) {
+    /// Removes entry `index` from the table, releasing what it counted against; its flow
+    /// ended as `end`.
+    mutating func removeEntry(_ index: Int, end: FlowEnd) {
         let entry = table.entries + index
         if index == flowIndex { flowIndex = -1 }
         if entry.pointee.connectionState?.isHalfOpen ?? false { releaseHalfOpen(index) }
-        if removedCount < Self.removedCapacity {
-            (removedKeys + removedCount).initialize(to: entry.pointee.key)
-            removedCount += 1
-        } else {
-            removedOverflow &+= 1
-        }
+        noteEnded(index, end: end, keyLeftTable: true)
         table.remove(index)
+    }
+
+    /// Puts entry `index`'s flow in the departure ring (or counts it in `removedOverflow`).
+    @inline(__always)
+    mutating func noteEnded(_ index: Int, end: FlowEnd, keyLeftTable: Bool) {
+        guard removedCount < Self.removedCapacity else {
+            removedOverflow &+= 1
+            return
+        }
+        let entry = table.entries[index]
+        (removedKeys + removedCount).initialize(to: EndedFlow(
+            key: entry.key, state: entry.connectionState ?? .close, end: end,
+            initiatorIsHigh: entry.has(ConnectionEntry.Flags.initiatorIsHigh), keyLeftTable: keyLeftTable,
+            createdSeconds: entry.createdSeconds, lastSeenSeconds: entry.lastSeenSeconds,
+            endedNanoseconds: nowNanoseconds, initiatorPackets: entry.initiatorPackets,
+            responderPackets: entry.responderPackets, initiatorBytes: entry.initiatorBytes,
+            responderBytes: entry.responderBytes, origin: entry.origin))
+        removedCount += 1
     }
 
     @inline(__always)

@@ -14,7 +14,8 @@ struct Synwall: ParsableCommand {
         """,
         version: "synwall " + BuildInfo.description,
         subcommands: [RunCommand.self, ReloadCommand.self, ReplayCommand.self, CheckCommand.self, ExplainCommand.self,
-                      RulesCommand.self, LogCommand.self, StatsCommand.self, ConnsCommand.self, TableCommand.self, BenchCommand.self,
+                      RulesCommand.self, LogCommand.self, StatsCommand.self, ConnsCommand.self, TableCommand.self,
+                      TraceCommand.self, BenchCommand.self,
                       DemoCommand.self, PeerCommand.self, StateCommand.self]
     )
 }

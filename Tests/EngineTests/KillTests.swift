@@ -70,9 +70,9 @@ import Wire
         let line = JSONLinesEncoder().line(for: event)
         #expect(line.contains("\"event_type\":\"flow\""))
         #expect(line.contains("\"queue\":2,\"proto\":\"TCP\",\"src_ip\":\"192.0.2.1\",\"src_port\":40000,"
-            + "\"dest_ip\":\"198.51.100.2\",\"dest_port\":22,\"reason\":\"killed\""), "\(line)")
-        #expect(line.contains("\"detail\":\"killed by synwall conns --kill; packets 2>1< bytes "))
-        #expect(line.contains("\"state\":\"ESTABLISHED\""))
+            + "\"dest_ip\":\"198.51.100.2\",\"dest_port\":22,\"flow\":{\"reason\":\"killed\""), "\(line)")
+        #expect(line.contains("\"detail\":\"killed by synwall conns --kill\""))
+        #expect(line.contains("\"state\":\"ESTABLISHED\",\"pkts_toserver\":2,\"pkts_toclient\":1,\"bytes_toserver\":"))
         #expect(event.flowID != nil)
     }
 }

@@ -128,7 +128,7 @@ private func judge(_ bytes: [UInt8], _ pipeline: inout Pipeline,
         #expect(line.hasPrefix("{\"timestamp\":\"2025-11-24T21:03:11.482113+0000\",\"event_type\":\"drop\",\"flow_id\":"))
         #expect(line.contains(",\"queue\":3,\"proto\":\"TCP\""))
         #expect(line.contains("\"proto\":\"TCP\",\"src_ip\":\"192.0.2.1\",\"src_port\":51544,"))
-        #expect(line.contains("\"dest_ip\":\"198.51.100.2\",\"dest_port\":22,\"reason\":\"invalid_flags\",\"detail\":\"flags_xmas\""))
+        #expect(line.contains("\"dest_ip\":\"198.51.100.2\",\"dest_port\":22,\"drop\":{\"reason\":\"invalid_flags\",\"detail\":\"flags_xmas\"}"))
         #expect(line.contains("\"tcp\":{\"flags\":\"FPU\",\"seq\":104,\"ack\":0,\"win\":1024}"))
     }
 

@@ -21,7 +21,7 @@ import Testing
 
     @Test func everyFieldInTheDocumentedOrder() {
         #expect(encoder.line(for: Self.everyField()) == #"""
-            {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"drop","flow_id":1822734,"queue":2,"in_iface":"eth0","direction":"in","proto":"TCP","src_ip":"203.0.113.7","src_port":51544,"dest_ip":"192.0.2.10","dest_port":22,"reason":"bad_seq","detail":"window closed","state":"ESTABLISHED","rule":{"file":"/etc/synwall/default.rules","line":12,"label":"ssh"},"tcp":{"flags":"A","seq":104,"ack":7,"win":1024,"seq_min":4294967000,"seq_max":100,"ack_min":1,"ack_max":9},"count":37,"first_seen":"2026-11-24T21:03:10.001200+0000","last_seen":"2026-11-24T21:03:11.482113+0000"}
+            {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"drop","flow_id":1822734,"queue":2,"in_iface":"eth0","direction":"in","proto":"TCP","src_ip":"203.0.113.7","src_port":51544,"dest_ip":"192.0.2.10","dest_port":22,"drop":{"reason":"bad_seq","detail":"window closed","state":"ESTABLISHED","rule":{"file":"/etc/synwall/default.rules","line":12,"label":"ssh"}},"tcp":{"flags":"A","seq":104,"ack":7,"win":1024,"seq_min":4294967000,"seq_max":100,"ack_min":1,"ack_max":9},"count":37,"first_seen":"2026-11-24T21:03:10.001200+0000","last_seen":"2026-11-24T21:03:11.482113+0000"}
 
             """#)
     }
@@ -33,7 +33,7 @@ import Testing
                           tcp: TCPFields(flags: 0x29, seq: 104, ack: 0, win: 1024), count: 37,
                           firstSeenNanoseconds: first, lastSeenNanoseconds: at)
         #expect(encoder.line(for: event) == #"""
-            {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"drop","flow_id":1822734,"in_iface":"eth0","direction":"in","proto":"TCP","src_ip":"203.0.113.7","src_port":51544,"dest_ip":"192.0.2.10","dest_port":22,"reason":"invalid_flags","state":"NONE","tcp":{"flags":"FPU","seq":104,"ack":0,"win":1024},"count":37,"first_seen":"2026-11-24T21:03:10.001200+0000","last_seen":"2026-11-24T21:03:11.482113+0000"}
+            {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"drop","flow_id":1822734,"in_iface":"eth0","direction":"in","proto":"TCP","src_ip":"203.0.113.7","src_port":51544,"dest_ip":"192.0.2.10","dest_port":22,"drop":{"reason":"invalid_flags","state":"NONE"},"tcp":{"flags":"FPU","seq":104,"ack":0,"win":1024},"count":37,"first_seen":"2026-11-24T21:03:10.001200+0000","last_seen":"2026-11-24T21:03:11.482113+0000"}
 
             """#)
     }
@@ -41,13 +41,13 @@ import Testing
     @Test func daemonRecordsLeaveThePacketKeysOut() {
         let start = Event(timestampNanoseconds: at, eventType: .start, detail: "queues 0-1, fail-closed")
         #expect(encoder.line(for: start) == #"""
-            {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"start","detail":"queues 0-1, fail-closed"}
+            {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"start","start":{"detail":"queues 0-1, fail-closed"}}
 
             """# )
         let suppressed = Event(timestampNanoseconds: at, eventType: .suppressed, reason: "rate_limit", count: 5000,
                                firstSeenNanoseconds: first, lastSeenNanoseconds: at)
         #expect(encoder.line(for: suppressed) == #"""
-            {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"suppressed","reason":"rate_limit","count":5000,"first_seen":"2026-11-24T21:03:10.001200+0000","last_seen":"2026-11-24T21:03:11.482113+0000"}
+            {"timestamp":"2026-11-24T21:03:11.482113+0000","event_type":"suppressed","suppressed":{"reason":"rate_limit"},"count":5000,"first_seen":"2026-11-24T21:03:10.001200+0000","last_seen":"2026-11-24T21:03:11.482113+0000"}
 
             """#)
     }
@@ -55,7 +55,7 @@ import Testing
     @Test func ruleWithoutLabelAndEveryEventType() {
         let event = Event(timestampNanoseconds: 0, eventType: .alert, proto: "UDP", reason: "policy",
                           rule: EventRule(file: "r.rules", line: 3))
-        #expect(encoder.line(for: event).contains(#","reason":"policy","rule":{"file":"r.rules","line":3}}"#))
+        #expect(encoder.line(for: event).contains(#","alert":{"reason":"policy","rule":{"file":"r.rules","line":3}}}"#))
         #expect(event.rule?.displayName == "r.rules:3")
         #expect(EventRule(file: "/etc/synwall/x.rules", line: 9).displayName == "x.rules:9")
         #expect(EventRule(file: "x", line: 9, label: "web").displayName == "web")
@@ -81,7 +81,8 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["event_type"] as? String == "drop")
         #expect(object["in_iface"] as? String == hostile)
-        let rule = try #require(object["rule"] as? [String: Any])
+        let drop = try #require(object["drop"] as? [String: Any])
+        let rule = try #require(drop["rule"] as? [String: Any])
         #expect(rule["label"] as? String == hostile)
         #expect(rule["file"] as? String == hostile)
         // And our own reader gets the same values back.

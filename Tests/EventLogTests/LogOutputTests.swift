@@ -67,9 +67,9 @@ private let records: [Event] = [
         csv.add(tricky)
         csv.flush()
         #expect(captured.text == """
-            timestamp,event_type,flow_id,in_iface,direction,proto,src_ip,src_port,dest_ip,dest_port,reason,state,flags,count,first_seen,last_seen,rule_file,rule_line,rule_label,detail
-            2026-11-24T21:03:11.482113+0000,drop,,,,TCP,203.0.113.7,51544,192.0.2.10,22,invalid_flags,NONE,FPU,37,,,,,,
-            2026-11-24T21:04:11.482113+0000,alert,99,eth0,in,TCP,2001:db8::7,443,2001:db8::1,8443,policy,,SA,1,,,/etc/synwall/default.rules,12,web,"'=HYPERLINK(""http://x"",""a,b"")"
+            timestamp,event_type,flow_id,in_iface,direction,proto,src_ip,src_port,dest_ip,dest_port,reason,state,flags,count,first_seen,last_seen,rule_file,rule_line,rule_label,detail,pkts_toserver,pkts_toclient,bytes_toserver,bytes_toclient,age
+            2026-11-24T21:03:11.482113+0000,drop,,,,TCP,203.0.113.7,51544,192.0.2.10,22,invalid_flags,NONE,FPU,37,,,,,,,,,,,
+            2026-11-24T21:04:11.482113+0000,alert,99,eth0,in,TCP,2001:db8::7,443,2001:db8::1,8443,policy,,SA,1,,,/etc/synwall/default.rules,12,web,"'=HYPERLINK(""http://x"",""a,b"")",,,,,
 
             """)
         #expect(LogCSVFormatter.field("a\nb") == "\"a\nb\"")
@@ -101,7 +101,7 @@ private let records: [Event] = [
             + "(suppressed records: over its rate cap or lost)\n"))
         let json = Captured()
         counter.render(limit: 1, format: .json, color: false, to: json.output)
-        #expect(json.text == "{\"src\":\"203.0.113.7\",\"count\":37}\n")
+        #expect(json.text == "{\"src_ip\":\"203.0.113.7\",\"count\":37}\n")
         var ports = LogTopCounter(key: .port)
         records.forEach { ports.add($0) }
         let csv = Captured()
@@ -109,7 +109,7 @@ private let records: [Event] = [
         #expect(csv.text == "port,count\n22,37\n8443,1\n")
         let portJSON = Captured()
         ports.render(limit: 1, format: .json, color: false, to: portJSON.output)
-        #expect(portJSON.text == "{\"port\":22,\"count\":37}\n")
+        #expect(portJSON.text == "{\"dest_port\":22,\"count\":37}\n")
         var rules = LogTopCounter(key: .rule)
         records.forEach { rules.add($0) }
         #expect(rules.top(5).map(\.name) == ["web"])  // records without a rule are not counted

@@ -52,7 +52,7 @@ private func review(_ options: LogReviewOptions, shouldStop: () -> Bool = { fals
         let directory = try ScratchDirectory()
         try directory.write("e.jsonl", jsonLines([event(0), event(0, source: "a"), event(1, source: "a"), event(600)]))
         let top = try review(LogReviewOptions(paths: [directory.path("e.jsonl")], format: .json, mode: .top(.src, limit: 5)))
-        #expect(top.text == "{\"src\":\"203.0.113.7\",\"count\":2}\n{\"src\":\"a\",\"count\":2}\n")
+        #expect(top.text == "{\"src_ip\":\"203.0.113.7\",\"count\":2}\n{\"src_ip\":\"a\",\"count\":2}\n")
         let histogram = try review(LogReviewOptions(paths: [directory.path("e.jsonl")], format: .csv,
                                                     mode: .histogram(bucketNanoseconds: minute), maxHistogramRows: 100))
         #expect(histogram.warnings == ["buckets widened from 1m to 10m to fit 100 rows; narrow the time with --since/--until or choose --bucket"])

@@ -31,12 +31,16 @@ private struct Expected: CustomStringConvertible {
 
 /// One replay line's verdict, reason and state.
 private struct Outcome: Decodable {
+    struct TCP: Decodable { let flags: String }
     let index: Int
-    let flags: String?
+    let tcp: TCP?
     let verdict: String
     let reason: String?
-    let event: String?
+    /// The tracker's finer event (the line's `detail`).
+    let detail: String?
     let state: String?
+    var flags: String? { tcp?.flags }
+    var event: String? { detail }
 }
 
 /// Replays `name` with default rules (accept, checksums verified: scapy wrote correct ones) and

@@ -148,13 +148,15 @@ extension IntegrationTests {
             for line in result.stdout.split(separator: "\n") where !line.isEmpty {
                 let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                                           "a JSON record: \(line)", sourceLocation: sourceLocation)
-                #expect(record["reason"] as? String == reason, "\(line)", sourceLocation: sourceLocation)
+                // EVE layout: the type's own fields in the object named after the type.
+                let fields = record[eventType] as? [String: Any] ?? [:]
+                #expect(fields["reason"] as? String == reason, "\(line)", sourceLocation: sourceLocation)
                 #expect(record["event_type"] as? String == eventType, "\(line)", sourceLocation: sourceLocation)
                 #expect(record["src_ip"] as? String == src, "\(line)", sourceLocation: sourceLocation)
                 #expect(record["dest_ip"] as? String == dst, "\(line)", sourceLocation: sourceLocation)
                 #expect(record["dest_port"] as? Int == dport, "\(line)", sourceLocation: sourceLocation)
                 if let sport = record["src_port"] as? Int { seenPorts.insert(sport) }
-                if let detail = record["detail"] as? String {
+                if let detail = fields["detail"] as? String {
                     #expect(details.contains(detail), "\(reason) detail is one of \(details): \(line)",
                             sourceLocation: sourceLocation)
                 }

@@ -42,7 +42,7 @@ import Testing
             (["rules", "lst"], "unknown command 'lst' for 'synwall rules'; did you mean 'list'?"),
             (["rules", "frob"], "unknown command 'frob' for 'synwall rules'; 'synwall rules' takes one of: list, add, insert, delete, move"),
             (["xyzzy"], "unknown command 'xyzzy'; 'synwall' takes one of: run, reload, replay, check, explain, rules, log, "
-                + "stats, conns, table, bench, demo, state, help"),
+                + "stats, conns, table, trace, bench, demo, state, help"),
         ]
         for (arguments, message) in cases {
             let process = try synwall(arguments)

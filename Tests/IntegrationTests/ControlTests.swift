@@ -49,13 +49,16 @@ extension IntegrationTests {
             #expect(lines.count == 1, "one established connection to 8080: \(conns.stdout)")
             if let line = lines.first {
                 let record = try Self.json(line)
-                #expect(record["src"] as? String == sandbox.client.ipv4)
-                #expect(record["dst"] as? String == sandbox.server.ipv4)
+                // The event log's dialect (docs/json.md).
+                #expect(record["src_ip"] as? String == sandbox.client.ipv4)
+                #expect(record["dest_ip"] as? String == sandbox.server.ipv4)
+                #expect(record["dest_port"] as? Int == 8080)
+                #expect(record["proto"] as? String == "TCP")
                 #expect(record["state"] as? String == "ESTABLISHED")
-                #expect(record["rule"] as? Int == 1, "admitted by rule 1: \(record)")
-                #expect((record["packetsOut"] as? Int ?? 0) >= 5, "\(record)")
-                #expect((record["bytesIn"] as? Int ?? 0) > 0, "\(record)")
-                #expect((record["ageSeconds"] as? Int ?? -1) >= 0)
+                #expect((record["rule"] as? [String: Any])?["number"] as? Int == 1, "admitted by rule 1: \(record)")
+                #expect((record["pkts_toserver"] as? Int ?? 0) >= 5, "\(record)")
+                #expect((record["bytes_toclient"] as? Int ?? 0) > 0, "\(record)")
+                #expect((record["age"] as? Int ?? -1) >= 0)
             }
             let table = try sandbox.run(in: sandbox.client, [binary, "conns", "--control", socketPath])
             #expect(table.status == 0 && table.stdout.contains("ESTABLISHED") && table.stdout.contains("PROTO"), "\(table)")
@@ -67,7 +70,9 @@ extension IntegrationTests {
             // stats: JSON, text, Prometheus, --watch.
             let stats = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath, "--json"])
             #expect(stats.status == 0, "\(stats)")
-            let report = try Self.json(stats.stdout)
+            let envelope = try Self.json(stats.stdout)
+            #expect(envelope["event_type"] as? String == "stats" && envelope["timestamp"] is String, "an EVE stats record")
+            let report = envelope["stats"] as? [String: Any] ?? [:]
             let workers = report["workers"] as? [[String: Any]] ?? []
             #expect(workers.count == 1)
             #expect((workers.first?["received"] as? Int ?? 0) > 10, "\(stats.stdout)")

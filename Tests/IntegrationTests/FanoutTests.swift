@@ -75,7 +75,7 @@ extension IntegrationTests {
             var queueOfSource: [String: Int] = [:]
             for line in conns.stdout.split(separator: "\n") {
                 let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
-                let source = record["src"] as? String ?? "?"
+                let source = record["src_ip"] as? String ?? "?"
                 #expect(queueOfSource[source] == nil, "\(source) tracked twice: \(conns.stdout)")
                 queueOfSource[source] = record["queue"] as? Int
                 #expect(record["state"] as? String == "ESTABLISHED", "\(record)")
@@ -84,7 +84,8 @@ extension IntegrationTests {
             #expect(Set(queueOfSource.values) == [0, 1], "the kernel spread the connections over both queues")
 
             let stats = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath, "--json"])
-            let report = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any] ?? [:]
+            let envelope = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any] ?? [:]
+            let report = envelope["stats"] as? [String: Any] ?? [:]
             let workers = report["workers"] as? [[String: Any]] ?? []
             #expect(workers.count == 2, "\(stats)")
             for worker in workers {
@@ -129,7 +130,7 @@ extension IntegrationTests {
             var queueOf: [String: Int] = [:]
             for line in conns.stdout.split(separator: "\n") {
                 let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
-                if let destination = record["dst"] as? String, let queue = record["queue"] as? Int {
+                if let destination = record["dest_ip"] as? String, let queue = record["queue"] as? Int {
                     queueOf[destination] = queue
                 }
             }
@@ -156,7 +157,8 @@ extension IntegrationTests {
             #expect(session.waitForExit(timeout: .seconds(15)) != nil)
             #expect(session.standardOutput.hasPrefix("failed after"), "the session was cut: \(session.output)")
             let stats = try sandbox.run(in: sandbox.client, [binary, "stats", "--control", socketPath, "--json"])
-            let report = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any] ?? [:]
+            let envelope = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any] ?? [:]
+            let report = envelope["stats"] as? [String: Any] ?? [:]
             let workers = report["workers"] as? [[String: Any]] ?? []
             let flushedThere = workers.first { $0["queue"] as? Int == queueOf[elsewhere] }?["flushed"] as? Int
             #expect(flushedThere == 1, "the other queue counts the flushed session: \(stats)")

@@ -26,4 +26,15 @@ import Testing
             #expect(diagnostics.description.hasPrefix("<rules>:1:"), "\(diagnostics.description)")
         }
     }
+
+    @Test func flowRecordsAreOnByDefaultAndCanBeTurnedOff() throws {
+        #expect(try RuleCompiler.compile(text: "pass in all\n").get().settings.logFlows)
+        #expect(try RuleCompiler.compile(text: "set log flows off\n").get().settings.logFlows == false)
+        #expect(try RuleCompiler.compile(text: "set log flows off\nset log flows on\n").get().settings.logFlows)
+        guard case .failure(let diagnostics) = RuleCompiler.compile(text: "set log flows maybe\n") else {
+            Issue.record("set log flows maybe compiled")
+            return
+        }
+        #expect(diagnostics.description.contains("expected 'on' or 'off' after 'set log flows'"))
+    }
 }

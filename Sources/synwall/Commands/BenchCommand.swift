@@ -29,7 +29,8 @@ struct BenchCommand: ParsableCommand {
             valueName: "n"))
         var iterations: Int = RuleBenchmark.defaultIterations
 
-        @Flag(name: .long, help: "Print one JSON object (snake_case keys) with every figure instead of text.")
+        @Flag(name: .long, help: ArgumentHelp("Print one JSON line with every figure instead of text: "
+            + "{\"timestamp\":…,\"event_type\":\"bench\",\"bench\":{…}} (docs/json.md)."))
         var json = false
 
         func validate() throws {
@@ -47,10 +48,7 @@ struct BenchCommand: ParsableCommand {
                     throw CLIError("the generated benchmark rules did not compile (a synwall bug, please report): \(error)")
                 }
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    encoder.keyEncodingStrategy = .convertToSnakeCase
-                    writeLine(String(decoding: try encoder.encode(report), as: UTF8.self))
+                    writeLine(try JSONOutput.record(type: "bench", report))
                 } else {
                     writeLine("")
                     writeLine(report.summary)

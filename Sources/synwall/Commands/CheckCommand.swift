@@ -30,6 +30,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing when the file is valid.")
     var quiet = false
 
+    @Flag(name: .long, help: "Print one JSON object: file, valid, counts, diagnostics (docs/json.md).")
+    var json = false
+
     @Option(name: .customLong("max-file-size"),
             help: ArgumentHelp("Largest rule or table file to read (default 16M for rule files, 64M for table files).",
                                valueName: "size"))
@@ -44,7 +47,22 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let path = try ruleFile(file, override: "synwall check FILE")
         let limits = maxFileSize.flatMap(InputLimits.size).map { InputLimits.standard.withFileSize($0) } ?? .standard
-        switch RuleCompiler.compile(file: path, limits: limits) {
+        let meter = BusyMeter.start(label: "check", what: path, after: 1)
+        let result = RuleCompiler.compile(file: path, limits: limits)
+        meter?.stop()
+        if json {
+            switch result {
+            case .failure(let diagnostics):
+                writeLine(JSONOutput.check(file: path, ruleset: nil, diagnostics: diagnostics.items, valid: false).text)
+                throw ExitCode(1)
+            case .success(let ruleset):
+                let valid = !(strict && !ruleset.warnings.isEmpty)
+                writeLine(JSONOutput.check(file: path, ruleset: ruleset, diagnostics: ruleset.warnings, valid: valid).text)
+                if !valid { throw ExitCode(1) }
+            }
+            return
+        }
+        switch result {
         case .failure(let diagnostics):
             writeText(diagnostics.description, to: 2)
             throw ExitCode(1)

@@ -77,12 +77,7 @@ struct ConnsCommand: ParsableCommand {
             try watchOptions.run { _ in
                 let response = try controlOptions.send(ControlRequest(command: .conns, filter: filter, limit: limit))
                 let records = response.connections ?? []
-                if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    return records.map { String(decoding: (try? encoder.encode($0)) ?? Data(), as: UTF8.self) }
-                        .joined(separator: "\n")
-                }
+                if json { return records.map { JSONOutput.connection($0).text }.joined(separator: "\n") }
                 return ConnectionTable.render(records, matched: response.matched ?? records.count)
             }
         }
@@ -116,9 +111,7 @@ struct ConnsCommand: ParsableCommand {
             let records = response.connections ?? []
             let killed = response.matched ?? records.count
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                for record in records { writeLine(String(decoding: (try? encoder.encode(record)) ?? Data(), as: UTF8.self)) }
+                for record in records { writeLine(JSONOutput.connection(record).text) }
                 return
             }
             if killed > 0 { writeLine(ConnectionTable.render(records, matched: killed)) }

@@ -35,6 +35,9 @@ struct ExplainCommand: ParsableCommand {
     @Flag(name: .long, help: "Exit 0 when the packet would pass, 3 when it would be dropped.")
     var exitStatus = false
 
+    @Flag(name: .long, help: "Print one JSON object: verdict, reason, packet, rule or policy (docs/json.md).")
+    var json = false
+
     func run() throws {
         let path = try ruleFile(rules, override: "--rules FILE")
         let ruleset: CompiledRuleset
@@ -51,7 +54,11 @@ struct ExplainCommand: ParsableCommand {
                 throw CLIError("cannot read the packet: \(error)")
             case .success(let description):
                 let explanation = Explanation.judged(packet: description, ruleset: ruleset)
-                writeText(explanation.text)
+                if json {
+                    writeLine(JSONOutput.explanation(explanation).text)
+                } else {
+                    writeText(explanation.text)
+                }
                 if exitStatus, explanation.verdict == .drop { throw ExitCode(3) }
             }
         }

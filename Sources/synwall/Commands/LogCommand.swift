@@ -23,10 +23,17 @@ struct LogCommand: ParsableCommand {
         Records print as an aligned table on a terminal (coloured unless NO_COLOR is set) and as \
         JSON Lines, exactly as in the file, when standard output is not a terminal; --table, \
         --json and --csv choose. --top and --histogram count occurrences: an aggregated record \
-        counts as many as its count field. --histogram --by reason (or src, dst, port, rule) \
-        draws one series per value, stacked, with a legend (the six largest; the rest as \
-        'other'; JSON and CSV give one row per bucket and value); --log-scale makes bar lengths \
-        follow log(1 + count), so a trickle stays visible beside a flood.
+        counts as many as its count field, and a suppressed record (over the log's rate cap) \
+        counts by the reasons and sources it carries, so the totals match the daemon's counters. \
+        --histogram --by reason (or src, dst, port, rule) draws one series per value, stacked, \
+        with a legend (the six largest; the rest as 'other'; JSON and CSV give one row per bucket \
+        and value); --log-scale makes bar lengths follow log(1 + count), so a trickle stays \
+        visible beside a flood.
+
+        Each connection that ends leaves a flow record (unless set log flows off): how it ended \
+        (closed, reset, timeout, evicted, killed, flushed, reload), packets and bytes each way, \
+        its rule. Records nest their type's fields as Suricata's EVE does (docs/event-log.md); \
+        older flat records are read too.
 
         Examples:
           synwall log --since 1h --reason bad_seq
@@ -35,6 +42,7 @@ struct LogCommand: ParsableCommand {
           synwall log --histogram --bucket 5m --event drop
           synwall log --histogram --by reason --log-scale --since 6h
           synwall log --follow --reason invalid_flags
+          synwall log --event flow --since 10m
         """
     )
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Control
 import Firewall
+import EventLog
 import Rules
 
 struct ReloadCommand: ParsableCommand {
@@ -28,6 +29,9 @@ struct ReloadCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The daemon's pid file.", valueName: "file"))
     var pidFile: String = PidFile.defaultPath
 
+    @Flag(name: .long, help: "Print one JSON object: reloaded, file, rules, diagnostics (docs/json.md).")
+    var json = false
+
     @OptionGroup var controlOptions: ControlOptions
 
     func run() throws {
@@ -38,6 +42,11 @@ struct ReloadCommand: ParsableCommand {
             switch try requestDaemonReload(control: controlOptions.control, timeout: controlOptions.timeout,
                                            pidFile: pidFile, beforeSignal: checkBeforeSignal) {
             case .answered(let report):
+                if json {
+                    writeLine(JSONOutput.reload(report).text)
+                    if !report.reloaded { throw ExitCode(1) }
+                    return
+                }
                 if report.reloaded {
                     writeText("synwall: reloaded \(report.file) (\(report.rules) rules)")
                     return
@@ -45,6 +54,13 @@ struct ReloadCommand: ParsableCommand {
                 if let diagnostics = report.diagnostics { writeText(diagnostics, to: 2) }
                 throw CLIError("reload failed; the running rules stay in force (\(report.rules) rules)")
             case .signalled(let pid):
+                if json {
+                    var object = JSONObjectWriter()
+                    object.add("requested", true)
+                    object.add("pid", Int(pid))
+                    writeLine(object.text)
+                    return
+                }
                 writeText("synwall: reload requested (pid \(pid)); the daemon reports the outcome in its output")
             case .notRunning(let why):
                 throw CLIError("no running synwall: \(why)")

@@ -14,10 +14,15 @@ struct ReplayCommand: ParsableCommand {
         discussion: """
         Reads Ethernet, raw IP and Linux cooked (SLL, SLL2) captures through libpcap and judges \
         each packet as the live daemon would, with time taken from the capture. Prints one JSON \
-        object per packet (index, ts, proto, src, sport, dst, dport, flags, verdict, and reason \
-        when dropped) and a closing {"summary":…} object. Exit status 2 when the file cannot be \
-        read; a file damaged part-way is judged up to the damage, and the summary of those \
-        frames (with an "error" field) is printed before exiting 2.
+        object per packet in the event log's dialect, as synwall trace prints decisions (index, \
+        timestamp, direction, proto, src_ip, src_port, dest_ip, dest_port, verdict, reason, \
+        detail, state, rule, tcp; docs/json.md), and a closing {"summary":…} object. Exit status \
+        2 when the file cannot be read; a file damaged part-way is judged up to the damage, and \
+        the summary of those frames (with an "error" field) is printed before exiting 2.
+
+        --log FILE writes the event records the daemon would have written for the capture \
+        (drops, alerts, anomalies, flow records; aggregated and capped the same way), for \
+        synwall log FILE. On a terminal, a long replay shows its progress on stderr.
         """
     )
 
@@ -42,6 +47,10 @@ struct ReplayCommand: ParsableCommand {
         + "or forward.", valueName: "direction"))
     var direction: Direction = .in
 
+    @Option(name: .long, help: ArgumentHelp("Also write the event records the daemon would have written, "
+        + "as JSON Lines for synwall log.", valueName: "file"))
+    var log: String?
+
     @Flag(name: .long, help: ArgumentHelp("Verify checksums (captures taken on a sending host often hold "
         + "offloaded, not-yet-computed checksums, so this is off by default)."))
     var verifyChecksums = false
@@ -60,15 +69,21 @@ struct ReplayCommand: ParsableCommand {
                     throw CLIError("\(rules) has errors")
                 }
             }
-            let replay = Replay(path: file, pipeline: PipelineConfiguration(
+            var replay = Replay(path: file, pipeline: PipelineConfiguration(
                 defaultVerdict: policy, verifyChecksums: verifyChecksums, tracker: tracker),
                 rules: compiled, direction: direction)
+            replay.logPath = log
             let result: Replay.Summary
+            let progress = Progress(label: "replay", total: Progress.fileSize(file))
             do {
-                result = try replay.run(perPacket: summary ? nil : { print($0) })
+                result = try replay.run(perPacket: summary ? nil : { print($0) },
+                                        progress: progress.map { meter in { frames, bytes in
+                                            meter.show(bytes: bytes, detail: "\(frames) frames") } })
             } catch {
-                throw CLIError(String(describing: error), status: 2)
+                progress?.clear()
+                throw CLIError(String(describing: error), status: (error as? ReplayError)?.isLog == true ? 1 : 2)
             }
+            progress?.clear()
             print(result.json)
             // A file damaged part-way: the totals of the frames judged are out, then the error.
             if let damage = result.error {

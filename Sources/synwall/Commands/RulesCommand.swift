@@ -1,5 +1,6 @@
 import ArgumentParser
 import Control
+import EventLog
 import Firewall
 import Rules
 #if canImport(Glibc)
@@ -42,6 +43,30 @@ struct ReloadOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The running daemon's control socket.", valueName: "path"))
     var control: String = ControlSocketAddress.defaultPath
 
+    @Flag(name: .long, help: "Print one JSON object: the change, the file, warnings and the reload (docs/json.md).")
+    var json = false
+
+    /// The reload's outcome as a JSON object (`--json`): `reloaded`…, `requested` and `pid`,
+    /// `skipped`, or `running` false with `reason`; `failed` when the daemon refused the file.
+    func reloadObject() throws -> (object: JSONObjectWriter, failed: Bool) {
+        var object = JSONObjectWriter()
+        if noReload {
+            object.add("skipped", "--no-reload")
+            return (object, false)
+        }
+        switch try requestDaemonReload(control: control, timeout: 10, pidFile: pidFile) {
+        case .answered(let report):
+            return (JSONOutput.reload(report), !report.reloaded)
+        case .signalled(let pid):
+            object.add("requested", true)
+            object.add("pid", Int(pid))
+        case .notRunning(let why):
+            object.add("running", false)
+            object.add("reason", why)
+        }
+        return (object, false)
+    }
+
     /// Asks the daemon to reload over its control socket (or, without one, with SIGHUP to the
     /// pid in the pid file), and says what happened.
     func requestReload() throws {
@@ -81,6 +106,19 @@ extension RulesCommand {
                 if let diagnostics = error.diagnostics { writeText(diagnostics.description, to: 2) }
                 throw CLIError(error.message)
             }
+            if reload.json {
+                var object = JSONObjectWriter()
+                object.add("change", change.summary)
+                object.add("file", change.file)
+                object.add("backup", change.file + ".bak")
+                object.add("rules", change.ruleset.rules.count)
+                object.add("warnings", change.ruleset.warnings.map(JSONOutput.diagnostic))
+                let outcome = try reload.reloadObject()
+                object.add("reload", outcome.object)
+                writeLine(object.text)
+                if outcome.failed { throw ExitCode(1) }
+                return
+            }
             for warning in change.ruleset.warnings { writeText(warning.description, to: 2) }
             writeText("\(change.summary)  (\(change.file); previous version in \(change.file).bak)")
             try reload.requestReload()
@@ -97,12 +135,25 @@ extension RulesCommand {
                                                 valueName: "path"))
         var control: String = ControlSocketAddress.defaultPath
 
+        @Flag(name: .long, help: "Print JSON Lines: one object per rule, then one per policy (docs/json.md).")
+        var json = false
+
         func run() throws {
             let path = try options.path()
             try Self.reportingErrors {
                 do throws(RuleEditError) {
                     let editor = try RuleFileEditor(path: path)
-                    writeText(editor.listing(hits: runningHits(for: editor, at: path)))
+                    let hits = runningHits(for: editor, at: path)
+                    if json {
+                        for rule in editor.ruleset.rules {
+                            writeLine(JSONOutput.rule(rule, hits: hits.flatMap { rule.index < $0.count ? $0[rule.index] : nil }).text)
+                        }
+                        for direction in Direction.allCases {
+                            writeLine(JSONOutput.policy(editor.ruleset.policy(for: direction), direction: direction).text)
+                        }
+                        return
+                    }
+                    writeText(editor.listing(hits: hits))
                 } catch {
                     if let diagnostics = error.diagnostics { writeText(diagnostics.description, to: 2) }
                     throw CLIError(error.message)

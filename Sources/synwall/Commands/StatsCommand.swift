@@ -54,11 +54,7 @@ struct StatsCommand: ParsableCommand {
                 }
                 defer { previous = report }
                 if prometheus { return PrometheusText.render(report) }
-                if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    return String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)
-                }
+                if json { return JSONOutput.stats(report) }
                 return StatsText.render(report, previous: previous)
             }
         }
