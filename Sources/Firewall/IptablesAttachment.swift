@@ -97,11 +97,28 @@ public struct IptablesAttachment: Attachment {
                     lines.append("-A \(chain) -p ipv6-icmp -m icmp6 --icmpv6-type \(type) -j RETURN")
                 }
             }
+            if let marks = plan.offload { lines += Self.offloadRules(chain: chain, marks: marks) }
             lines.append("-A \(chain) -j \(target)\(bypass)")
             lines.append("-I \(hook.iptablesChain) 1 -m comment --comment \"\(InstanceOwner.mark(pid: plan.ownerPID))\" -j \(chain)")
         }
         lines.append("COMMIT")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The offload rules of `chain`, before its queue rule (docs/offload.md): a packet synwall
+    /// sent back with the offload or end bit marks or unmarks its connection and passes; an
+    /// offloaded connection's segments without SYN, FIN, RST or URG pass; a packet the kernel's
+    /// tracking finds INVALID is marked for synwall, which drops it if offloaded.
+    static func offloadRules(chain: String, marks: OffloadMarks) -> [String] {
+        let m = OffloadMarks.hex(marks.offload), e = OffloadMarks.hex(marks.end), i = OffloadMarks.hex(marks.invalid)
+        return [
+            "-A \(chain) -m mark --mark \(m)/\(m) -j CONNMARK --set-xmark \(m)/\(m)",
+            "-A \(chain) -m mark --mark \(m)/\(m) -j RETURN",
+            "-A \(chain) -m mark --mark \(e)/\(e) -j CONNMARK --set-xmark 0x0/\(m)",
+            "-A \(chain) -m mark --mark \(e)/\(e) -j RETURN",
+            "-A \(chain) -p tcp -m connmark --mark \(m)/\(m) -m tcp --tcp-flags SYN,FIN,RST,URG NONE -j RETURN",
+            "-A \(chain) -m conntrack --ctstate INVALID -j MARK --set-xmark \(i)/\(i)",
+        ]
     }
 
     /// Deletes every jump to a SYNWALL chain found in `saved` (only those marked with

@@ -37,6 +37,8 @@ final class QueueWorker: @unchecked Sendable {
     private var checkpoint: (id: Int, cursor: Int, part: WorkerStatePart)?
     /// Where this worker tells the checkpoint thread how many flows it holds.
     private let flowCounter: ManagedAtomic<Int>
+    /// The offload marks while the rules in force say `set offload after N` (docs/offload.md).
+    private var offloadMarks: OffloadMarks?
 
     init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl) {
         queue = socket.configuration.queue
@@ -48,6 +50,13 @@ final class QueueWorker: @unchecked Sendable {
         pendingEvents.reserveCapacity(Self.maxEventsPerRound)
         overloads.reserveCapacity(16)
         flowCounter = control.register(queue: queue)
+        offloadMarks = Self.offloadMarks(self.pipeline.ruleset)
+    }
+
+    /// The offload marks the rules ask for, if any.
+    static func offloadMarks(_ rules: CompiledRuleset?) -> OffloadMarks? {
+        guard let settings = rules?.settings, settings.offloadAfter != nil else { return nil }
+        return OffloadMarks(bit: settings.offloadMark)
     }
 
     var queueStatistics: QueueStatistics { socket.statistics }
@@ -83,6 +92,7 @@ final class QueueWorker: @unchecked Sendable {
             if rules != rulesGeneration, let newRules = control.currentRules() {
                 rulesGeneration = rules
                 reloaded(pipeline.beginReplacingRules(newRules, now: roundTimestamp, budget: budget))
+                offloadMarks = Self.offloadMarks(newRules)
             } else if pipeline.isRevising {
                 reloaded(pipeline.continueRevision(now: roundTimestamp, budget: budget))
             }
@@ -129,6 +139,7 @@ final class QueueWorker: @unchecked Sendable {
                                     originalLength: packet.originalLength, direction: direction,
                                     inInterface: packet.inInterface, outInterface: packet.outInterface)
         context.packetID = packet.id
+        if let marks = offloadMarks { context.kernelInvalid = packet.mark & marks.invalid != 0 }
         let decision = pipeline.process(packet.payload, context: context)
         releaseFragments()
         if let rule = decision.rule, let table = rule.overloadTable, let source = decision.summary?.source {
@@ -144,6 +155,9 @@ final class QueueWorker: @unchecked Sendable {
             }
         }
         if decision.isHeld { return .held }
+        if decision.verdict == .accept, let change = decision.offload, let marks = offloadMarks {
+            return marks.verdict(change, packetMark: packet.mark)
+        }
         return decision.verdict == .accept ? .accept : .drop
     }
 

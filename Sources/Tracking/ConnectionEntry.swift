@@ -107,6 +107,11 @@ struct ConnectionEntry {
         static let logged: UInt8 = 0x04
         /// Either direction still to be learned again.
         static let resuming: UInt8 = initiator | responder
+        /// Offloaded: its plain segments pass in the kernel; the windows are learned again
+        /// from every segment synwall still sees (docs/offload.md).
+        static let offloaded: UInt8 = 0x08
+        /// Never to be offloaded: an anomaly was seen on it.
+        static let offloadRefused: UInt8 = 0x10
     }
 
     @inline(__always)
