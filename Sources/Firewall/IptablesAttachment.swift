@@ -111,12 +111,19 @@ public struct IptablesAttachment: Attachment {
     /// tracking finds INVALID is marked for synwall, which drops it if offloaded.
     static func offloadRules(chain: String, marks: OffloadMarks) -> [String] {
         let m = OffloadMarks.hex(marks.offload), e = OffloadMarks.hex(marks.end), i = OffloadMarks.hex(marks.invalid)
+        // The three bits are matched together: a packet marked by something else that happens
+        // to carry one of them (with others) never marks a connection.
+        let all = OffloadMarks.hex(marks.offload | marks.end | marks.invalid)
         return [
-            "-A \(chain) -m mark --mark \(m)/\(m) -j CONNMARK --set-xmark \(m)/\(m)",
-            "-A \(chain) -m mark --mark \(m)/\(m) -j RETURN",
-            "-A \(chain) -m mark --mark \(e)/\(e) -j CONNMARK --set-xmark 0x0/\(m)",
-            "-A \(chain) -m mark --mark \(e)/\(e) -j RETURN",
-            "-A \(chain) -p tcp -m connmark --mark \(m)/\(m) -m tcp --tcp-flags SYN,FIN,RST,URG NONE -j RETURN",
+            // First, for the packets offload is for: an offloaded connection's plain segments.
+            // (A packet sent back to mark its connection does not match yet; one sent back to
+            // unmark it carries FIN or RST.)
+            "-A \(chain) -p tcp -m connmark --mark \(m)/\(m) -m conntrack --ctstate ESTABLISHED "
+                + "-m tcp --tcp-flags SYN,FIN,RST,URG NONE -j RETURN",
+            "-A \(chain) -m mark --mark \(m)/\(all) -j CONNMARK --set-xmark \(m)/\(m)",
+            "-A \(chain) -m mark --mark \(m)/\(all) -j RETURN",
+            "-A \(chain) -m mark --mark \(e)/\(all) -j CONNMARK --set-xmark 0x0/\(m)",
+            "-A \(chain) -m mark --mark \(e)/\(all) -j RETURN",
             "-A \(chain) -m conntrack --ctstate INVALID -j MARK --set-xmark \(i)/\(i)",
         ]
     }

@@ -94,6 +94,12 @@ struct ConnectionEntry {
         static let synAfterSynAck: UInt8 = 0x10
         /// Both the SYN and the SYN-ACK carried timestamps (RFC 7323 §3.2).
         static let timestampsNegotiated: UInt8 = 0x20
+        /// Offloaded: its plain segments pass in the kernel; the windows are learned again
+        /// from every segment synwall still sees (docs/offload.md). Kept in the state file, so
+        /// a restart knows the kernel still passes them.
+        static let offloaded: UInt8 = 0x40
+        /// Never to be offloaded: a packet on it was dropped or had an anomaly.
+        static let offloadRefused: UInt8 = 0x80
     }
 
     /// Bits of `resumeFlags`.
@@ -107,11 +113,6 @@ struct ConnectionEntry {
         static let logged: UInt8 = 0x04
         /// Either direction still to be learned again.
         static let resuming: UInt8 = initiator | responder
-        /// Offloaded: its plain segments pass in the kernel; the windows are learned again
-        /// from every segment synwall still sees (docs/offload.md).
-        static let offloaded: UInt8 = 0x08
-        /// Never to be offloaded: an anomaly was seen on it.
-        static let offloadRefused: UInt8 = 0x10
     }
 
     @inline(__always)

@@ -24,7 +24,14 @@ extension ConnectionTracker {
         let entry = table.entries + index
         let fromInitiator = entry.pointee.has(EntryFlags.initiatorIsHigh) == reversed
         belongs(to: index, fromInitiator: fromInitiator)
-        let offloaded = entry.pointee.resumeFlags & ConnectionEntry.ResumeFlags.offloaded != 0
+        var offloaded = entry.pointee.moreFlags & ConnectionEntry.MoreFlags.offloaded != 0
+        if offloaded, configuration.offloadAfter == 0 {
+            // Offloaded before a reload or restart that turned offload off: the attach rules no
+            // longer pass its segments; its windows are learned again once, then checked.
+            entry.pointee.moreFlags &= ~ConnectionEntry.MoreFlags.offloaded
+            entry.pointee.resumeFlags |= ConnectionEntry.ResumeFlags.resuming | ConnectionEntry.ResumeFlags.logged
+            offloaded = false
+        }
         if offloaded {
             // The kernel passed its plain segments meanwhile: what synwall saved is behind.
             if kernelInvalid {
@@ -69,22 +76,22 @@ extension ConnectionTracker {
         guard entry.pointee.connectionState != nil else { return }
         if offloaded {
             if result.verdict == .accept, segment.kind == .fin || segment.kind == .rst {
-                entry.pointee.resumeFlags &= ~ConnectionEntry.ResumeFlags.offloaded
+                entry.pointee.moreFlags &= ~ConnectionEntry.MoreFlags.offloaded
                 statistics.offloadEnded += 1
                 result.offload = .end
             }
             return
         }
-        guard entry.pointee.resumeFlags & ConnectionEntry.ResumeFlags.offloadRefused == 0 else { return }
+        guard entry.pointee.moreFlags & ConnectionEntry.MoreFlags.offloadRefused == 0 else { return }
         if result.event?.isOffloadBarrier == true || result.verdict == .drop {
-            entry.pointee.resumeFlags |= ConnectionEntry.ResumeFlags.offloadRefused
+            entry.pointee.moreFlags |= ConnectionEntry.MoreFlags.offloadRefused
             return
         }
         let after = configuration.offloadAfter
         guard result.verdict == .accept, result.state == .established, segment.kind == .ack,
               entry.pointee.initiatorPackets >= after, entry.pointee.responderPackets >= after,
               entry.pointee.resumeFlags & ConnectionEntry.ResumeFlags.resuming == 0 else { return }
-        entry.pointee.resumeFlags |= ConnectionEntry.ResumeFlags.offloaded
+        entry.pointee.moreFlags |= ConnectionEntry.MoreFlags.offloaded
         statistics.offloaded += 1
         result.offload = .start
     }

@@ -29,11 +29,11 @@ import Testing
         #expect(script == """
         *mangle
         :SYNWALL-FWD - [0:0]
-        -A SYNWALL-FWD -m mark --mark 0x100000/0x100000 -j CONNMARK --set-xmark 0x100000/0x100000
-        -A SYNWALL-FWD -m mark --mark 0x100000/0x100000 -j RETURN
-        -A SYNWALL-FWD -m mark --mark 0x200000/0x200000 -j CONNMARK --set-xmark 0x0/0x100000
-        -A SYNWALL-FWD -m mark --mark 0x200000/0x200000 -j RETURN
-        -A SYNWALL-FWD -p tcp -m connmark --mark 0x100000/0x100000 -m tcp --tcp-flags SYN,FIN,RST,URG NONE -j RETURN
+        -A SYNWALL-FWD -p tcp -m connmark --mark 0x100000/0x100000 -m conntrack --ctstate ESTABLISHED -m tcp --tcp-flags SYN,FIN,RST,URG NONE -j RETURN
+        -A SYNWALL-FWD -m mark --mark 0x100000/0x700000 -j CONNMARK --set-xmark 0x100000/0x100000
+        -A SYNWALL-FWD -m mark --mark 0x100000/0x700000 -j RETURN
+        -A SYNWALL-FWD -m mark --mark 0x200000/0x700000 -j CONNMARK --set-xmark 0x0/0x100000
+        -A SYNWALL-FWD -m mark --mark 0x200000/0x700000 -j RETURN
         -A SYNWALL-FWD -m conntrack --ctstate INVALID -j MARK --set-xmark 0x400000/0x400000
         -A SYNWALL-FWD -j NFQUEUE --queue-num 3
         -I FORWARD 1 -m comment --comment "synwall pid=42" -j SYNWALL-FWD

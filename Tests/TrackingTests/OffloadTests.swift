@@ -92,3 +92,29 @@ struct OffloadTests {
         }
     }
 }
+
+@Suite("Offload across a restart")
+struct OffloadRestartTests {
+    @Test("the offloaded flag is kept in the state file; windows go on being learned from what synwall sees")
+    func keptInTheStateFile() {
+        var configuration = testConfiguration()
+        configuration.offloadAfter = 2
+        let before = Harness(configuration)
+        before.run(h + [s("A", seq: 5001, ack: 1001).ok(.established)])
+        #expect(send(before, c("A", seq: 1001, ack: 5001))?.offload == .start)
+        var buffer: [UInt8] = []
+        let reference = UInt32(before.now / 1_000_000_000)
+        _ = before.tracker.saveConnections(now: before.now, referenceSeconds: reference, queue: 0, into: &buffer)
+        let after = Harness(configuration)
+        after.now = before.now
+        _ = buffer.withUnsafeBytes { after.tracker.restoreConnections($0, now: after.now, elapsedSeconds: 0) }
+        // The kernel passed 2 MB meanwhile; two FINs far ahead, each accepted: the first ends
+        // the offload (and says the connection resumed after the restart).
+        let fin = send(after, c("FA", seq: 2_001_001, ack: 5001))
+        #expect(fin?.verdict == .accept)
+        #expect(fin?.offload == .end)
+        #expect(send(after, s("FA", seq: 905_001, ack: 2_001_002))?.verdict == .accept)
+        // A segment the kernel flags INVALID after the offload ended is synwall's to judge.
+        #expect(send(after, c("A", seq: 2_001_002, ack: 905_002), kernelInvalid: true)?.verdict == .accept)
+    }
+}
