@@ -74,6 +74,11 @@ public enum PrometheusText {
                  "Packets the kernel could not deliver to synwall.") { $0.kernelUserDropped }
         perQueue("synwall_events_suppressed_total", "counter",
                  "Events left out because one receive round had too many.") { $0.eventsSuppressed }
+        perQueue("synwall_offloaded_total", "counter",
+                 "Connections whose plain segments were offloaded to the kernel.") { $0.offloaded }
+        perQueue("synwall_offload_ended_total", "counter", "Offloads ended by a FIN or RST.") { $0.offloadEnded }
+        perQueue("synwall_offload_kernel_invalid_total", "counter",
+                 "Segments of offloaded connections the kernel found out of window, dropped.") { $0.offloadKernelInvalid }
         perQueue("synwall_fragments_held", "gauge",
                  "Fragments whose verdict waits for the rest of their datagram.") { $0.fragmentsHeldNow }
         perQueue("synwall_fragments_held_total", "counter",

@@ -106,6 +106,11 @@ public struct WorkerStats: Codable, Sendable, Equatable {
     /// Fragmented datagrams judged whole, and given up incomplete.
     public var datagramsReassembled = 0
     public var datagramsAbandoned = 0
+    /// Connections offloaded to the kernel, offloads ended (FIN or RST), and segments of
+    /// offloaded connections the kernel found out of window (docs/offload.md).
+    public var offloaded = 0
+    public var offloadEnded = 0
+    public var offloadKernelInvalid = 0
 
     /// Counters, all zero.
     public init(queue: Int) { self.queue = queue }
@@ -143,6 +148,9 @@ public struct WorkerStats: Codable, Sendable, Equatable {
         fragmentsHeld += other.fragmentsHeld
         datagramsReassembled += other.datagramsReassembled
         datagramsAbandoned += other.datagramsAbandoned
+        offloaded += other.offloaded
+        offloadEnded += other.offloadEnded
+        offloadKernelInvalid += other.offloadKernelInvalid
     }
 }
 

@@ -59,6 +59,12 @@ public enum StatsText {
         row("  enobufs") { $0.enobufs }
         row("  verdict errors") { $0.verdictErrors }
         row("  events over round cap") { $0.eventsSuppressed }
+        if total.offloaded > 0 {
+            section("offload (docs/offload.md)")
+            row("  offloaded") { $0.offloaded }
+            row("  ended by FIN or RST") { $0.offloadEnded }
+            row("  kernel found out of window") { $0.offloadKernelInvalid }
+        }
         if total.fragmentsHeld + total.datagramsAbandoned > 0 {
             section("fragments (reaching synwall unreassembled)")
             row("  held now", counter: false) { $0.fragmentsHeldNow }

@@ -25,6 +25,9 @@ public struct PacketContext: Sendable {
     /// The queue's id of the packet (a capture's frame number in replay): what a held
     /// fragment's verdict is given back with (`Pipeline.takeFragmentVerdicts`).
     public var packetID: UInt32 = 0
+    /// The kernel's connection tracking found the packet INVALID (the offload rules mark such
+    /// packets): an offloaded connection's packet is then dropped (docs/offload.md).
+    public var kernelInvalid = false
 
     public init(timestampNanoseconds: UInt64, checksum: ChecksumState = .verified, originalLength: Int? = nil,
                 direction: Direction = .in, inInterface: UInt32 = 0, outInterface: UInt32 = 0)

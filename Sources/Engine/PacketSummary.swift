@@ -84,6 +84,8 @@ public struct Decision: Sendable {
     /// (`verdict` says drop only so that nothing can pass it by mistake); it comes later
     /// through `Pipeline.takeFragmentVerdicts`.
     public var isHeld = false
+    /// Set when this packet starts or ends its connection's offload (docs/offload.md).
+    public var offload: OffloadChange?
 
     @inlinable
     public init(verdict: Verdict, reason: DropReason? = nil, summary: PacketSummary? = nil,

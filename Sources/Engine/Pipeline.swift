@@ -480,9 +480,11 @@ public struct Pipeline: ~Copyable {
             return fragment(packet, summary: summary, bytes: bytes, context: context, admission: &admission)
         }
         // Track, asking the admission (rules or policy) for packets that would start a flow.
-        let result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission)
+        let result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission,
+                                   kernelInvalid: context.kernelInvalid)
         var decision = Decision(verdict: result.verdict, reason: result.reason, summary: summary, state: result.state,
                                 trackerEvent: result.event)
+        decision.offload = result.offload
         if result.verdict == .drop { decision.windowBounds = tracker.lastWindowBounds }
         return decision
     }

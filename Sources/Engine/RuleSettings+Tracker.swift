@@ -15,6 +15,7 @@ extension TrackerConfiguration {
         rstExact = rstExact || settings.tcpRSTExact
         paws = paws || settings.tcpPAWS
         timestampsStrict = timestampsStrict || settings.tcpTimestampsStrict
+        if let after = settings.offloadAfter { offloadAfter = UInt32(clamping: after) }
         if let limit = settings.halfOpenLimit { maxHalfOpen = limit }
         if let limit = settings.halfOpenPerSourceLimit { maxHalfOpenPerSource = limit }
         if let rate = settings.synRate {

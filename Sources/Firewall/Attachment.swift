@@ -36,12 +36,17 @@ public struct AttachmentPlan: Sendable, Equatable {
     public var bypass: Bool
     /// The pid written into the rules' ownership mark.
     public var ownerPID: Int32
+    /// The offload mark bit when the rule file says `set offload after N` (docs/offload.md):
+    /// the rules then let offloaded connections' plain segments pass in the kernel.
+    public var offload: OffloadMarks?
 
-    public init(hooks: [Hook], queues: ClosedRange<UInt16>, bypass: Bool, ownerPID: Int32) {
+    public init(hooks: [Hook], queues: ClosedRange<UInt16>, bypass: Bool, ownerPID: Int32,
+                offload: OffloadMarks? = nil) {
         self.hooks = Array(Set(hooks)).sorted()
         self.queues = queues
         self.bypass = bypass
         self.ownerPID = ownerPID
+        self.offload = offload
     }
 }
 

@@ -58,8 +58,11 @@ public final class Daemon: @unchecked Sendable {
 
     /// The attachment this configuration asks for.
     public func makeAttachment() -> any Attachment {
+        let settings = rulesInForce?.settings
         let plan = AttachmentPlan(hooks: configuration.hooks, queues: configuration.queues,
-                                  bypass: configuration.failOpen, ownerPID: getpid())
+                                  bypass: configuration.failOpen, ownerPID: getpid(),
+                                  offload: settings?.offloadAfter == nil ? nil
+                                      : OffloadMarks(bit: settings?.offloadMark ?? RuleSettings.defaultOffloadMark))
         switch configuration.attach {
         case .iptables: return IptablesAttachment(plan: plan)
         case .nft: return NftAttachment(plan: plan)

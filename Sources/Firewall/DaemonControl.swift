@@ -218,6 +218,9 @@ extension WorkerStats {
         fragmentsHeld = report.pipeline.fragmentsHeld
         datagramsReassembled = report.pipeline.datagramsReassembled
         datagramsAbandoned = report.pipeline.datagramsAbandoned
+        offloaded = Int(clamping: report.tracker.offloaded)
+        offloadEnded = Int(clamping: report.tracker.offloadEnded)
+        offloadKernelInvalid = Int(clamping: report.tracker.offloadKernelInvalid)
     }
 }
 

@@ -100,11 +100,35 @@ public struct IptablesAttachment: Attachment {
                     lines.append("-A \(chain) -p ipv6-icmp -m icmp6 --icmpv6-type \(type) -j RETURN")
                 }
             }
+            if let marks = plan.offload { lines += Self.offloadRules(chain: chain, marks: marks) }
             lines.append("-A \(chain) -j \(target)\(bypass)")
             lines.append("-I \(hook.iptablesChain) 1 -m comment --comment \"\(InstanceOwner.mark(pid: plan.ownerPID))\" -j \(chain)")
         }
         lines.append("COMMIT")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The offload rules of `chain`, before its queue rule (docs/offload.md): a packet synwall
+    /// sent back with the offload or end bit marks or unmarks its connection and passes; an
+    /// offloaded connection's segments without SYN, FIN, RST or URG pass; a packet the kernel's
+    /// tracking finds INVALID is marked for synwall, which drops it if offloaded.
+    static func offloadRules(chain: String, marks: OffloadMarks) -> [String] {
+        let m = OffloadMarks.hex(marks.offload), e = OffloadMarks.hex(marks.end), i = OffloadMarks.hex(marks.invalid)
+        // The three bits are matched together: a packet marked by something else that happens
+        // to carry one of them (with others) never marks a connection.
+        let all = OffloadMarks.hex(marks.offload | marks.end | marks.invalid)
+        return [
+            // First, for the packets offload is for: an offloaded connection's plain segments.
+            // (A packet sent back to mark its connection does not match yet; one sent back to
+            // unmark it carries FIN or RST.)
+            "-A \(chain) -p tcp -m connmark --mark \(m)/\(m) -m conntrack --ctstate ESTABLISHED "
+                + "-m tcp --tcp-flags SYN,FIN,RST,URG NONE -j RETURN",
+            "-A \(chain) -m mark --mark \(m)/\(all) -j CONNMARK --set-xmark \(m)/\(m)",
+            "-A \(chain) -m mark --mark \(m)/\(all) -j RETURN",
+            "-A \(chain) -m mark --mark \(e)/\(all) -j CONNMARK --set-xmark 0x0/\(m)",
+            "-A \(chain) -m mark --mark \(e)/\(all) -j RETURN",
+            "-A \(chain) -m conntrack --ctstate INVALID -j MARK --set-xmark \(i)/\(i)",
+        ]
     }
 
     /// Deletes every jump to a SYNWALL chain found in `saved` (only those marked with

@@ -52,6 +52,8 @@ final class QueueWorker: @unchecked Sendable {
     private var traceDropped = 0
     /// Decisions a worker keeps for the trace per round at most (the rest are counted).
     static let maxTracedPerRound = 256
+    /// The offload marks while the rules in force say `set offload after N` (docs/offload.md).
+    private var offloadMarks: OffloadMarks?
 
     init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl,
          replies: ReplySender? = nil) {
@@ -67,6 +69,13 @@ final class QueueWorker: @unchecked Sendable {
         traced.reserveCapacity(Self.maxTracedPerRound)
         overloads.reserveCapacity(16)
         flowCounter = control.register(queue: queue)
+        offloadMarks = Self.offloadMarks(self.pipeline.ruleset)
+    }
+
+    /// The offload marks the rules ask for, if any.
+    static func offloadMarks(_ rules: CompiledRuleset?) -> OffloadMarks? {
+        guard let settings = rules?.settings, settings.offloadAfter != nil else { return nil }
+        return OffloadMarks(bit: settings.offloadMark)
     }
 
     deinit { replyBuffer.deallocate() }
@@ -108,6 +117,7 @@ final class QueueWorker: @unchecked Sendable {
             if rules != rulesGeneration, let newRules = control.currentRules() {
                 rulesGeneration = rules
                 reloaded(pipeline.beginReplacingRules(newRules, now: roundTimestamp, budget: budget))
+                offloadMarks = Self.offloadMarks(newRules)
             } else if pipeline.isRevising {
                 reloaded(pipeline.continueRevision(now: roundTimestamp, budget: budget))
             }
@@ -154,6 +164,7 @@ final class QueueWorker: @unchecked Sendable {
                                     originalLength: packet.originalLength, direction: direction,
                                     inInterface: packet.inInterface, outInterface: packet.outInterface)
         context.packetID = packet.id
+        if let marks = offloadMarks { context.kernelInvalid = packet.mark & marks.invalid != 0 }
         let decision = pipeline.process(packet.payload, context: context)
         releaseFragments()
         if tracing, !decision.isHeld { trace(decision, context) }
@@ -175,6 +186,9 @@ final class QueueWorker: @unchecked Sendable {
             }
         }
         if decision.isHeld { return .held }
+        if decision.verdict == .accept, let change = decision.offload, let marks = offloadMarks {
+            return marks.verdict(change, packetMark: packet.mark)
+        }
         return decision.verdict == .accept ? .accept : .drop
     }
 

@@ -256,7 +256,7 @@ public final class QueueSocket: @unchecked Sendable {
                     let verdict = handler(packet)
                     statistics.received += 1
                     switch verdict {
-                    case .accept: statistics.accepted += 1
+                    case .accept, .repeatWithMark: statistics.accepted += 1
                     case .drop: statistics.dropped += 1
                     case .held:
                         statistics.held += 1

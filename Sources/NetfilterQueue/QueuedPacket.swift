@@ -57,4 +57,8 @@ public enum PacketVerdict: Sendable, Equatable {
     /// (a fragment waiting for the rest of its datagram). The packet stays in the kernel's
     /// queue, taking a place there, until then.
     case held
+    /// Run the packet through the same netfilter hook again with its mark set to this value
+    /// (`NF_REPEAT` with `NFQA_MARK`): the attach rules see the mark this time (offload,
+    /// docs/offload.md).
+    case repeatWithMark(UInt32)
 }

@@ -162,6 +162,17 @@ enum Syscalls {
         return Int(synwall_nlmsg_align(nlh.pointee.nlmsg_len))
     }
 
+    /// Writes one verdict message that also sets the packet's mark (`NFQA_MARK`): with
+    /// `NF_REPEAT`, the packet runs through the same hook again carrying the new mark.
+    static func putMarkedVerdict(into buffer: UnsafeMutableRawPointer, queue: UInt16, id: UInt32, verdict: Int32,
+                                 mark: UInt32) -> Int {
+        guard let nlh = nfq_nlmsg_put(buffer.assumingMemoryBound(to: CChar.self), Int32(NFQNL_MSG_VERDICT.rawValue),
+                                UInt32(queue)) else { return 0 }
+        nfq_nlmsg_verdict_put(nlh, Int32(bitPattern: id), verdict)
+        nfq_nlmsg_verdict_put_mark(nlh, mark)
+        return Int(synwall_nlmsg_align(nlh.pointee.nlmsg_len))
+    }
+
     /// Writes one batch verdict that applies to every queued packet with an id up to `id`.
     static func putBatchVerdict(into buffer: UnsafeMutableRawPointer, queue: UInt16, id: UInt32, verdict: Int32) -> Int {
         guard let nlh = nfq_nlmsg_put(buffer.assumingMemoryBound(to: CChar.self), Int32(NFQNL_MSG_VERDICT_BATCH.rawValue),
@@ -172,6 +183,7 @@ enum Syscalls {
 
     static var verdictAccept: Int32 { Int32(NF_ACCEPT) }
     static var verdictDrop: Int32 { Int32(NF_DROP) }
+    static var verdictRepeat: Int32 { Int32(NF_REPEAT) }
     static let flagFailOpen = UInt32(NFQA_CFG_F_FAIL_OPEN)
     static let flagGSO = UInt32(NFQA_CFG_F_GSO)
     static let skbChecksumNotReady = UInt32(NFQA_SKB_CSUMNOTREADY)

@@ -13,8 +13,9 @@ struct VerdictBatch: ~Copyable {
     /// Number of verdicts recorded since the last reset (for statistics and tests).
     private(set) var recorded = 0
 
-    /// Room for one message: nlmsghdr + nfgenmsg + NFQA_VERDICT_HDR, aligned.
-    static let messageSize = 32
+    /// Room for one message: nlmsghdr + nfgenmsg + NFQA_VERDICT_HDR, aligned, and an
+    /// NFQA_MARK for a marked verdict.
+    static let messageSize = 40
 
     init(capacity: Int, queue: UInt16) {
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(2, capacity + 1) * Self.messageSize,
@@ -39,6 +40,11 @@ struct VerdictBatch: ~Copyable {
             recorded += 1
             guard let base = buffer.baseAddress else { return }
             used += Syscalls.putVerdict(into: base + used, queue: queue, id: id, verdict: Syscalls.verdictDrop)
+        case .repeatWithMark(let mark):
+            recorded += 1
+            guard let base = buffer.baseAddress else { return }
+            used += Syscalls.putMarkedVerdict(into: base + used, queue: queue, id: id, verdict: Syscalls.verdictRepeat,
+                                              mark: mark)
         case .accept where individually:
             recorded += 1
             guard let base = buffer.baseAddress else { return }

@@ -25,7 +25,7 @@ struct Parser {
         "in", "out", "forward", "quick", "log", "on", "inet", "inet6", "proto", "from", "to", "all",
         "icmp-type", "icmp6-type", "label", "max-src-conn", "max-src-conn-rate", "overload", "flush", "keep",
     ]
-    static let settingKeywords = ["limit", "timeout", "tcp", "syn-rate", "return", "log", "reload", "state"]
+    static let settingKeywords = ["limit", "timeout", "tcp", "syn-rate", "return", "log", "reload", "state", "offload"]
 
     /// Words users of other firewalls type at the start of a statement, and what to say.
     static let statementSynonyms: [String: String] = [
@@ -898,6 +898,8 @@ struct Parser {
             setting = .reload(states)
         case "state":
             setting = try parseStateSetting()
+        case "offload":
+            setting = try parseOffloadSetting()
         default:
             let special: [String: String] = [
                 "block-policy": "synwall always drops silently; there is no block policy to set",
@@ -909,6 +911,31 @@ struct Parser {
         }
         try expectEnd()
         return setting
+    }
+
+    /// `set offload after N` or `set offload mark BIT` (after `set offload`).
+    private mutating func parseOffloadSetting() throws(Failure) -> SettingSyntax {
+        let names = ["after", "mark"]
+        guard let which = next(), which.kind == .word, names.contains(which.text) else {
+            throw failure("expected 'after' or 'mark' after 'set offload'", at: takenSpan,
+                          hint: "set offload after 20 (packets each way before an established connection's plain "
+                              + "segments pass in the kernel), set offload mark 0x100000 (the mark bit it uses)")
+        }
+        if which.text == "after" {
+            let count = try parseCount(after: which)
+            return .offloadAfter(count)
+        }
+        guard let value = next(), value.kind == .word else {
+            throw failure("expected a mark bit after 'set offload mark'", at: takenSpan,
+                          hint: "write set offload mark 0x100000: one bit, below 0x20000000 (it and the two above it are used)")
+        }
+        let text = value.text.lowercased()
+        let parsed = text.hasPrefix("0x") ? UInt32(text.dropFirst(2), radix: 16) : UInt32(text)
+        guard let bit = parsed, bit != 0, bit & (bit - 1) == 0, bit < 0x2000_0000 else {
+            throw failure("'\(value.text)' is not a single mark bit below 0x20000000", at: value.span,
+                          hint: "write one bit, e.g. 0x100000: offload uses it and the two bits above it")
+        }
+        return .offloadMark(bit)
     }
 
     /// `set state checkpoint INTERVAL|off` or `set state max-age DURATION` (after `set state`).

@@ -494,6 +494,8 @@ final class Compilation {
         case .stateCheckpoint(let interval): settings.stateCheckpoint = interval
         case .stateMaxAge(let age): settings.stateMaxAge = age
         case .fileSize(let bytes): limits = limits.withFileSize(bytes)
+        case .offloadAfter(let count): settings.offloadAfter = count
+        case .offloadMark(let bit): settings.offloadMark = bit
         }
     }
 

@@ -119,6 +119,15 @@ public struct RuleSettings: Sendable, Hashable {
     /// `set state max-age DURATION`: a state file older than this is not loaded (nil: the
     /// default, 10 minutes; zero: no limit).
     public var stateMaxAge: Duration?
+    /// `set offload after N`: once a TCP connection is ESTABLISHED and has passed N packets
+    /// each way with no anomaly, its plain segments pass in the kernel (docs/offload.md). Nil:
+    /// off (the default).
+    public var offloadAfter: Int?
+    /// `set offload mark BIT`: the packet/connection mark bit offload uses; the two bits above
+    /// it are used too (end of offload, kernel-invalid report). A single bit below 2^29.
+    public var offloadMark: UInt32 = RuleSettings.defaultOffloadMark
+    /// The default offload mark bit (and the two above it): 0x100000.
+    public static let defaultOffloadMark: UInt32 = 0x0010_0000
 
     /// Settings with nothing set.
     public init(stateLimit: Int? = nil, sourceNodeLimit: Int? = nil, tableEntryLimit: Int? = nil,

@@ -81,6 +81,10 @@ enum SettingSyntax {
     case stateMaxAge(Duration)
     /// `set limit file-size 64M`: the cap on rule and table files read after it.
     case fileSize(Int)
+    /// `set offload after N`.
+    case offloadAfter(Int)
+    /// `set offload mark BIT`.
+    case offloadMark(UInt32)
 
     enum LimitName: String, CaseIterable {
         case states

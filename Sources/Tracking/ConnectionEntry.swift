@@ -94,6 +94,12 @@ struct ConnectionEntry {
         static let synAfterSynAck: UInt8 = 0x10
         /// Both the SYN and the SYN-ACK carried timestamps (RFC 7323 §3.2).
         static let timestampsNegotiated: UInt8 = 0x20
+        /// Offloaded: its plain segments pass in the kernel; the windows are learned again
+        /// from every segment synwall still sees (docs/offload.md). Kept in the state file, so
+        /// a restart knows the kernel still passes them.
+        static let offloaded: UInt8 = 0x40
+        /// Never to be offloaded: a packet on it was dropped or had an anomaly.
+        static let offloadRefused: UInt8 = 0x80
     }
 
     /// Bits of `resumeFlags`.

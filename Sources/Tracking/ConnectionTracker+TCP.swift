@@ -10,7 +10,7 @@ extension ConnectionTracker {
     typealias MoreFlags = ConnectionEntry.MoreFlags
 
     @inline(__always)
-    mutating func trackTCP(_ packet: Packet, _ header: TCPHeader) -> TrackResult {
+    mutating func trackTCP(_ packet: Packet, _ header: TCPHeader, kernelInvalid: Bool = false) -> TrackResult {
         let classified = TCPFlagCheck.classify(header.flags)
         guard let kind = classified.kind else { return .drop(.invalidFlags, classified.event) }
         let (key, reversed) = FlowKey.make(source: packet.source, sourcePort: header.sourcePort,
@@ -24,6 +24,22 @@ extension ConnectionTracker {
         let entry = table.entries + index
         let fromInitiator = entry.pointee.has(EntryFlags.initiatorIsHigh) == reversed
         belongs(to: index, fromInitiator: fromInitiator)
+        var offloaded = entry.pointee.moreFlags & ConnectionEntry.MoreFlags.offloaded != 0
+        if offloaded, configuration.offloadAfter == 0 {
+            // Offloaded before a reload or restart that turned offload off: the attach rules no
+            // longer pass its segments; its windows are learned again once, then checked.
+            entry.pointee.moreFlags &= ~ConnectionEntry.MoreFlags.offloaded
+            entry.pointee.resumeFlags |= ConnectionEntry.ResumeFlags.resuming | ConnectionEntry.ResumeFlags.logged
+            offloaded = false
+        }
+        if offloaded {
+            // The kernel passed its plain segments meanwhile: what synwall saved is behind.
+            if kernelInvalid {
+                statistics.offloadKernelInvalid += 1
+                return .drop(.badSeq, .kernelInvalid, state: entry.pointee.connectionState)
+            }
+            entry.pointee.resumeFlags |= ConnectionEntry.ResumeFlags.resuming | ConnectionEntry.ResumeFlags.logged
+        }
         var result: TrackResult
         switch entry.pointee.connectionState {
         case .synSent?:
@@ -46,7 +62,38 @@ extension ConnectionTracker {
             return .drop(.noConnection, .noconData)
         }
         if result.verdict == .accept && result.event == nil { result.event = segment.anomaly }
+        if configuration.offloadAfter > 0 { considerOffload(index, segment, offloaded: offloaded, &result) }
         return result
+    }
+
+    /// Offload (docs/offload.md): an ESTABLISHED connection that passed `offloadAfter` packets
+    /// each way with no anomaly starts; a FIN or RST of an offloaded one ends it, so its close is
+    /// synwall's to follow packet by packet. An anomaly rules a connection out for good.
+    @inline(__always)
+    private mutating func considerOffload(_ index: Int, _ segment: TCPSegment, offloaded: Bool,
+                                          _ result: inout TrackResult) {
+        let entry = table.entries + index
+        guard entry.pointee.connectionState != nil else { return }
+        if offloaded {
+            if result.verdict == .accept, segment.kind == .fin || segment.kind == .rst {
+                entry.pointee.moreFlags &= ~ConnectionEntry.MoreFlags.offloaded
+                statistics.offloadEnded += 1
+                result.offload = .end
+            }
+            return
+        }
+        guard entry.pointee.moreFlags & ConnectionEntry.MoreFlags.offloadRefused == 0 else { return }
+        if result.event?.isOffloadBarrier == true || result.verdict == .drop {
+            entry.pointee.moreFlags |= ConnectionEntry.MoreFlags.offloadRefused
+            return
+        }
+        let after = configuration.offloadAfter
+        guard result.verdict == .accept, result.state == .established, segment.kind == .ack,
+              entry.pointee.initiatorPackets >= after, entry.pointee.responderPackets >= after,
+              entry.pointee.resumeFlags & ConnectionEntry.ResumeFlags.resuming == 0 else { return }
+        entry.pointee.moreFlags |= ConnectionEntry.MoreFlags.offloaded
+        statistics.offloaded += 1
+        result.offload = .start
     }
 
     /// A packet with no entry: only a SYN (or, with pickup, an ACK) may start one.

@@ -145,10 +145,13 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     ///     ICMP error without it is `icmp_unrelated`).
     ///   - now: time of the packet; a time before the previous packet's counts as that time.
     ///   - admission: the rules' say on new flows.
+    ///   - kernelInvalid: the kernel's connection tracking found the packet out of window (the
+    ///     offload rules mark such packets, docs/offload.md): an offloaded connection's packet
+    ///     is then dropped as `bad_seq` (`kernel_invalid`); for others it means nothing.
     @inlinable
     public mutating func track<A: Admission>(_ packet: Packet, bytes: UnsafeRawBufferPointer? = nil, now: UInt64,
-                                             admission: inout A) -> TrackResult {
-        let result = evaluate(packet, bytes: bytes, now: now)
+                                             admission: inout A, kernelInvalid: Bool = false) -> TrackResult {
+        let result = evaluate(packet, bytes: bytes, now: now, kernelInvalid: kernelInvalid)
         guard awaitingAdmission else { return result }
         let admitted = admission.admit(packet, key: pendingKey)
         return completeAdmission(packet, admitted: admitted, origin: admission.origin)
@@ -171,7 +174,8 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
 
     /// The first phase of `track`: everything but asking the admission.
     @usableFromInline
-    mutating func evaluate(_ packet: Packet, bytes: UnsafeRawBufferPointer?, now: UInt64) -> TrackResult {
+    mutating func evaluate(_ packet: Packet, bytes: UnsafeRawBufferPointer?, now: UInt64,
+                           kernelInvalid: Bool = false) -> TrackResult {
         awaitingAdmission = false
         lastWindowBounds = nil
         flowIndex = -1
@@ -180,7 +184,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         let result: TrackResult
         switch packet.transport {
         case .tcp(let header):
-            result = trackTCP(packet, header)
+            result = trackTCP(packet, header, kernelInvalid: kernelInvalid)
         case .udp(let header):
             result = trackUDP(packet, header)
         case .icmp(let header), .icmpv6(let header):

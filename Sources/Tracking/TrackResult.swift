@@ -11,6 +11,9 @@ public struct TrackResult: Sendable, Equatable {
     public var event: TrackerEvent?
     /// True when this packet created the flow's entry (or replaced an old one on reuse).
     public var created: Bool
+    /// Set when this accepted packet starts or ends its connection's offload: the verdict asks
+    /// the kernel to mark the connection (docs/offload.md).
+    public var offload: OffloadChange?
 
     /// A result from its parts.
     @inlinable

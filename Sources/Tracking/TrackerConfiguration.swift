@@ -56,6 +56,9 @@ public struct TrackerConfiguration: Sendable, Equatable {
     /// Seed of the table's hash (keep it secret and random in production, so that no one can
     /// aim collisions; fixed in tests). Verdicts never depend on it.
     public var hashSeed: UInt64
+    /// `set offload after N`: packets each way after which an ESTABLISHED connection without
+    /// anomalies is offloaded; 0: never (docs/offload.md).
+    public var offloadAfter: UInt32 = 0
 
     /// A configuration; every parameter has Linux's or synwall's default.
     public init(maxStates: Int = 1_000_000, timeouts: TrackerTimeouts = TrackerTimeouts(), pickup: Bool = false,

@@ -165,6 +165,10 @@ public enum TrackerEvent: String, Sendable, CaseIterable, Hashable {
     /// The first packet of a connection restored from the state file after a restart: its
     /// windows are learned again from each direction's next segment.
     case stateResumed = "state_resumed"
+    /// A segment of an offloaded connection that the kernel's own window tracking found out of
+    /// window (`INVALID`) and sent to synwall marked, to be dropped and logged
+    /// (docs/offload.md).
+    case kernelInvalid = "kernel_invalid"
     /// The same data segment seen three times without progress: timeout capped.
     case retransmissionExcess = "retransmission_excess"
 

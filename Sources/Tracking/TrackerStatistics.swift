@@ -38,6 +38,11 @@ public struct TrackerStatistics: Sendable, Equatable {
     /// Segments refused on a restored connection before its window was learned again: their
     /// sequence or acknowledgment numbers lie behind what was saved.
     public var resumeRefused: UInt64 = 0
+    /// Connections offloaded to the kernel, offloads ended by a FIN or RST, and segments of
+    /// offloaded connections the kernel found out of window (docs/offload.md).
+    public var offloaded: UInt64 = 0
+    public var offloadEnded: UInt64 = 0
+    public var offloadKernelInvalid: UInt64 = 0
 
     /// No counts.
     public init() {}

@@ -19,6 +19,32 @@ import Testing
         """)
     }
 
+    /// With `set offload after N`: before the queue rule, the rules that mark and unmark a
+    /// connection for the packet synwall sends back, let an offloaded connection's plain
+    /// segments pass, and mark what the kernel finds INVALID (docs/offload.md).
+    @Test func iptablesScriptWithOffload() {
+        let plan = AttachmentPlan(hooks: [.forward], queues: 3 ... 3, bypass: false, ownerPID: 42,
+                                  offload: OffloadMarks(bit: 0x10_0000))
+        let script = IptablesAttachment(plan: plan).installScript(family: .ipv4)
+        #expect(script == """
+        *mangle
+        :SYNWALL-FWD - [0:0]
+        -A SYNWALL-FWD -p tcp -m connmark --mark 0x100000/0x100000 -m conntrack --ctstate ESTABLISHED -m tcp --tcp-flags SYN,FIN,RST,URG NONE -j RETURN
+        -A SYNWALL-FWD -m mark --mark 0x100000/0x700000 -j CONNMARK --set-xmark 0x100000/0x100000
+        -A SYNWALL-FWD -m mark --mark 0x100000/0x700000 -j RETURN
+        -A SYNWALL-FWD -m mark --mark 0x200000/0x700000 -j CONNMARK --set-xmark 0x0/0x100000
+        -A SYNWALL-FWD -m mark --mark 0x200000/0x700000 -j RETURN
+        -A SYNWALL-FWD -m conntrack --ctstate INVALID -j MARK --set-xmark 0x400000/0x400000
+        -A SYNWALL-FWD -j NFQUEUE --queue-num 3
+        -I FORWARD 1 -m comment --comment "synwall pid=42" -j SYNWALL-FWD
+        COMMIT
+
+        """)
+        let marks = OffloadMarks(bit: 0x10_0000)
+        #expect(marks.verdict(.start, packetMark: 0x0040_0001) == .repeatWithMark(0x0010_0001))
+        #expect(marks.verdict(.end, packetMark: 0x0010_0001) == .repeatWithMark(0x0020_0001))
+    }
+
     @Test func iptablesScriptForAQueueRangeFailOpenSkipsNeighbourDiscovery() {
         let plan = AttachmentPlan(hooks: [.output], queues: 0 ... 3, bypass: true, ownerPID: 7)
         let script = IptablesAttachment(plan: plan).installScript(family: .ipv6)

@@ -64,6 +64,24 @@ private func decodeVerdicts(_ bytes: UnsafeRawBufferPointer) -> [(type: UInt16, 
         #expect(decodeVerdicts(batch.finish()).map(\.id) == [11])
     }
 
+    /// Offload: a verdict that sends the packet through its hook again with a new mark is a
+    /// message of its own (NF_REPEAT with NFQA_MARK), ahead of the batch accept.
+    @Test func aMarkedRepeatIsItsOwnMessageWithTheMark() {
+        var batch = VerdictBatch(capacity: 8, queue: 3)
+        batch.record(id: 20, verdict: .accept)
+        batch.record(id: 21, verdict: .repeatWithMark(0x0010_0007))
+        batch.record(id: 22, verdict: .accept)
+        let bytes = batch.finish()
+        let messages = decodeVerdicts(bytes)
+        #expect(messages.map(\.type) == [0x0301, 0x0303])
+        #expect(messages.map(\.id) == [21, 22])
+        #expect(messages[0].verdict == 4)  // NF_REPEAT
+        // The mark attribute follows the verdict header: len 8, type NFQA_MARK (3), big-endian value.
+        #expect(bytes.loadUnaligned(fromByteOffset: 32, as: UInt16.self) == 8)
+        #expect(bytes.loadUnaligned(fromByteOffset: 34, as: UInt16.self) == 3)
+        #expect(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 36, as: UInt32.self)) == 0x0010_0007)
+    }
+
     @Test func onlyDropsSendsNoBatch() {
         var batch = VerdictBatch(capacity: 8, queue: 0)
         batch.record(id: 5, verdict: .drop)

@@ -183,7 +183,7 @@ import Testing
         Case("table <trusted> { 10.0.0.1 }\npass from <trustd>", "2:11: error: table <trustd> is not declared", hint: "did you mean <trusted>?"),
         Case("table <t> const { 10.0.0.1 }\npass proto tcp max-src-conn 1 overload <t>\nblock from <t>",
              "2:40: error: table <t> is 'const'; 'overload' cannot add to it", hint: "remove 'const' from its declaration"),
-        Case("set", "1:4: error: expected a setting after 'set'", hint: "settings: limit, timeout, tcp, syn-rate, return, log, reload, state"),
+        Case("set", "1:4: error: expected a setting after 'set'", hint: "settings: limit, timeout, tcp, syn-rate, return, log, reload, state, offload"),
         Case("set state", "1:10: error: expected 'checkpoint' or 'max-age' after 'set state'",
              hint: "set state checkpoint 10s (how often connections are saved for a crash; off: never), "
                  + "set state max-age 10m (an older state file is not loaded)"),
