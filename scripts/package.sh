@@ -37,7 +37,9 @@ for tool in dpkg-deb dpkg-shlibdeps gzip python3 readelf strip; do
     command -v "$tool" >/dev/null || { echo "package.sh: $tool is missing (apt-get install dpkg-dev binutils python3)" >&2; exit 1; }
 done
 
-# 1. The binary.
+# 1. The binary. Built in a directory of its own: a `swift test` that runs this script (the
+# package test) holds .build's lock, and a build there would wait for it forever.
+scratch="$root_dir/.build-package"
 if [ -z "$binary" ]; then
     commit=unknown
     if git -C "$root_dir" rev-parse --git-dir >/dev/null 2>&1; then
@@ -47,10 +49,10 @@ if [ -z "$binary" ]; then
     fi
     echo "package.sh: release build (static Swift runtime), commit $commit" >&2
     # Full RELRO (-z relro -z now) and _FORTIFY_SOURCE for our C, as Debian's hardening asks.
-    swift build -c release --static-swift-stdlib --disable-local-rpath --product synwall \
+    swift build --scratch-path "$scratch" -c release --static-swift-stdlib --disable-local-rpath --product synwall \
         -Xcc "-DSYNWALL_GIT_COMMIT=\"$commit\"" -Xcc -D_FORTIFY_SOURCE=2 \
         -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now >&2
-    binary="$root_dir/.build/release/synwall"
+    binary="$scratch/release/synwall"
 fi
 version_line=$("$binary" --version)
 version=$(echo "$version_line" | awk '{print $2}')
@@ -111,10 +113,10 @@ printf 'synwall (%s) unstable; urgency=medium\n\n  * Built from commit %s.\n\n -
 chmod 0644 "$doc/copyright" "$doc/changelog.gz"
 
 # Man pages: synwall(8) from the CLI's help, synwall.rules(5) as written.
-swift build --product generate-manual >&2
+swift build --scratch-path "$scratch" --product generate-manual >&2
 generated="$work/man"
 mkdir -p "$generated"
-"$root_dir/.build/debug/generate-manual" "$binary" --section 8 --output-directory "$generated" >&2
+"$scratch/debug/generate-manual" "$binary" --section 8 --output-directory "$generated" >&2
 "$binary" --experimental-dump-help > "$generated/help.json"
 install -d -m 0755 "$stage/usr/share/man/man8" "$stage/usr/share/man/man5"
 python3 scripts/man-page.py "$generated/synwall.8" "$generated/help.json" docs/man/synwall.8.tail \

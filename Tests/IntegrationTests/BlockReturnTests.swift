@@ -61,7 +61,7 @@ extension IntegrationTests {
             let binary = try Harness.synwallBinary()
             let stats = try sandbox.run(in: sandbox.client, [binary, "stats", "--json", "--control", socketPath])
             let report = try Self.json(stats)
-            let replies = report["replies"] as? [String: Any]
+            let replies = (report["stats"] as? [String: Any])?["replies"] as? [String: Any]
             #expect(replies?["sent"] as? Int == 6 && replies?["failed"] as? Int == 0, "\(stats)")
             let prometheus = try sandbox.run(in: sandbox.client, [binary, "stats", "--prometheus", "--control", socketPath])
             #expect(prometheus.stdout.contains("synwall_block_return_answers_total{outcome=\"sent\"} 6\n"), "\(prometheus)")
@@ -100,8 +100,8 @@ extension IntegrationTests {
                 #expect(udp["result"] as? String == "refused", "\(attach) \(address) UDP: \(udp)")
             }
             let stats = try sandbox.run(in: sandbox.client, [try Harness.synwallBinary(), "stats", "--json", "--control", socketPath])
-            let replies = try Self.json(stats)["replies"] as? [String: Any]
-            #expect(replies?["failed"] as? Int == 0 && replies?["rateLimited"] as? Int == 0, "\(stats)")
+            let replies = (try Self.json(stats)["stats"] as? [String: Any])?["replies"] as? [String: Any]
+            #expect(replies?["failed"] as? Int == 0 && replies?["rate_limited"] as? Int == 0, "\(stats)")
             let counters = try daemon.stop()
             #expect(counters.dropped >= 4, "\(counters)")
         }
@@ -175,9 +175,9 @@ extension IntegrationTests {
             }
             let binary = try Harness.synwallBinary()
             let report = try Self.json(sandbox.run(in: sandbox.client, [binary, "stats", "--json", "--control", socketPath]))
-            let replies = try #require(report["replies"] as? [String: Any])
+            let replies = try #require((report["stats"] as? [String: Any])?["replies"] as? [String: Any])
             #expect(replies["sent"] as? Int == total.resets, "the daemon sent what the client saw: \(replies)")
-            #expect((replies["rateLimited"] as? Int ?? 0) + total.resets == total.sent, "every SYN answered or left out: \(replies)")
+            #expect((replies["rate_limited"] as? Int ?? 0) + total.resets == total.sent, "every SYN answered or left out: \(replies)")
             _ = try daemon.stop()
         }
     }

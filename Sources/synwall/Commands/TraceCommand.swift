@@ -32,23 +32,7 @@ struct TraceCommand: ParsableCommand {
         """
     )
 
-    @Option(name: .long, help: ArgumentHelp("Source (opening side) address or prefix.", valueName: "prefix"))
-    var src: String?
-    @Option(name: .long, help: ArgumentHelp("Destination address or prefix.", valueName: "prefix"))
-    var dst: String?
-    @Option(name: .long, help: ArgumentHelp("Either end's address or prefix.", valueName: "prefix"))
-    var host: String?
-    @Option(name: .long, help: ArgumentHelp("Either end's port.", valueName: "port"))
-    var port: Int?
-    @Option(name: .long, help: ArgumentHelp("Source port.", valueName: "port"))
-    var sport: Int?
-    @Option(name: .long, help: ArgumentHelp("Destination port.", valueName: "port"))
-    var dport: Int?
-    @Option(name: .long, help: ArgumentHelp("The flow's state after the packet: established, syn_sent, …",
-                                            valueName: "state"))
-    var state: String?
-    @Option(name: .long, help: ArgumentHelp("Protocol: tcp, udp, icmp, icmp6.", valueName: "proto"))
-    var proto: String?
+    @OptionGroup var filterOptions: ConnectionFilterOptions
     @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Stop after this many lines (0: until Ctrl-C).",
                                                                  valueName: "n"))
     var count: Int = 0
@@ -59,19 +43,12 @@ struct TraceCommand: ParsableCommand {
 
     @OptionGroup var controlOptions: ControlOptions
 
-    var filter: ConnectionFilter {
-        ConnectionFilter(src: src, dst: dst, host: host, port: port, sport: sport, dport: dport, state: state, proto: proto)
-    }
+    var filter: ConnectionFilter { filterOptions.filter }
 
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
         guard (1...TraceLimits.maximumRate).contains(rate) else {
             throw ValidationError("--rate must be between 1 and \(TraceLimits.maximumRate) lines a second")
-        }
-        do throws(ControlError) {
-            _ = try filter.compiled()
-        } catch {
-            throw ValidationError(error.description)
         }
     }
 
