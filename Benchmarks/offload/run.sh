@@ -85,7 +85,7 @@ start_mode() {
 	conntrack) ip netns exec "$r" iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP ;;
 	synwall | offload)
 		local args=(run --attach iptables --hook forward --control none --state none --pid-file none)
-		[[ $1 == offload ]] && args+=(--rules "$work/offload.rules")
+		if [[ $1 == offload ]]; then args+=(--rules "$work/offload.rules"); else args+=(--rules none); fi
 		ip netns exec "$r" "$synwall" "${args[@]}" > "$work/daemon.out" 2>&1 &
 		daemon=$!
 		for _ in $(seq 100); do grep -q 'synwall: ready' "$work/daemon.out" && break; sleep 0.1; done
