@@ -61,6 +61,8 @@ public struct Pipeline: ~Copyable {
     }
     /// Flows that ended since the last drain (capacity reserved once: no allocation per packet).
     private var endedFlows: [EndedFlow] = []
+    /// Flows that left the table while offloaded, for `drainOffloadCuts`.
+    private var offloadCuts: [EndedFlow] = []
     /// Ended flows not kept because `maxEndedFlows` were waiting (counted, never written).
     public private(set) var endedFlowsLost = 0
     /// Ended flows kept between two drains at most (a worker drains after every receive round).
@@ -410,6 +412,7 @@ public struct Pipeline: ~Copyable {
         var lost = 0
         tracker.drainEndedFlows { flow in
             if flow.keyLeftTable { rules?.connectionClosed(key: flow.key) }
+            if flow.wasOffloaded, offloadCuts.count < Self.maxEndedFlows { offloadCuts.append(flow) }
             guard collect else { return }
             if kept.count < Self.maxEndedFlows { kept.append(flow) } else { lost += 1 }
         }
@@ -424,6 +427,16 @@ public struct Pipeline: ~Copyable {
         guard !endedFlows.isEmpty else { return }
         for flow in endedFlows { body(flow) }
         endedFlows.removeAll(keepingCapacity: true)
+    }
+
+    /// Hands every flow that left the table while offloaded (killed, flushed, cut by a reload,
+    /// timed out, evicted) to `body` and forgets them: the caller deletes their connections in
+    /// the kernel, which otherwise goes on passing their plain segments (docs/offload.md).
+    /// Collected whether or not `collectsEndedFlows` is set.
+    public mutating func drainOffloadCuts(_ body: (EndedFlow) -> Void) {
+        guard !offloadCuts.isEmpty else { return }
+        for flow in offloadCuts { body(flow) }
+        offloadCuts.removeAll(keepingCapacity: true)
     }
 
     /// Whether ended flows wait for `drainEndedFlows`.

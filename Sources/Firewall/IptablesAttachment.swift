@@ -1,3 +1,4 @@
+import NetfilterQueue
 /// synwall's chains in the `mangle` table of iptables and ip6tables.
 ///
 /// A queue verdict ends the traversal of the whole table it was issued from, so the chains live
@@ -69,6 +70,9 @@ public struct IptablesAttachment: Attachment {
             guard current.status == 0 else { continue }
             removeAll(family: family, saved: current.stdout, onlyOwner: plan.ownerPID)
         }
+        // The connections offload marked in the kernel go too (docs/offload.md): without the
+        // rules their mark means nothing, and a later start must not inherit it.
+        if let marks = plan.offload { _ = (try? ConntrackSocket())?.deleteConnections(markedWith: marks.offload) }
     }
 
     /// The iptables-restore input that creates the chains and jumps for `family`.

@@ -54,6 +54,12 @@ final class QueueWorker: @unchecked Sendable {
     static let maxTracedPerRound = 256
     /// The offload marks while the rules in force say `set offload after N` (docs/offload.md).
     private var offloadMarks: OffloadMarks?
+    /// Where offloaded connections that synwall cuts are deleted in the kernel too (opened on
+    /// the first such cut).
+    private var conntrack: ConntrackSocket?
+    /// Offloaded connections deleted in the kernel, and deletions the kernel refused.
+    private(set) var offloadCutsDone = 0
+    private(set) var offloadCutsFailed = 0
 
     init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl,
          replies: ReplySender? = nil) {
@@ -94,6 +100,7 @@ final class QueueWorker: @unchecked Sendable {
             if tracing { refreshTrace() }
             let round = socket.receiveRound { packet in self.handle(packet) }
             writeEvents()
+            cutOffloaded()
             if tracing { deliverTrace() }
             exchangeTableAdditions()
             if case .idle = round {
@@ -190,6 +197,20 @@ final class QueueWorker: @unchecked Sendable {
             return marks.verdict(change, packetMark: packet.mark)
         }
         return decision.verdict == .accept ? .accept : .drop
+    }
+
+    /// Offloaded connections that left synwall's table (killed, flushed, cut by a reload, timed
+    /// out): their connections in the kernel are deleted, so their next segments come to
+    /// synwall again (and meet no entry). Between rounds; one netlink request each.
+    private func cutOffloaded() {
+        pipeline.drainOffloadCuts { flow in
+            if conntrack == nil { conntrack = try? ConntrackSocket() }
+            let deleted = conntrack?.deleteConnection(
+                source: flow.initiatorAddress.networkBytes, sourcePort: flow.initiatorPort,
+                destination: flow.responderAddress.networkBytes, destinationPort: flow.responderPort,
+                proto: flow.key.proto) ?? false
+            if deleted { offloadCutsDone += 1 } else { offloadCutsFailed += 1 }
+        }
     }
 
     /// Gives held fragments the verdict their datagram got (or the drop of a datagram given

@@ -388,6 +388,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
             endedNanoseconds: nowNanoseconds, initiatorPackets: entry.initiatorPackets,
             responderPackets: entry.responderPackets, initiatorBytes: entry.initiatorBytes,
             responderBytes: entry.responderBytes, origin: entry.origin))
+        removedKeys[removedCount].wasOffloaded = entry.moreFlags & ConnectionEntry.MoreFlags.offloaded != 0
         removedCount += 1
     }
 

@@ -45,6 +45,9 @@ public struct EndedFlow: Sendable, Equatable {
     public var responderBytes: UInt64
     /// The admitting rule, hook and interfaces of its first packet.
     public var origin: FlowOrigin
+    /// It left the table while offloaded (docs/offload.md): the kernel still passes its plain
+    /// segments until its connection there is deleted too.
+    public var wasOffloaded = false
 
     /// A record from its parts (for tests; the tracker fills it from an entry).
     public init(key: FlowKey, state: ConnectionState, end: FlowEnd, initiatorIsHigh: Bool = false,

@@ -75,3 +75,11 @@ extension IPAddress {
         IPAddress(high: bytes.uint64(offset), low: bytes.uint64(offset + 8))
     }
 }
+
+extension IPAddress {
+    /// The address in network byte order: 4 bytes for IPv4 (also when mapped), 16 otherwise.
+    public var networkBytes: [UInt8] {
+        if let v4 = ipv4 { return withUnsafeBytes(of: v4.bigEndian) { Array($0) } }
+        return withUnsafeBytes(of: high.bigEndian) { Array($0) } + withUnsafeBytes(of: low.bigEndian) { Array($0) }
+    }
+}

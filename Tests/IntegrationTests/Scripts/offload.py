@@ -33,6 +33,9 @@ def main():
     parser.add_argument("--sport", type=int, required=True)
     parser.add_argument("--dport", type=int, default=8080)
     parser.add_argument("--warmup", type=int, default=6)
+    parser.add_argument("--pause", type=float, default=0,
+                        help="after the warm-up, print 'offloaded', wait this long (the test cuts the "
+                             "connection meanwhile), send one more echo and stop")
     args = parser.parse_args()
     ipv6 = ":" in args.dst
     layer = (lambda: IPv6(src=args.src, dst=args.dst)) if ipv6 else (lambda: IP(src=args.src, dst=args.dst))
@@ -76,6 +79,14 @@ def main():
 
     warm = [echo(b"warm-%02d\n" % n) for n in range(args.warmup)]
     time.sleep(0.3)
+    if args.pause > 0:
+        print("offloaded", flush=True)
+        time.sleep(args.pause)
+        alive = echo(b"after-pause\n")
+        sniffer.stop()
+        send(layer() / TCP(sport=args.sport, dport=args.dport, flags="R", seq=seq))
+        print(json.dumps({"warm": sum(warm), "alive": alive}, sort_keys=True))
+        return 0
     sent = {}
     send(layer() / TCP(sport=args.sport, dport=args.dport, flags="PA", seq=seq + 50_000_000, ack=server,
                        window=65535) / Raw(b"x" * 100))
