@@ -30,6 +30,8 @@ public struct ConnectionRecord: Codable, Sendable, Equatable {
     public var ruleLocation: String?
     /// The rule's text.
     public var ruleText: String?
+    /// True when the connection is offloaded to the kernel (docs/offload.md); nil otherwise.
+    public var offloaded: Bool?
 
     /// A record.
     public init(queue: Int, proto: String, src: String, sport: Int, dst: String, dport: Int, state: String,

@@ -9,7 +9,7 @@ public enum ConnectionTable {
         for r in records {
             rows.append([
                 r.proto, Formatting.endpoint(r.src, r.sport, proto: r.proto),
-                Formatting.endpoint(r.dst, r.dport, proto: r.proto), r.state,
+                Formatting.endpoint(r.dst, r.dport, proto: r.proto), r.state + (r.offloaded == true ? "*" : ""),
                 Formatting.duration(r.ageSeconds), Formatting.duration(r.idleSeconds),
                 Formatting.count(r.packetsOut), Formatting.count(r.bytesOut),
                 Formatting.count(r.packetsIn), Formatting.count(r.bytesIn),
@@ -17,6 +17,9 @@ public enum ConnectionTable {
             ])
         }
         var text = Formatting.table(rows, rightAligned: [4, 5, 6, 7, 8, 9])
+        if records.contains(where: { $0.offloaded == true }) {
+            text += "\n* offloaded: its plain segments pass in the kernel (counts are what synwall saw)"
+        }
         let noun = matched == 1 ? "connection" : "connections"
         if records.count < matched {
             text += "\n\(matched) \(noun), \(records.count) shown (raise --limit to see more)"

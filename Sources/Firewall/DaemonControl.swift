@@ -248,6 +248,7 @@ extension ConnectionRecord {
                   packetsIn: Int(clamping: connection.responderPackets), bytesIn: Int(clamping: connection.responderBytes),
                   rule: rule.map { $0.index + 1 },
                   ruleLocation: rule.map { "\($0.location.file):\($0.location.line)" }, ruleText: rule?.text)
+        if connection.offloaded { offloaded = true }
     }
 }
 

@@ -49,6 +49,9 @@ public struct ConnectionSnapshot: Sendable, Equatable {
     /// Index into `CompiledRuleset.rules` of the rule that admitted the flow (after a reload:
     /// the new rules' passing rule); nil when no rule did (a policy, a pickup or no rule file).
     public var ruleIndex: Int?
+    /// Offloaded to the kernel (docs/offload.md): its plain segments pass there, so its windows,
+    /// idle time and counts are those of the segments synwall still saw.
+    public var offloaded = false
 
     /// A snapshot from its parts.
     public init(key: FlowKey, state: ConnectionState, initiatorAddress: IPAddress, initiatorPort: UInt16,

@@ -422,7 +422,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
                                          maxWindow: direction.maxWindow, maxAck: direction.maxAck,
                                          scale: direction.scale) : nil
         }
-        return ConnectionSnapshot(
+        var snapshot = ConnectionSnapshot(
             key: key, state: state,
             initiatorAddress: high ? key.highAddress : key.lowAddress,
             initiatorPort: high ? key.highPort : key.lowPort,
@@ -434,6 +434,8 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
             initiatorPackets: UInt64(entry.initiatorPackets), initiatorBytes: entry.initiatorBytes,
             responderPackets: UInt64(entry.responderPackets), responderBytes: entry.responderBytes,
             ruleIndex: entry.origin.rule)
+        snapshot.offloaded = entry.moreFlags & ConnectionEntry.MoreFlags.offloaded != 0
+        return snapshot
     }
 
     /// Copies of up to `limit` flows (see `forEachConnection`).

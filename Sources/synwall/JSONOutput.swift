@@ -123,6 +123,7 @@ enum JSONOutput {
         object.add("bytes_toserver", record.bytesOut)
         object.add("pkts_toclient", record.packetsIn)
         object.add("bytes_toclient", record.bytesIn)
+        if record.offloaded == true { object.add("offloaded", true) }
         if let number = record.rule {
             var rule = JSONObjectWriter()
             rule.add("number", number)

@@ -93,5 +93,14 @@ import Testing
         #expect(lines[1].contains("1.2K   80.0K   2.4K    3.4M"), "\(text)")
         #expect(lines[2].hasSuffix("policy") && lines[2].contains("2001:db8::7 "))
         #expect(lines[3] == "5 connections, 2 shown (raise --limit to see more)")
+        #expect(!text.contains("offloaded"))
+
+        // An offloaded connection is marked, with a footnote (docs/offload.md).
+        var offloaded = records[0]
+        offloaded.offloaded = true
+        let marked = ConnectionTable.render([offloaded], matched: 1).split(separator: "\n").map(String.init)
+        #expect(marked[1].contains("ESTABLISHED*"), "\(marked)")
+        #expect(marked[2] == "* offloaded: its plain segments pass in the kernel (counts are what synwall saw)")
+        #expect(marked[3] == "1 connection")
     }
 }

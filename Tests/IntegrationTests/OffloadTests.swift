@@ -95,6 +95,12 @@ extension IntegrationTests {
             try #require(script.waitForLine(prefix: "offloaded", timeout: .seconds(30)) != nil, "\(script.output)")
             let before = try Self.stats(sandbox, daemon)
             #expect(before.contains("offloaded"), "\(before)")
+            let listed = try sandbox.run(in: sandbox.firewallHost, [Harness.synwallBinary(), "conns", "--port", String(port),
+                                                                     "--control", control], timeout: .seconds(10))
+            #expect(listed.stdout.contains("ESTABLISHED*") && listed.stdout.contains("* offloaded"), "\(listed)")
+            let json = try sandbox.run(in: sandbox.firewallHost, [Harness.synwallBinary(), "conns", "--port", String(port),
+                                                                   "--json", "--control", control], timeout: .seconds(10))
+            #expect(json.stdout.contains("\"offloaded\":true"), "\(json)")
             let kill = try sandbox.run(in: sandbox.firewallHost, [Harness.synwallBinary(), "conns", "--kill", "--yes",
                                                                    "--port", String(port), "--control", control],
                                        timeout: .seconds(10))
