@@ -1,3 +1,4 @@
+import NetfilterQueue
 import Foundation
 
 /// synwall's own nftables table, `inet synwall`, one base chain per hook at priority `mangle`
@@ -68,6 +69,20 @@ public struct NftAttachment: Attachment {
         let existing = HostCommand.run(["nft", "list", "table", "inet", Self.table])
         guard existing.status == 0, InstanceOwner.pid(in: Substring(existing.stdout)) == plan.ownerPID else { return }
         _ = HostCommand.run(["nft", "delete", "table", "inet", Self.table])
+        if let marks = plan.offload { _ = (try? ConntrackSocket())?.deleteConnections(markedWith: marks.offload) }
+    }
+
+    /// The offload rules of a chain, before its queue rule: those of
+    /// `IptablesAttachment.offloadRules` in nft's words (docs/offload.md). Checked with `nft -c`
+    /// here; this kernel has no queue statement to run them with.
+    static func offloadRules(_ marks: OffloadMarks) -> String {
+        let m = OffloadMarks.hex(marks.offload), e = OffloadMarks.hex(marks.end), i = OffloadMarks.hex(marks.invalid)
+        let all = OffloadMarks.hex(marks.offload | marks.end | marks.invalid)
+        let notM = OffloadMarks.hex(~marks.offload)
+        return "        tcp flags & (fin | syn | rst | urg) == 0 ct mark & \(m) == \(m) ct state established accept\n"
+            + "        meta mark & \(all) == \(m) ct mark set ct mark or \(m) accept\n"
+            + "        meta mark & \(all) == \(e) ct mark set ct mark and \(notM) accept\n"
+            + "        ct state invalid meta mark set meta mark or \(i)\n"
     }
 
     /// The nft script: creating then deleting the table first makes a re-run replace it atomically.
@@ -90,6 +105,7 @@ public struct NftAttachment: Attachment {
             }
             text += "        icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
                 + "nd-neighbor-advert, nd-redirect } accept\n"
+            if let marks = plan.offload { text += Self.offloadRules(marks) }
             text += "        queue \(flags)to \(queue)\n    }\n"
         }
         return text + "}\n"

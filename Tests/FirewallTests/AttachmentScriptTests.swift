@@ -45,6 +45,22 @@ import Testing
         #expect(marks.verdict(.end, packetMark: 0x0010_0001) == .repeatWithMark(0x0020_0001))
     }
 
+    /// The same offload rules for nft, before the queue statement. (Checked by hand with
+    /// `nft -c` in a namespace, without the queue statement, which this kernel lacks.)
+    @Test func nftScriptWithOffload() throws {
+        let plan = AttachmentPlan(hooks: [.forward], queues: 3 ... 3, bypass: false, ownerPID: 42,
+                                  offload: OffloadMarks(bit: 0x10_0000))
+        let script = NftAttachment(plan: plan).script()
+        let rules = """
+                    tcp flags & (fin | syn | rst | urg) == 0 ct mark & 0x100000 == 0x100000 ct state established accept
+                    meta mark & 0x700000 == 0x100000 ct mark set ct mark or 0x100000 accept
+                    meta mark & 0x700000 == 0x200000 ct mark set ct mark and 0xffefffff accept
+                    ct state invalid meta mark set meta mark or 0x400000
+                    queue to 3
+            """
+        #expect(script.contains(rules), "\(script)")
+    }
+
     @Test func iptablesScriptForAQueueRangeFailOpenSkipsNeighbourDiscovery() {
         let plan = AttachmentPlan(hooks: [.output], queues: 0 ... 3, bypass: true, ownerPID: 7)
         let script = IptablesAttachment(plan: plan).installScript(family: .ipv6)
