@@ -461,12 +461,16 @@ struct FragmentTable: ~Copyable {
     }
 
     /// A seeded hash of the datagram's key (multiply-fold mixing, as the connection table's).
+    /// The last fold spreads small differences: keys that differ only in a few identification
+    /// bits change the product's low half in a few bits only, and once landed 59 of 104
+    /// datagrams on one home slot (for 1 seed in 100).
     @inline(__always)
     func hash(_ key: FragmentKey) -> UInt64 {
         let a = Self.fold(key.source.high ^ seed0, key.source.low ^ seed1)
         let b = Self.fold(key.destination.high ^ seed1, key.destination.low ^ seed0)
         let c = UInt64(key.identification) << 8 | UInt64(key.proto)
-        return Self.fold(a ^ c ^ seed1, b ^ 0xA076_1D64_78BD_642F)
+        let mixed = Self.fold(a ^ c ^ seed1, b ^ 0xA076_1D64_78BD_642F)
+        return Self.fold(mixed ^ seed0, 0xE703_7ED1_A0B4_28DB)
     }
 
     /// The per-source bucket of `source` (seeded too).
