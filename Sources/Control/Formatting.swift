@@ -1,7 +1,7 @@
 /// Small text helpers shared by the views.
-enum Formatting {
-    /// `45s`, `3m07s`, `2h05m`, `3d04h`.
-    static func duration(_ seconds: Int) -> String {
+public enum Formatting {
+    /// `45s`, `3m07s`, `2h05m`, `3d04h` (ages in `conns`, expiries in `table`).
+    public static func duration(_ seconds: Int) -> String {
         let s = max(0, seconds)
         if s < 60 { return "\(s)s" }
         if s < 3600 { return "\(s / 60)m" + pad2(s % 60) + "s" }

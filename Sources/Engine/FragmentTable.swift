@@ -358,6 +358,9 @@ struct FragmentTable: ~Copyable {
         expiredCount = 0
     }
 
+    /// True when verdicts or given-up datagrams wait for `takeReleases` / `takeExpired`.
+    var hasNews: Bool { releaseCount > 0 || expiredCount > 0 }
+
     /// Datagrams remembered and not expired at `now` (tests, statistics).
     func datagramCount(now: UInt64) -> Int {
         var count = 0

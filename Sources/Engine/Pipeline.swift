@@ -576,6 +576,10 @@ public struct Pipeline: ~Copyable {
         fragments.sweep(now: .max, budget: .max)
     }
 
+    /// True when held fragments' verdicts or given-up datagrams wait to be taken: one check
+    /// per packet, so the worker calls nothing else when there are none.
+    public var hasFragmentNews: Bool { fragments.hasNews }
+
     /// Fragments held now.
     public var fragmentsHeldNow: Int { fragments.heldNow }
     /// The fragment table's fixed memory, in bytes.

@@ -95,8 +95,8 @@ extension DaemonControl {
                 case .full, .notChangeable: refused.append(prefix.description)
                 }
                 if first.changes[offset] == .added || first.changes[offset] == .renewed {
-                    let expiry = lifetime.map { "expires in \(Self.duration(Int($0 / 1_000_000_000)))" }
-                        ?? info.expire.map { "expires in \(Self.duration(Int($0.components.seconds)))" } ?? "never expires"
+                    let expiry = lifetime.map { "expires in \(Formatting.duration(Int($0 / 1_000_000_000)))" }
+                        ?? info.expire.map { "expires in \(Formatting.duration(Int($0.components.seconds)))" } ?? "never expires"
                     logChange("table_add", prefix, table: info.name,
                               detail: "\(first.changes[offset] == .added ? "added to" : "renewed in") <\(info.name)> by synwall table add; \(expiry)")
                 }
@@ -156,17 +156,5 @@ extension DaemonControl {
     private func logChange(_ reason: String, _ prefix: Rules.IPPrefix, table: String, detail: String) {
         log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .table, sourceIP: prefix.description,
                           reason: reason, detail: detail))
-    }
-}
-
-extension DaemonControl {
-    /// `45s`, `3m07s`, `2h05m`, `3d04h` (as `synwall conns` prints ages).
-    static func duration(_ seconds: Int) -> String {
-        let s = max(0, seconds)
-        func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        if s < 60 { return "\(s)s" }
-        if s < 3600 { return "\(s / 60)m" + pad(s % 60) + "s" }
-        if s < 86400 { return "\(s / 3600)h" + pad(s / 60 % 60) + "m" }
-        return "\(s / 86400)d" + pad(s / 3600 % 24) + "h"
     }
 }

@@ -216,6 +216,7 @@ final class QueueWorker: @unchecked Sendable {
     /// Gives held fragments the verdict their datagram got (or the drop of a datagram given
     /// up), and queues an event for each datagram given up.
     private func releaseFragments() {
+        guard pipeline.hasFragmentNews else { return }
         pipeline.takeFragmentVerdicts { id, verdict, _ in
             socket.release(id: id, verdict: verdict == .accept ? .accept : .drop)
         }

@@ -128,17 +128,17 @@ struct TableCommand: ParsableCommand {
                 return
             }
             let written = first.writtenCount ?? 0, runtime = first.runtimeCount ?? 0
-            let expire = first.expireSeconds.map { "expire \(DurationText.format($0))" } ?? "no expire"
+            let expire = first.expireSeconds.map { "expire \(Formatting.duration($0))" } ?? "no expire"
             writeLine("table \(table) (\(first.location), \(expire)): \(written) written range\(written == 1 ? "" : "s"), "
                 + "\(runtime) entr\(runtime == 1 ? "y" : "ies") added while running")
             var rows = [["ENTRY", "ORIGIN", "ADDED", "EXPIRES"]]
             let now = Date().timeIntervalSince1970
             for entry in entries {
-                let added = entry.addedAt.map { DurationText.format(Int(max(0, now - $0))) + " ago" } ?? "-"
-                let expires = entry.expiresInSeconds.map { "in " + DurationText.format($0) } ?? "never"
+                let added = entry.addedAt.map { Formatting.duration(Int(max(0, now - $0))) + " ago" } ?? "-"
+                let expires = entry.expiresInSeconds.map { "in " + Formatting.duration($0) } ?? "never"
                 rows.append([TerminalText.sanitize(entry.entry), entry.origin, added, expires])
             }
-            if entries.count > 0 { writeLine(DurationText.columns(rows)) }
+            if entries.count > 0 { writeLine(TableText.columns(rows)) }
             let shown = entries.count, total = written + runtime
             if shown < total { writeLine("(\(shown) of \(total) shown; --limit N for more)") }
         case .add:
@@ -186,7 +186,7 @@ struct TableCommand: ParsableCommand {
                 if json {
                     writeLine(encoded(test))
                 } else if let entry = test.entry {
-                    let expiry = entry.expiresInSeconds.map { ", expires in " + DurationText.format($0) } ?? ""
+                    let expiry = entry.expiresInSeconds.map { ", expires in " + Formatting.duration($0) } ?? ""
                     writeLine("\(test.address): in \(table), entry \(TerminalText.sanitize(entry.entry)) (\(entry.origin)\(expiry))")
                 } else {
                     writeLine("\(test.address): not in \(table)")
@@ -199,18 +199,8 @@ struct TableCommand: ParsableCommand {
     }
 }
 
-/// Durations and columns for `synwall table`'s text.
-enum DurationText {
-    /// `45s`, `3m07s`, `2h05m`, `3d04h`.
-    static func format(_ seconds: Int) -> String {
-        let s = max(0, seconds)
-        func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        if s < 60 { return "\(s)s" }
-        if s < 3600 { return "\(s / 60)m" + pad(s % 60) + "s" }
-        if s < 86400 { return "\(s / 3600)h" + pad(s / 60 % 60) + "m" }
-        return "\(s / 86400)d" + pad(s / 3600 % 24) + "h"
-    }
-
+/// Columns for `synwall table`'s text.
+enum TableText {
     /// Left-aligned columns two spaces apart.
     static func columns(_ rows: [[String]]) -> String {
         var widths: [Int] = []
