@@ -38,7 +38,8 @@ public struct ReloadReport: Codable, Sendable, Equatable {
     public var file: String
     /// Rules in force after the reload (the new count, or the old one if it failed).
     public var rules: Int
-    /// The compiler's diagnostics when it failed (`FILE:LINE:COLUMN: error: …`).
+    /// The compiler's diagnostics when it failed (`FILE:LINE:COLUMN: error: …`), or the warnings
+    /// of a reload that succeeded (`FILE: warning: …`, e.g. a setting that waits for a restart).
     public var diagnostics: String?
 
     /// A report.

@@ -43,6 +43,9 @@ public final class Daemon: @unchecked Sendable {
     let reloadHistory = ReloadHistory()
     /// Rules in force: the last file that compiled.
     private var rulesInForce: CompiledRuleset?
+    /// The offload marks of the kernel rules this start attaches, fixed for the daemon's life
+    /// (docs/offload.md, "Reloads").
+    private var attachedOffload: OffloadMarks?
     /// `block return…`'s sender (its rate follows reloads).
     private var replySender: ReplySender?
     /// `RulesDigest` of the rules in force, for the state file.
@@ -58,11 +61,8 @@ public final class Daemon: @unchecked Sendable {
 
     /// The attachment this configuration asks for.
     public func makeAttachment() -> any Attachment {
-        let settings = rulesInForce?.settings
         let plan = AttachmentPlan(hooks: configuration.hooks, queues: configuration.queues,
-                                  bypass: configuration.failOpen, ownerPID: getpid(),
-                                  offload: settings?.offloadAfter == nil ? nil
-                                      : OffloadMarks(bit: settings?.offloadMark ?? RuleSettings.defaultOffloadMark))
+                                  bypass: configuration.failOpen, ownerPID: getpid(), offload: attachedOffload)
         switch configuration.attach {
         case .iptables: return IptablesAttachment(plan: plan)
         case .nft: return NftAttachment(plan: plan)
@@ -84,7 +84,14 @@ public final class Daemon: @unchecked Sendable {
                                 diagnostics: "the daemon runs without a rule file (start it with --rules FILE)")
         }
         switch RuleCompiler.compile(file: path) {
-        case .success(let compiled):
+        case .success(var compiled):
+            var settings = compiled.settings
+            let offloadNotice = OffloadMarks.reconcile(&settings, attached: attachedOffload)
+            if let offloadNotice {
+                compiled = compiled.replacingSettings(settings)
+                say("synwall: reload: " + offloadNotice)
+                logger.warning("set offload change not in force until restart", metadata: ["detail": "\(offloadNotice)"])
+            }
             control.publish(compiled)
             rulesInForce = compiled
             replySender?.configure(compiled.settings.returnRate ?? RuleSettings.defaultReturnRate)
@@ -96,7 +103,8 @@ public final class Daemon: @unchecked Sendable {
             log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .reload, reason: "reloaded",
                               detail: "\(path) (\(compiled.rules.count) rules)"))
             reloadHistory.record(success: true)
-            return ReloadReport(reloaded: true, file: path, rules: compiled.rules.count)
+            return ReloadReport(reloaded: true, file: path, rules: compiled.rules.count,
+                                diagnostics: offloadNotice.map { "\(path): warning: " + $0 })
         case .failure(let diagnostics):
             let text = Event.cappedDetail(diagnostics.description.replacingOccurrences(of: "\n", with: " | "))
             say("synwall: reload failed, the running rules stay in force: " + text)
@@ -126,6 +134,7 @@ public final class Daemon: @unchecked Sendable {
             case .success(let compiled):
                 rules = compiled
                 rulesInForce = compiled
+                attachedOffload = OffloadMarks.attached(for: compiled.settings)
                 for warning in compiled.warnings {
                     say(warning.description)
                     logger.warning("rule file warning", metadata: ["diagnostic": "\(warning.description)"])
@@ -267,7 +276,8 @@ public final class Daemon: @unchecked Sendable {
                 restored.add(counts)
                 restoredCut += outcome?.cut ?? 0
             }
-            let worker = QueueWorker(socket: socket, pipeline: pipeline, log: writer, control: control, replies: replies)
+            let worker = QueueWorker(socket: socket, pipeline: pipeline, log: writer, control: control, replies: replies,
+                                     offload: attachedOffload)
             workers.append(worker)
             let thread = Thread {
                 worker.run()
@@ -436,6 +446,7 @@ public final class Daemon: @unchecked Sendable {
         if counts.halfOpen > 0 { details.append("\(counts.halfOpen) handshakes left to restart") }
         if counts.invalid > 0 { details.append("\(counts.invalid) damaged records skipped") }
         if counts.tableFull > 0 { details.append("\(counts.tableFull) over the table's capacity") }
+        if counts.wereOffloaded > 0 { details.append("\(counts.wereOffloaded) offloaded, now followed packet by packet") }
         if plan.recheck { details.append("rules changed since: \(cut) cut by them") }
         func counted(_ count: Int, _ one: String, _ many: String) -> String { "\(count) " + (count == 1 ? one : many) }
         if !plan.snapshot.provenSources.isEmpty {

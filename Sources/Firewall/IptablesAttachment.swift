@@ -40,6 +40,8 @@ public struct IptablesAttachment: Attachment {
             }
             removeAll(family: family, saved: current.stdout)
         }
+        // A crashed instance's offloaded connections start over (docs/offload.md, "Restarts").
+        plan.offload?.deleteMarkedConnections()
         for family in Family.allCases {
             let result = HostCommand.run([family.restore, "--noflush"], input: installScript(family: family))
             if result.status != 0 {
@@ -72,7 +74,7 @@ public struct IptablesAttachment: Attachment {
         }
         // The connections offload marked in the kernel go too (docs/offload.md): without the
         // rules their mark means nothing, and a later start must not inherit it.
-        if let marks = plan.offload { _ = (try? ConntrackSocket())?.deleteConnections(markedWith: marks.offload) }
+        plan.offload?.deleteMarkedConnections()
     }
 
     /// The iptables-restore input that creates the chains and jumps for `family`.

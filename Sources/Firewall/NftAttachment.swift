@@ -59,6 +59,8 @@ public struct NftAttachment: Attachment {
         {
             throw .ownedByLiveInstance(what: "nft table inet synwall", pid: pid)
         }
+        // A crashed instance's offloaded connections start over (docs/offload.md, "Restarts").
+        plan.offload?.deleteMarkedConnections()
         let result = HostCommand.run(["nft", "-f", "-"], input: script())
         if result.status != 0 { throw .toolFailed(tool: "nft", message: result.firstErrorLine) }
         let defrag = HostCommand.run(["nft", "-f", "-"], input: Self.reassemblyScript)
@@ -69,7 +71,7 @@ public struct NftAttachment: Attachment {
         let existing = HostCommand.run(["nft", "list", "table", "inet", Self.table])
         guard existing.status == 0, InstanceOwner.pid(in: Substring(existing.stdout)) == plan.ownerPID else { return }
         _ = HostCommand.run(["nft", "delete", "table", "inet", Self.table])
-        if let marks = plan.offload { _ = (try? ConntrackSocket())?.deleteConnections(markedWith: marks.offload) }
+        plan.offload?.deleteMarkedConnections()
     }
 
     /// The offload rules of a chain, before its queue rule: those of

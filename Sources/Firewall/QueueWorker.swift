@@ -52,8 +52,9 @@ final class QueueWorker: @unchecked Sendable {
     private var traceDropped = 0
     /// Decisions a worker keeps for the trace per round at most (the rest are counted).
     static let maxTracedPerRound = 256
-    /// The offload marks while the rules in force say `set offload after N` (docs/offload.md).
-    private var offloadMarks: OffloadMarks?
+    /// The offload marks of the rules attached at start (docs/offload.md); a reload changes
+    /// whether new connections are offloaded, never the marks.
+    private let offloadMarks: OffloadMarks?
     /// Where offloaded connections that synwall cuts are deleted in the kernel too (opened on
     /// the first such cut).
     private var conntrack: ConntrackSocket?
@@ -62,7 +63,7 @@ final class QueueWorker: @unchecked Sendable {
     private(set) var offloadCutsFailed = 0
 
     init(socket: QueueSocket, pipeline: consuming Pipeline, log: EventQueue?, control: WorkerControl,
-         replies: ReplySender? = nil) {
+         replies: ReplySender? = nil, offload: OffloadMarks? = nil) {
         self.replies = replies
         queue = socket.configuration.queue
         self.socket = socket
@@ -75,13 +76,7 @@ final class QueueWorker: @unchecked Sendable {
         traced.reserveCapacity(Self.maxTracedPerRound)
         overloads.reserveCapacity(16)
         flowCounter = control.register(queue: queue)
-        offloadMarks = Self.offloadMarks(self.pipeline.ruleset)
-    }
-
-    /// The offload marks the rules ask for, if any.
-    static func offloadMarks(_ rules: CompiledRuleset?) -> OffloadMarks? {
-        guard let settings = rules?.settings, settings.offloadAfter != nil else { return nil }
-        return OffloadMarks(bit: settings.offloadMark)
+        offloadMarks = offload
     }
 
     deinit { replyBuffer.deallocate() }
@@ -124,7 +119,6 @@ final class QueueWorker: @unchecked Sendable {
             if rules != rulesGeneration, let newRules = control.currentRules() {
                 rulesGeneration = rules
                 reloaded(pipeline.beginReplacingRules(newRules, now: roundTimestamp, budget: budget))
-                offloadMarks = Self.offloadMarks(newRules)
             } else if pipeline.isRevising {
                 reloaded(pipeline.continueRevision(now: roundTimestamp, budget: budget))
             }

@@ -53,6 +53,13 @@ public final class CompiledRuleset: Sendable {
         self.warnings = warnings
     }
 
+    /// The same rules with other `set` lines (the daemon fits a reload's offload settings to
+    /// the kernel rules it attached at start).
+    public func replacingSettings(_ settings: RuleSettings) -> CompiledRuleset {
+        CompiledRuleset(mainFile: mainFile, files: files, rules: rules, matchers: Array(matchers), policies: policies,
+                        tables: tables, settings: settings, warnings: warnings, shadowAnalysis: shadowAnalysis)
+    }
+
     /// The built-in policy when a file has no `policy` line for a direction: drop in and
     /// forward, pass out (as ufw: deny incoming, allow outgoing, deny routed).
     public static func defaultPolicy(_ direction: Direction) -> Verdict {

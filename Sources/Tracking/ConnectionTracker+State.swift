@@ -14,6 +14,9 @@ public struct RestoreCounts: Sendable, Equatable {
     public var halfOpen = 0
     /// Records left out because the table was full.
     public var tableFull = 0
+    /// Restored flows that were offloaded when saved: they come back followed packet by
+    /// packet (docs/offload.md, "Restarts").
+    public var wereOffloaded = 0
 
     public init() {}
 
@@ -25,6 +28,7 @@ public struct RestoreCounts: Sendable, Equatable {
         duplicate += other.duplicate
         halfOpen += other.halfOpen
         tableFull += other.tableFull
+        wereOffloaded += other.wereOffloaded
     }
 }
 
@@ -77,7 +81,8 @@ extension ConnectionTracker {
     /// by that much (a flow whose timeout ran out stays out), counts and origin are kept.
     /// TCP connections past the handshake come back *resuming*: each direction's window is
     /// learned again from its next segment (`state_resumed`), since its sequence numbers moved
-    /// on while nobody watched. Handshakes in progress are not restored.
+    /// on while nobody watched. Handshakes in progress are not restored, and no restored
+    /// connection is offloaded (again).
     public mutating func restoreConnections(_ records: UnsafeRawBufferPointer, now: UInt64, elapsedSeconds: UInt32,
                                             include: (UnsafeRawPointer) -> Bool = { _ in true }) -> RestoreCounts {
         setClock(now)
@@ -114,6 +119,12 @@ extension ConnectionTracker {
                 continue
             }
             entry.set(ConnectionEntry.Flags.sourceCounted, false)
+            // Never offloaded again (docs/offload.md, "Restarts"): the start deletes its marked
+            // kernel connection, and the kernel's new one is a mid-stream pickup with loose
+            // windows, or one left unwatched while no rules used it.
+            if entry.moreFlags & ConnectionEntry.MoreFlags.offloaded != 0 { counts.wereOffloaded += 1 }
+            entry.moreFlags = entry.moreFlags & ~ConnectionEntry.MoreFlags.offloaded
+                | ConnectionEntry.MoreFlags.offloadRefused
             entry.resumeFlags = state.isTCP && state != .close ? ConnectionEntry.ResumeFlags.resuming : 0
             entry.previous = ConnectionTable.none
             entry.next = ConnectionTable.none

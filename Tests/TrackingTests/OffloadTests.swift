@@ -95,8 +95,8 @@ struct OffloadTests {
 
 @Suite("Offload across a restart")
 struct OffloadRestartTests {
-    @Test("the offloaded flag is kept in the state file; windows go on being learned from what synwall sees")
-    func keptInTheStateFile() {
+    @Test("a restored connection comes back not offloaded and is never offloaded again; its windows are learned from its next segments")
+    func restoredConnectionsAreFollowedPacketByPacket() {
         var configuration = testConfiguration()
         configuration.offloadAfter = 2
         let before = Harness(configuration)
@@ -107,14 +107,22 @@ struct OffloadRestartTests {
         _ = before.tracker.saveConnections(now: before.now, referenceSeconds: reference, queue: 0, into: &buffer)
         let after = Harness(configuration)
         after.now = before.now
-        _ = buffer.withUnsafeBytes { after.tracker.restoreConnections($0, now: after.now, elapsedSeconds: 0) }
-        // The kernel passed 2 MB meanwhile; two FINs far ahead, each accepted: the first ends
-        // the offload (and says the connection resumed after the restart).
-        let fin = send(after, c("FA", seq: 2_001_001, ack: 5001))
-        #expect(fin?.verdict == .accept)
-        #expect(fin?.offload == .end)
-        #expect(send(after, s("FA", seq: 905_001, ack: 2_001_002))?.verdict == .accept)
-        // A segment the kernel flags INVALID after the offload ended is synwall's to judge.
-        #expect(send(after, c("A", seq: 2_001_002, ack: 905_002), kernelInvalid: true)?.verdict == .accept)
+        let counts = buffer.withUnsafeBytes { after.tracker.restoreConnections($0, now: after.now, elapsedSeconds: 0) }
+        #expect(counts.restored == 1 && counts.wereOffloaded == 1)
+        // The start deleted its marked kernel connection, so everything comes to synwall again.
+        // The kernel passed 2 MB meanwhile: the client's next segment is learned again
+        // (resumed), and no segment offloads it any more, however many pass.
+        #expect(send(after, c("A", seq: 2_001_001, ack: 5001))?.verdict == .accept)
+        #expect(send(after, s("A", seq: 5001, ack: 2_001_001))?.verdict == .accept)
+        for step in 0..<5 {
+            let data = send(after, c("PA", seq: 2_001_001 + UInt32(step * 10), ack: 5001, len: 10))
+            #expect(data?.verdict == .accept && data?.offload == nil)
+            #expect(send(after, s("A", seq: 5001, ack: 2_001_011 + UInt32(step * 10)))?.offload == nil)
+        }
+        #expect(after.tracker.statistics.offloaded == 0)
+        // Checked packet by packet: a FIN is a plain close, data far beyond the window is refused.
+        #expect(send(after, s("PA", seq: 9_000_000, ack: 2_001_051, len: 10))?.reason == .badSeq)
+        let fin = send(after, c("FA", seq: 2_001_051, ack: 5001))
+        #expect(fin?.verdict == .accept && fin?.offload == nil)
     }
 }

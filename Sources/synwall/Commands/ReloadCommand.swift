@@ -49,6 +49,8 @@ struct ReloadCommand: ParsableCommand {
                 }
                 if report.reloaded {
                     writeText("synwall: reloaded \(report.file) (\(report.rules) rules)")
+                    // Warnings of a reload that succeeded (a setting that waits for a restart).
+                    if let diagnostics = report.diagnostics { writeText(diagnostics, to: 2) }
                     return
                 }
                 if let diagnostics = report.diagnostics { writeText(diagnostics, to: 2) }
