@@ -14,7 +14,7 @@ extension IntegrationTests {
 
         /// Server and client of `restart_traffic.py`; returns the client once the download is
         /// well under way.
-        private func startTraffic(_ sandbox: Sandbox, ipv6: Bool = false, megabytes: Int = Self.megabytes,
+        func startTraffic(_ sandbox: Sandbox, ipv6: Bool = false, megabytes: Int = Self.megabytes,
                                   rate: Int = Self.rate) throws -> SandboxProcess {
             let script = try Harness.script("restart_traffic")
             let address = ipv6 ? sandbox.server.ipv6 : sandbox.server.ipv4
@@ -36,7 +36,7 @@ extension IntegrationTests {
         }
 
         /// Waits for the client's verdict and checks it: every byte, every idle connection.
-        private func expectTrafficSurvived(_ client: SandboxProcess, _ comment: String, megabytes: Int = Self.megabytes,
+        func expectTrafficSurvived(_ client: SandboxProcess, _ comment: String, megabytes: Int = Self.megabytes,
                                            sourceLocation: SourceLocation = #_sourceLocation) {
             let ended = client.waitForExit(timeout: .seconds(90))
             let result = client.firstLine(prefix: "RESULT") ?? "no RESULT line"
@@ -47,7 +47,7 @@ extension IntegrationTests {
         }
 
         /// The number in the start line's "restored N connections".
-        private func restoredCount(_ daemon: Daemon) -> Int? {
+        func restoredCount(_ daemon: Daemon) -> Int? {
             guard let line = daemon.process.firstLine(prefix: "synwall: state: restored ") else { return nil }
             return Int(line.dropFirst("synwall: state: restored ".count).prefix { $0.isNumber })
         }
