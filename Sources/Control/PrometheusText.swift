@@ -98,6 +98,12 @@ public enum PrometheusText {
                    [(path, log.writeFailures)])
             family("synwall_log_rotations_total", "counter", "Event log rotations.", [(path, log.rotations)])
         }
+        if let kernel = report.offloadedInKernel {
+            family("synwall_offload_kernel_packets_total", "counter",
+                   "Packets of offloaded connections passed in the kernel without synwall.", [([], kernel.packets)])
+            family("synwall_offload_kernel_bytes_total", "counter",
+                   "Bytes of offloaded connections passed in the kernel without synwall.", [([], kernel.bytes)])
+        }
         if let replies = report.replies {
             family("synwall_block_return_answers_total", "counter",
                    "Answers of block return rules (RST, ICMP unreachable): sent, left out over set return rate, failed.",

@@ -28,6 +28,9 @@ public struct StatsReport: Codable, Sendable {
     public var lastReloadSuccess: Double?
     /// `block return…` answers, when the daemon can send them.
     public var replies: ReplyStats?
+    /// What offloaded connections passed in the kernel (every queue), when offload is attached
+    /// with iptables (docs/offload.md, "Counting").
+    public var offloadedInKernel: KernelTraffic?
 
     /// A report.
     public init(pid: Int, startedAt: Double, takenAt: Double, rulesFile: String?, rulesCount: Int,
@@ -226,5 +229,18 @@ public struct ReplyStats: Codable, Sendable, Equatable {
         self.rateLimited = rateLimited
         self.failed = failed
         self.rate = rate
+    }
+}
+
+/// Packets and bytes the kernel passed without synwall: offloaded connections' plain
+/// segments, counted by the offload rule of synwall's chains (docs/offload.md, "Counting").
+public struct KernelTraffic: Codable, Sendable, Equatable {
+    public var packets: Int
+    public var bytes: Int
+
+    /// Counters.
+    public init(packets: Int, bytes: Int) {
+        self.packets = packets
+        self.bytes = bytes
     }
 }

@@ -101,6 +101,13 @@ public enum StatsText {
                 ["  rotations", String(log.rotations)],
             ], rightAligned: [1])
         }
+        if let kernel = report.offloadedInKernel {
+            text += "\n\noffloaded connections, passed in the kernel (all queues)\n"
+            text += Formatting.table([
+                ["  packets", String(kernel.packets)],
+                ["  bytes", String(kernel.bytes)],
+            ], rightAligned: [1])
+        }
         if let replies = report.replies, replies.sent + replies.rateLimited + replies.failed > 0 {
             text += "\n\nblock return answers (set return rate \(replies.rate))\n"
             text += Formatting.table([

@@ -1,3 +1,5 @@
+import Control
+
 /// Where synwall hooks into the host's packet path.
 public enum AttachMode: String, Sendable, CaseIterable {
     /// Chains of its own in the mangle table of iptables and ip6tables (works everywhere).
@@ -84,6 +86,13 @@ public protocol Attachment: Sendable {
     func install() throws(AttachError)
     /// Removes exactly what `install` added. Safe to call more than once.
     func remove()
+    /// What offloaded connections passed in the kernel since `install`, from the offload
+    /// rule's counters; nil when it cannot tell (no offload, or no counters to read).
+    func offloadedTraffic() -> KernelTraffic?
+}
+
+extension Attachment {
+    public func offloadedTraffic() -> KernelTraffic? { nil }
 }
 
 /// `--attach none`: nothing to install.

@@ -308,6 +308,7 @@ public final class Daemon: @unchecked Sendable {
                                         return rulesInForce
                                     }) { [self] in reload(control: control, log: logService) }
         handler.replies = replies
+        if attachedOffload != nil { handler.offloadCounters = makeAttachment() }
         var server: ControlServer?
         if let controlPath = configuration.controlPath {
             do {

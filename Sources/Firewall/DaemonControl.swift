@@ -24,6 +24,9 @@ final class DaemonControl: @unchecked Sendable {
     let rules: @Sendable () -> CompiledRuleset?
     /// `block return…`'s sender, for its counters.
     var replies: ReplySender?
+    /// The attachment whose offload rule counts what offloaded connections passed in the
+    /// kernel (set when offload is attached).
+    var offloadCounters: (any Attachment)?
     /// How long workers get to answer (a worker answers between receive rounds, within ~0.2 s).
     static let answerTimeout: TimeInterval = 3
     /// One question to the workers at a time: the control socket's and the status updates'
@@ -179,6 +182,7 @@ final class DaemonControl: @unchecked Sendable {
                                         failed: replies.failed.load(ordering: .relaxed),
                                         rate: "\(rate.count)/\(rate.seconds)s burst \(rate.burst)")
         }
+        report.offloadedInKernel = offloadCounters?.offloadedTraffic()
         return report
     }
 }

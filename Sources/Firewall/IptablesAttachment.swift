@@ -1,4 +1,6 @@
+import Control
 import NetfilterQueue
+
 /// synwall's chains in the `mangle` table of iptables and ip6tables.
 ///
 /// A queue verdict ends the traversal of the whole table it was issued from, so the chains live
@@ -112,6 +114,38 @@ public struct IptablesAttachment: Attachment {
         }
         lines.append("COMMIT")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The offload rule's counters in both families' chains (docs/offload.md, "Counting").
+    public func offloadedTraffic() -> KernelTraffic? {
+        guard let marks = plan.offload else { return nil }
+        var total = KernelTraffic(packets: 0, bytes: 0)
+        for family in Family.allCases {
+            let saved = HostCommand.run([family.save, "-c", "-t", "mangle"])
+            guard saved.status == 0 else { return nil }
+            let counted = Self.offloadedTraffic(saved: saved.stdout, marks: marks)
+            total.packets += counted.packets
+            total.bytes += counted.bytes
+        }
+        return total
+    }
+
+    /// Sums the `[packets:bytes]` of the offload pass rules (connection mark, RETURN) in
+    /// synwall's chains of `iptables-save -c` output.
+    static func offloadedTraffic(saved: String, marks: OffloadMarks) -> KernelTraffic {
+        let m = OffloadMarks.hex(marks.offload)
+        var total = KernelTraffic(packets: 0, bytes: 0)
+        for line in saved.split(separator: "\n") where line.hasPrefix("[") {
+            guard let close = line.firstIndex(of: "]") else { continue }
+            let rule = line[line.index(after: close)...].drop { $0 == " " }
+            guard rule.hasPrefix("-A SYNWALL-"), rule.contains("-m connmark --mark \(m)/\(m)"),
+                  rule.hasSuffix("-j RETURN") else { continue }
+            let counters = line[line.index(after: line.startIndex)..<close].split(separator: ":")
+            guard counters.count == 2, let packets = Int(counters[0]), let bytes = Int(counters[1]) else { continue }
+            total.packets += packets
+            total.bytes += bytes
+        }
+        return total
     }
 
     /// The offload rules of `chain`, before its queue rule (docs/offload.md): a packet synwall

@@ -1,3 +1,4 @@
+import Control
 @testable import Firewall
 import Testing
 
@@ -43,6 +44,28 @@ import Testing
         let marks = OffloadMarks(bit: 0x10_0000)
         #expect(marks.verdict(.start, packetMark: 0x0040_0001) == .repeatWithMark(0x0010_0001))
         #expect(marks.verdict(.end, packetMark: 0x0010_0001) == .repeatWithMark(0x0020_0001))
+    }
+
+    /// What offloaded connections passed in the kernel: the counters of the offload pass rule
+    /// in every synwall chain of `iptables-save -c`, nothing else (docs/offload.md, "Counting").
+    @Test func offloadCountersFromIptablesSave() {
+        let saved = """
+            *mangle
+            :FORWARD ACCEPT [9:900]
+            :SYNWALL-FWD - [0:0]
+            :SYNWALL-IN - [0:0]
+            [120:9000000] -A SYNWALL-FWD -p tcp -m connmark --mark 0x100000/0x100000 -m conntrack --ctstate ESTABLISHED -m tcp --tcp-flags FIN,SYN,RST,URG NONE -j RETURN
+            [3:180] -A SYNWALL-FWD -m mark --mark 0x100000/0x700000 -j RETURN
+            [2:100] -A SYNWALL-FWD -j NFQUEUE --queue-num 3
+            [5:500] -A SYNWALL-IN -p tcp -m connmark --mark 0x100000/0x100000 -m conntrack --ctstate ESTABLISHED -m tcp --tcp-flags FIN,SYN,RST,URG NONE -j RETURN
+            [7:700] -A OTHER -p tcp -m connmark --mark 0x100000/0x100000 -j RETURN
+            [9:900] -A SYNWALL-IN -p tcp -m connmark --mark 0x400/0x400 -j RETURN
+            COMMIT
+            """
+        let counted = IptablesAttachment.offloadedTraffic(saved: saved, marks: OffloadMarks(bit: 0x10_0000))
+        #expect(counted == KernelTraffic(packets: 125, bytes: 9_000_500))
+        #expect(IptablesAttachment.offloadedTraffic(saved: "[x:y] -A SYNWALL-FWD junk\n[1:2", marks: OffloadMarks(bit: 0x10_0000))
+                == KernelTraffic(packets: 0, bytes: 0))
     }
 
     /// The same offload rules for nft, before the queue statement. (Checked by hand with
