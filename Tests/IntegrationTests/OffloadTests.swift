@@ -7,10 +7,12 @@ extension IntegrationTests {
     /// connection's plain segments pass in the kernel once it has shown N good packets each way;
     /// whatever still needs synwall's judgement keeps reaching it.
     @Suite struct Offload {
-        /// A rule file that offloads after `after` packets each way.
-        static func rules(_ sandbox: Sandbox, after: Int) throws -> String {
+        /// A rule file that offloads after `after` packets each way (with `set tcp rst exact`
+        /// when `rstExact`).
+        static func rules(_ sandbox: Sandbox, after: Int, rstExact: Bool = false) throws -> String {
             let file = sandbox.workDirectory.appendingPathComponent("offload.rules")
-            try "set offload after \(after)\npass all\n".write(to: file, atomically: true, encoding: .utf8)
+            try "set offload after \(after)\n\(rstExact ? "set tcp rst exact\n" : "")pass all\n"
+                .write(to: file, atomically: true, encoding: .utf8)
             return file.path
         }
 
@@ -55,7 +57,7 @@ extension IntegrationTests {
             try sandbox.expectNoSynwallRules("after detach")
         }
 
-        @Test("on an offloaded connection: out-of-window data, a SYN, FIN+URG+PSH and data after a FIN are dropped and logged; the connection lives on")
+        @Test("on an offloaded connection: out-of-window data, a SYN, FIN+URG+PSH, an inexact RST and data after a FIN are dropped and logged; the connection lives on")
         func offloadedConnectionKeepsItsGuarantees() throws {
             let sandbox = try Harness.sandbox(.routed)
             defer { sandbox.teardown() }
@@ -66,7 +68,7 @@ extension IntegrationTests {
                                                 "--tcp-flags", "RST", "RST", "-j", "DROP"])
             let log = sandbox.workDirectory.appendingPathComponent("events.jsonl").path
             let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--attach", "iptables", "--log", log,
-                                                    "--rules", try Self.rules(sandbox, after: 3)])
+                                                    "--rules", try Self.rules(sandbox, after: 3, rstExact: true)])
             let run = try sandbox.runPython(in: client, script: try Harness.script("offload"), arguments: [
                 "--iface", client.interfaces[0].name, "--src", client.ipv4, "--dst", server.ipv4,
                 "--sport", String(port), "--dport", String(Harness.port),
@@ -80,9 +82,13 @@ extension IntegrationTests {
             #expect(counters.values["drop.bad_seq"] == 2, "out-of-window data and data after the FIN: \(counters)")
             #expect(counters.values["drop.syn_in_established"] == 1, "\(counters)")
             #expect(counters.values["drop.invalid_flags"] == 1, "\(counters)")
+            #expect(counters.values["drop.rst_invalid"] == 1, "the in-window inexact RST (set tcp rst exact): \(counters)")
             #expect(stats.contains("offloaded"), "\(stats)")
             let logged = try sandbox.run(in: client, [Harness.synwallBinary(), "log", log, "--json"], timeout: .seconds(10))
             #expect(logged.stdout.contains("\"kernel_invalid\""), "the kernel's finding is logged: \(logged.stdout)")
+            for reason in ["bad_seq", "syn_in_established", "invalid_flags", "rst_invalid"] {
+                #expect(logged.stdout.contains("\"reason\":\"\(reason)\""), "\(reason) is logged: \(logged.stdout)")
+            }
         }
 
         /// `conns --kill`, a `set reload recheck` reload whose rules block it, or an overload

@@ -9,6 +9,7 @@ after a pause so synwall and the kernel see them apart:
   window     data far beyond the window (the kernel's tracking finds it INVALID)
   syn        a SYN on the established connection
   xmas       FIN+URG+PSH without ACK
+  rst        a RST inside the window but not at the expected sequence number
   echo       one more legal data segment: the server's echo must come back (still alive)
   fin        a FIN (ends the offload), then data after the FIN
 
@@ -97,6 +98,9 @@ def main():
     time.sleep(0.3)
     send(layer() / TCP(sport=args.sport, dport=args.dport, flags="FPU", seq=seq, urgptr=1, window=65535))
     sent["xmas"] = 1
+    time.sleep(0.3)
+    send(layer() / TCP(sport=args.sport, dport=args.dport, flags="R", seq=seq + 100, window=65535))
+    sent["rst_inexact"] = 1
     time.sleep(0.3)
     alive = echo(b"still-alive\n")
     time.sleep(0.3)
