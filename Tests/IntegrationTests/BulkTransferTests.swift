@@ -79,7 +79,9 @@ extension IntegrationTests {
         print(total)
         """
 
-        private func transfer(_ sandbox: Sandbox, to address: String, port: Int, megabytes: Int,
+        /// A transfer of `megabytes` MiB from the client to a sink on the server at `address`:
+        /// what was sent, and the byte count the source printed.
+        static func transfer(_ sandbox: Sandbox, to address: String, port: Int, megabytes: Int,
                               idle: Double = 0, stall: Double = 0) throws -> (sent: Int, received: String)
         {
             let sink = sandbox.workDirectory.appendingPathComponent("sink.py")
@@ -102,11 +104,11 @@ extension IntegrationTests {
             defer { sandbox.teardown() }
             let daemon = try Daemon.start(sandbox, ["--hook", "forward"])
 
-            let bulk = try transfer(sandbox, to: sandbox.server.ipv4, port: 9100, megabytes: 200)
+            let bulk = try Self.transfer(sandbox, to: sandbox.server.ipv4, port: 9100, megabytes: 200)
             #expect(bulk.received == String(bulk.sent), "every byte arrived: \(bulk)")
-            let six = try transfer(sandbox, to: sandbox.server.ipv6, port: 9101, megabytes: 20)
+            let six = try Self.transfer(sandbox, to: sandbox.server.ipv6, port: 9101, megabytes: 20)
             #expect(six.received == String(six.sent), "IPv6: \(six)")
-            let idle = try transfer(sandbox, to: sandbox.server.ipv4, port: 9102, megabytes: 1, idle: 3.5)
+            let idle = try Self.transfer(sandbox, to: sandbox.server.ipv4, port: 9102, megabytes: 1, idle: 3.5)
             #expect(idle.received == String(idle.sent), "after keep-alives: \(idle)")
 
             try sandbox.startEchoServer(port: Harness.port)
@@ -129,9 +131,9 @@ extension IntegrationTests {
             defer { sandbox.teardown() }
             let daemon = try Daemon.start(sandbox, ["--hook", "forward"])
 
-            let stalled = try transfer(sandbox, to: sandbox.server.ipv4, port: 9110, megabytes: 8, stall: 2)
+            let stalled = try Self.transfer(sandbox, to: sandbox.server.ipv4, port: 9110, megabytes: 8, stall: 2)
             #expect(stalled.received == String(stalled.sent), "every byte arrived after the stalls: \(stalled)")
-            let stalled6 = try transfer(sandbox, to: sandbox.server.ipv6, port: 9111, megabytes: 8, stall: 2)
+            let stalled6 = try Self.transfer(sandbox, to: sandbox.server.ipv6, port: 9111, megabytes: 8, stall: 2)
             #expect(stalled6.received == String(stalled6.sent), "IPv6: \(stalled6)")
 
             // Lose 1% of the data after synwall saw it (filter runs after mangle): the receiver
@@ -142,9 +144,9 @@ extension IntegrationTests {
                                                     "-m", "statistic", "--mode", "random", "--probability", "0.01",
                                                     "-j", "DROP"])
             }
-            let lossy = try transfer(sandbox, to: sandbox.server.ipv4, port: 9112, megabytes: 30)
+            let lossy = try Self.transfer(sandbox, to: sandbox.server.ipv4, port: 9112, megabytes: 30)
             #expect(lossy.received == String(lossy.sent), "every byte arrived despite the loss: \(lossy)")
-            let lossy6 = try transfer(sandbox, to: sandbox.server.ipv6, port: 9112, megabytes: 30)
+            let lossy6 = try Self.transfer(sandbox, to: sandbox.server.ipv6, port: 9112, megabytes: 30)
             #expect(lossy6.received == String(lossy6.sent), "IPv6: \(lossy6)")
 
             let counters = try daemon.stop()

@@ -33,16 +33,8 @@ extension IntegrationTests {
             try sandbox.startEchoServer(port: Harness.port)
             let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--attach", "iptables",
                                                     "--rules", try Self.rules(sandbox, after: 20)])
-            let sink = sandbox.workDirectory.appendingPathComponent("sink.py")
-            let source = sandbox.workDirectory.appendingPathComponent("source.py")
-            try CleanTraffic.sink.write(to: sink, atomically: true, encoding: .utf8)
-            try CleanTraffic.source.write(to: source, atomically: true, encoding: .utf8)
-            let receiver = try sandbox.spawn(in: server, ["/usr/bin/python3", sink.path, server.ipv4, "9300"])
-            Thread.sleep(forTimeInterval: 0.5)
-            let sent = try sandbox.run(in: sandbox.client, ["/usr/bin/python3", source.path, server.ipv4, "9300", "50", "0"],
-                                       timeout: .seconds(90))
-            _ = receiver.waitForExit(timeout: .seconds(10))
-            #expect(sent.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == String(50 << 20), "every byte: \(sent)")
+            let bulk = try CleanTraffic.transfer(sandbox, to: server.ipv4, port: 9300, megabytes: 50)
+            #expect(bulk.received == String(bulk.sent), "every byte: \(bulk)")
             let stats = try Self.stats(sandbox, daemon)
             #expect(stats.contains("offloaded"), "stats show the offload: \(stats)")
             // The offload rule counted what passed in the kernel: most of the 50 MB.
@@ -241,16 +233,8 @@ extension IntegrationTests {
             let reload = try sandbox.run(in: sandbox.firewallHost, [try Harness.synwallBinary(), "reload", "--rules",
                                                                      rules.path, "--control", control], timeout: .seconds(15))
             #expect(reload.status == 0 && reload.stderr.contains("not in force until the next start"), "\(reload)")
-            let sink = sandbox.workDirectory.appendingPathComponent("sink.py")
-            let source = sandbox.workDirectory.appendingPathComponent("source.py")
-            try CleanTraffic.sink.write(to: sink, atomically: true, encoding: .utf8)
-            try CleanTraffic.source.write(to: source, atomically: true, encoding: .utf8)
-            let receiver = try sandbox.spawn(in: server, ["/usr/bin/python3", sink.path, server.ipv4, "9300"])
-            Thread.sleep(forTimeInterval: 0.5)
-            let sent = try sandbox.run(in: sandbox.client, ["/usr/bin/python3", source.path, server.ipv4, "9300", "5", "0"],
-                                       timeout: .seconds(60))
-            _ = receiver.waitForExit(timeout: .seconds(10))
-            #expect(sent.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == String(5 << 20), "every byte: \(sent)")
+            let bulk = try CleanTraffic.transfer(sandbox, to: server.ipv4, port: 9300, megabytes: 5)
+            #expect(bulk.received == String(bulk.sent), "every byte: \(bulk)")
             let stats = try Self.stats(sandbox, daemon)
             #expect(!stats.contains("offloaded"), "\(stats)")
             let counters = try daemon.stop()
