@@ -1,8 +1,10 @@
+import Wire
+
 /// One event record, as a value. Built only when something happens (a drop, an anomaly, a
 /// reload), never per accepted packet; ``JSONLinesEncoder`` turns it into one JSON line and
 /// ``LogLineParser`` reads such a line back.
 ///
-/// Addresses arrive already formatted (``AddressText`` formats raw 4- or 16-byte addresses).
+/// Addresses arrive already formatted (`Wire.IPAddress`'s text: dotted quads, RFC 5952 IPv6).
 /// Field names in the file follow Suricata's EVE JSON where they mean the same, and the fields
 /// proper to one type (`reason`, `detail`, `state`, `rule`, a flow's counts, a suppressed
 /// record's breakdown) are nested in an object named after the type, as EVE nests them;
@@ -111,15 +113,9 @@ public struct Event: Sendable, Equatable {
         self.suppressedCounts = suppressedCounts
     }
 
-    /// The `proto` text for an IP protocol number: 6 `TCP`, 17 `UDP`, 1 `ICMP`,
-    /// 58 `IPv6-ICMP` (IANA's keyword), anything else the number in decimal.
+    /// The `proto` text for an IP protocol number: `IPProtocol.eventName` (6 `TCP`, 17 `UDP`,
+    /// 1 `ICMP`, 58 `IPv6-ICMP`, anything else the number in decimal).
     public static func protocolName(_ number: UInt8) -> String {
-        switch number {
-        case 6: return "TCP"
-        case 17: return "UDP"
-        case 1: return "ICMP"
-        case 58: return "IPv6-ICMP"
-        default: return String(number)
-        }
+        IPProtocol(rawValue: number).eventName
     }
 }

@@ -40,10 +40,9 @@ public struct PacketDescription: Sendable {
 
     /// The description in a canonical spelling (`tcp 203.0.113.7:51000 > 192.0.2.10:22 in on eth0 flags S`).
     public var summary: String {
-        var text = WellKnownNames.protocolName(packet.protocolNumber) + " "
+        var text = IPProtocol(rawValue: packet.protocolNumber).name + " "
         func endpoint(_ address: IPAddress, _ port: UInt16) -> String {
-            guard packet.hasPorts else { return address.description }
-            return address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)"
+            EndpointText.format(address, port: packet.hasPorts ? port : nil)
         }
         text += endpoint(packet.source, packet.sourcePort) + " > " + endpoint(packet.destination, packet.destinationPort)
         text += " " + context.direction.rawValue
@@ -98,7 +97,7 @@ public struct PacketDescription: Sendable {
         }
         let protocolName = words[0].lowercased()
         let protocolNumber: UInt8
-        if let number = WellKnownNames.protocols[protocolName] {
+        if let number = IPProtocol.names[protocolName] {
             protocolNumber = number
         } else if let number = UInt8(protocolName) {
             protocolNumber = number
@@ -250,19 +249,10 @@ public struct PacketDescription: Sendable {
     private static func tcpFlags(_ text: String) throws(ParseError) -> TCPFlags {
         var flags: TCPFlags = []
         for character in text.uppercased() {
-            switch character {
-            case "F": flags.insert(.fin)
-            case "S": flags.insert(.syn)
-            case "R": flags.insert(.rst)
-            case "P": flags.insert(.psh)
-            case "A": flags.insert(.ack)
-            case "U": flags.insert(.urg)
-            case "E": flags.insert(.ece)
-            case "C": flags.insert(.cwr)
-            case "N": flags.insert(.ae)
-            default:
+            guard let letter = character.asciiValue, let flag = TCPFlags(letter: letter) else {
                 throw ParseError(description: "unknown TCP flag '\(character)' (use F S R P A U E C N, e.g. flags S or flags SA)")
             }
+            flags.insert(flag)
         }
         return flags
     }

@@ -11,13 +11,18 @@ extension IPAddress: CustomStringConvertible, LosslessStringConvertible {
         self = parsed
     }
 
+    /// Parses UTF-8 text as ``init(_:)`` does, without making a `String` first (for readers
+    /// that scan lines as bytes). Nil for anything that is not an address.
+    public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
+        guard let parsed = IPAddress.parse(text) else { return nil }
+        self = parsed
+    }
+
     /// A dotted quad for IPv4 (and IPv4-mapped IPv6), else the RFC 5952 canonical IPv6 form:
     /// lowercase hex, no leading zeros, the longest run of two or more zero groups (the first
     /// on a tie) written `::`.
     public var description: String {
-        if let v4 = ipv4 {
-            return "\(v4 >> 24).\(v4 >> 16 & 0xFF).\(v4 >> 8 & 0xFF).\(v4 & 0xFF)"
-        }
+        if let v4 = ipv4 { return IPAddress.dottedQuad(v4) }
         var groups: [UInt16] = []
         groups.reserveCapacity(8)
         for shift in stride(from: 48, through: 0, by: -16) { groups.append(UInt16(truncatingIfNeeded: high >> UInt64(shift))) }
@@ -49,6 +54,33 @@ extension IPAddress: CustomStringConvertible, LosslessStringConvertible {
             index += 1
         }
         return text
+    }
+
+    /// The dotted quad of `v4`, written in place in the new string's storage: at most 15 bytes,
+    /// which Swift's small-string form holds, so nothing is allocated (an event per dropped
+    /// packet formats its addresses).
+    static func dottedQuad(_ v4: UInt32) -> String {
+        String(unsafeUninitializedCapacity: 15) { text in
+            var length = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                if shift < 24 {
+                    text[length] = UInt8(ascii: ".")
+                    length += 1
+                }
+                let value = UInt8(truncatingIfNeeded: v4 >> UInt32(shift))
+                if value >= 100 {
+                    text[length] = UInt8(ascii: "0") + value / 100
+                    length += 1
+                }
+                if value >= 10 {
+                    text[length] = UInt8(ascii: "0") + value / 10 % 10
+                    length += 1
+                }
+                text[length] = UInt8(ascii: "0") + value % 10
+                length += 1
+            }
+            return length
+        }
     }
 
     static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> IPAddress? {

@@ -1,5 +1,6 @@
 @testable import EventLog
 import Foundation
+import LogReview
 import Testing
 
 /// The EVE layout: type-specific fields nested under the type's name, old flat logs still

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import LogReview
 import Testing
 
 /// The record's newer fields: flow, interface, direction, rule, window bounds, aggregation.

@@ -1,8 +1,10 @@
 import ArgumentParser
 import EventLog
+import LogReview
 import enum Rules.Suggestion
 import enum Tracking.DropReason
 import enum Tracking.TrackerEvent
+import Wire
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -201,7 +203,7 @@ struct LogCommand: ParsableCommand {
         if histogram {
             var width: UInt64 = 60_000_000_000
             if let bucket {
-                guard let parsed = LogTime.parseDuration(bucket), parsed >= 1_000_000_000 else {
+                guard let parsed = DurationText.nanoseconds(bucket), parsed >= 1_000_000_000 else {
                     throw ValidationError("--bucket '\(bucket)' is not a width of at least 1s (10s, 5m, 1h, 1d…)")
                 }
                 width = parsed

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import LogReview
 import Testing
 
 private let base: UInt64 = 1_795_554_191 * 1_000_000_000

@@ -1,3 +1,6 @@
+import EventLog
+import Wire
+
 /// Records as an aligned table for people:
 ///
 /// ```
@@ -125,8 +128,6 @@ public final class LogTableFormatter {
     /// `203.0.113.7:51544`, `[2001:db8::1]:443`, or the address alone without a port.
     static func endpoint(_ address: String, _ port: UInt16?) -> String {
         guard !address.isEmpty else { return "-" }
-        let safe = TerminalText.sanitize(address)
-        guard let port else { return safe }
-        return safe.contains(":") ? "[\(safe)]:\(port)" : "\(safe):\(port)"
+        return EndpointText.format(TerminalText.sanitize(address), port: port.map(Int.init))
     }
 }

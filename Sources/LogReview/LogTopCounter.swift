@@ -1,3 +1,5 @@
+import EventLog
+
 /// Who and what appears most: counts of records about packets by one key, each record
 /// weighted by its `count` (an aggregated record stands for that many occurrences). Records
 /// without the key (no rule, no port) are not counted.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import EventLog
 
 /// Follows a growing log like `tail -f`, and keeps following across rotation: when the path
 /// names a new file (renamed away and created again, by synwall's rotation or logrotate), the

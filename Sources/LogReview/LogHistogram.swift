@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import EventLog
+import Wire
 
 /// Occurrences over time in fixed buckets, drawn as a bar chart. Counts records about
 /// packets and `suppressed` records (each weighted by its `count`), placed by `timestamp`.
@@ -156,7 +158,7 @@ public struct LogHistogram {
                 output.line("\(EventTimestamp.string(nanoseconds: row.start)),\(row.count)")
             }
         case .table:
-            let header = "occurrences per \(LogTime.formatDuration(bucketNanoseconds)) (UTC); \(total) in all"
+            let header = "occurrences per \(DurationText.format(nanoseconds: bucketNanoseconds)) (UTC); \(total) in all"
                 + (logScale ? "; bars on a log scale" : "")
             output.line(color ? TerminalText.Color.dim.wrap(header) : header)
             let peak = rows.map(\.count).max() ?? 0
@@ -202,7 +204,7 @@ public struct LogHistogram {
             func painted(_ text: String, _ index: Int) -> String {
                 color ? colors[index % colors.count].wrap(text) : text
             }
-            let header = "occurrences per \(LogTime.formatDuration(bucketNanoseconds)) (UTC) by \(key.rawValue); "
+            let header = "occurrences per \(DurationText.format(nanoseconds: bucketNanoseconds)) (UTC) by \(key.rawValue); "
                 + "\(total) in all" + (logScale ? "; bars on a log scale" : "")
             output.line(color ? TerminalText.Color.dim.wrap(header) : header)
             let legend = series.enumerated().map { index, entry in

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import LogReview
 import Testing
 
 #if canImport(Glibc)

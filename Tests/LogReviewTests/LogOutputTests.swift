@@ -1,5 +1,6 @@
-import Foundation
 import EventLog
+import Foundation
+import LogReview
 import Testing
 
 private let base: UInt64 = 1_795_554_191_482_113_000  // 2026-11-24T21:03:11.482113Z

@@ -1,3 +1,5 @@
+import EventLog
+
 /// A record as ``LogLineParser/scan(_:)`` leaves it: numbers parsed, strings only located in
 /// the line. Filtering looks at this; an ``Event`` (with its `String`s) is built only for the
 /// records that match. Valid only with the line it was scanned from.

@@ -1,6 +1,8 @@
 import EventLog
 import Foundation
+import LogReview
 import Testing
+import Wire
 
 private let base: UInt64 = 1_795_554_191 * 1_000_000_000
 private let minute: UInt64 = 60_000_000_000

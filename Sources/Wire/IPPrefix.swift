@@ -1,7 +1,6 @@
-import Wire
-
 /// An address prefix such as `192.0.2.0/24` or `2001:db8::/32`; a bare address is a prefix
-/// of full length (/32 or /128).
+/// of full length (/32 or /128). The one prefix type of synwall: rule tables, `conns`
+/// filters and `synwall log --src/--dst` all take it.
 public struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
     /// The first address of the prefix (host bits cleared).
     public let address: IPAddress
@@ -47,7 +46,7 @@ public struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Why a text is not a prefix.
-    enum ParseFailure: Error, Equatable {
+    package enum ParseFailure: Error, Equatable {
         /// Not an address at all.
         case notAnAddress
         /// A length outside 0…32 (IPv4) or 0…128 (IPv6); holds the text and the maximum.
@@ -56,7 +55,7 @@ public struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses text, also reporting whether host bits had to be cleared; nil when the text
     /// does not look like an address (so callers can try other readings).
-    static func parse(_ text: String) -> Result<IPPrefix, ParseFailure>? {
+    package static func parse(_ text: String) -> Result<IPPrefix, ParseFailure>? {
         guard let first = text.unicodeScalars.first,
               first.properties.isASCIIHexDigit || first == ":" else { return nil }
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
@@ -75,7 +74,7 @@ public struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// True when `text` names an address with bits set below its prefix length.
-    static func hasHostBits(_ text: String) -> Bool {
+    package static func hasHostBits(_ text: String) -> Bool {
         let parts = text.split(separator: "/", maxSplits: 1)
         guard parts.count == 2, let address = IPAddress(String(parts[0])), let length = Int(parts[1]) else { return false }
         return IPPrefix.mask(address, length: length) != address

@@ -1,3 +1,5 @@
+import EventLog
+
 /// One record read from a log file.
 public struct LogEntry: Sendable, Equatable {
     /// The record.

@@ -1,3 +1,6 @@
+import EventLog
+import Wire
+
 /// Which records a review wants: every condition given must hold (AND); within one condition
 /// any of its values may match (OR). An empty query matches everything.
 public struct LogQuery: Sendable, Equatable {
@@ -51,8 +54,8 @@ public struct LogQuery: Sendable, Equatable {
         if !rules.isEmpty {
             guard let rule = event.rule, rules.contains(where: { Self.rule(rule, isNamed: $0) }) else { return false }
         }
-        if !sources.isEmpty && !sources.contains(where: { $0.contains(event.sourceIP) }) { return false }
-        if !destinations.isEmpty && !destinations.contains(where: { $0.contains(event.destinationIP) }) { return false }
+        if !sources.isEmpty && !sources.contains(where: { $0.contains(addressText: event.sourceIP) }) { return false }
+        if !destinations.isEmpty && !destinations.contains(where: { $0.contains(addressText: event.destinationIP) }) { return false }
         return true
     }
 
@@ -104,12 +107,12 @@ struct CompiledLogQuery {
         if !query.sources.isEmpty {
             if record.sourceIP.escaped { return nil }
             let bytes = record.sourceIP.bytes(in: line)
-            guard query.sources.contains(where: { $0.contains(bytes: bytes) }) else { return false }
+            guard query.sources.contains(where: { $0.contains(addressText: bytes) }) else { return false }
         }
         if !query.destinations.isEmpty {
             if record.destinationIP.escaped { return nil }
             let bytes = record.destinationIP.bytes(in: line)
-            guard query.destinations.contains(where: { $0.contains(bytes: bytes) }) else { return false }
+            guard query.destinations.contains(where: { $0.contains(addressText: bytes) }) else { return false }
         }
         return true
     }

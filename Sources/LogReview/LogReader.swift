@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import EventLog
 
 /// Reads event logs for review: each file given with its rotations (`FILE.N`, `FILE.N.gz`,
 /// oldest first, `FILE` last), several files merged by time. A malformed line or an

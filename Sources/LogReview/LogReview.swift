@@ -3,6 +3,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import EventLog
+import Wire
 
 /// `synwall log` without the argument parsing: reads the files, filters, and writes records,
 /// a top list or a histogram; follows the log when asked. The CLI and the tests drive it.
@@ -158,8 +160,8 @@ extension LogReview {
             if let histogram {
                 let fitted = histogram.widenedToFit(maxRows: options.maxHistogramRows)
                 if fitted.bucketNanoseconds != histogram.bucketNanoseconds {
-                    warn("buckets widened from \(LogTime.formatDuration(histogram.bucketNanoseconds)) to "
-                        + "\(LogTime.formatDuration(fitted.bucketNanoseconds)) to fit \(options.maxHistogramRows) rows; "
+                    warn("buckets widened from \(DurationText.format(nanoseconds: histogram.bucketNanoseconds)) to "
+                        + "\(DurationText.format(nanoseconds: fitted.bucketNanoseconds)) to fit \(options.maxHistogramRows) rows; "
                         + "narrow the time with --since/--until or choose --bucket")
                 }
                 fitted.render(format: options.format, width: options.terminalWidth, unicode: options.unicode,

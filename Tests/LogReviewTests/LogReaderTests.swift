@@ -1,6 +1,8 @@
 import EventLog
 import Foundation
+import LogReview
 import Testing
+import Wire
 
 private let base: UInt64 = 1_795_554_191 * 1_000_000_000
 private let minute: UInt64 = 60_000_000_000
@@ -157,9 +159,9 @@ private func readAll(_ reader: LogReader, keepLines: Bool = false) -> (minutes: 
         #expect(IPPrefix(String(repeating: "9", count: 40)) == nil)
         #expect(IPPrefix("1.2.3.99999999999999999999/8") == nil)
         let prefix = try #require(IPPrefix("203.0.113.0/24"))
-        #expect(!prefix.contains(long))
-        #expect(!prefix.contains("203.0.113." + String(repeating: "7", count: 30)))
-        #expect(prefix.contains("203.0.113.7"))
+        #expect(!prefix.contains(addressText: long))
+        #expect(!prefix.contains(addressText: "203.0.113." + String(repeating: "7", count: 30)))
+        #expect(prefix.contains(addressText: "203.0.113.7"))
 
         let directory = try ScratchDirectory()
         try directory.write("e.jsonl", [

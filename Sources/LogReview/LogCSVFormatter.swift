@@ -1,3 +1,5 @@
+import EventLog
+
 /// Records as CSV (RFC 4180: comma-separated, CRLF-free, fields with `,` `"` or line breaks
 /// quoted, `"` doubled), one header line first. A text field that starts with `=`, `+`, `-`,
 /// `@`, a tab or a carriage return gets a leading `'`, so a spreadsheet never runs it as a

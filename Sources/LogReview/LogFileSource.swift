@@ -1,4 +1,5 @@
 import CZlib
+import EventLog
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import EventLog
+import LogReview
 import Testing
 
 @Suite struct LogLineParserTests {

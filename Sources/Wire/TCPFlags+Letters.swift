@@ -1,0 +1,34 @@
+// The one-letter codec of TCP flags, shared by every text that shows or reads them: the
+// event log's `"flags":"SA"`, `trace` lines, `explain` packet descriptions.
+
+extension TCPFlags {
+    /// One letter per flag in bit order: F S R P A U E C, then N for AE (bit 8). SYN+ACK is
+    /// `SA`, FIN+PSH+URG `FPU`.
+    public static let letters: [UInt8] = Array("FSRPAUECN".utf8)
+
+    /// The flag one uppercase letter of ``letters`` names; nil for any other byte.
+    @inlinable
+    public init?(letter: UInt8) {
+        guard let bit = TCPFlags.letters.firstIndex(of: letter) else { return nil }
+        self.init(rawValue: 1 << UInt16(bit))
+    }
+
+    /// The flags named by uppercase letters in any order (`SA`, `AS`, empty for none); nil
+    /// when a byte is not one of ``letters``.
+    public init?(letters text: some Sequence<UInt8>) {
+        var flags: TCPFlags = []
+        for letter in text {
+            guard let flag = TCPFlags(letter: letter) else { return nil }
+            flags.insert(flag)
+        }
+        self = flags
+    }
+
+    /// Appends the letters of the set flags, in bit order, to `buffer`.
+    @inlinable
+    public func appendLetters(to buffer: inout [UInt8]) {
+        for bit in 0..<TCPFlags.letters.count where rawValue & (1 << UInt16(bit)) != 0 {
+            buffer.append(TCPFlags.letters[bit])
+        }
+    }
+}
