@@ -85,9 +85,9 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Wire"], swiftSettings: strict),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "Wire"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking", "Rules"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking", "Rules", "LogReview"], swiftSettings: strict),
         // Fixtures/ is read beside the test files (#filePath), not bundled.
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking"], exclude: ["Fixtures"],
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking", "LogReview"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture"],

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func roundTripsEveryField() throws {
-        let event = EventRecordTests.everyField()
+        let event = everyFieldEvent()
         let line = JSONLinesEncoder().line(for: event)
         #expect(try parse(String(line.dropLast())) == event)
         #expect(try parse(line) == event)  // a trailing newline is whitespace
@@ -78,7 +78,7 @@ import Testing
         #expect(failure("{\"timestamp\":\"1970-01-01T00:00:00Z\",\"event_type\":\"drop\",\"detail\":\"a\u{1}\"}")
             == LogLineError("raw control character in a string", column: 68))
         // A torn line (cut by a crash) is malformed, not a crash of the reader.
-        let whole = JSONLinesEncoder().line(for: EventRecordTests.everyField())
+        let whole = JSONLinesEncoder().line(for: everyFieldEvent())
         for cut in stride(from: 0, to: whole.utf8.count - 2, by: 7) {
             #expect(failure(String(decoding: Array(whole.utf8.prefix(cut)), as: UTF8.self)) != nil)
         }

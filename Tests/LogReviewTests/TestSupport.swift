@@ -112,3 +112,15 @@ final class Atomic<Value: Sendable>: @unchecked Sendable {
         set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }
+
+/// A record with every field set (the writer's tests build the same one).
+func everyFieldEvent(detail: String = "window closed") -> Event {
+    Event(timestampNanoseconds: 1_795_554_191_482_113_000, eventType: .drop, flowID: 1_822_734, queue: 2,
+          inInterface: "eth0", direction: .in, proto: "TCP", sourceIP: "203.0.113.7", sourcePort: 51544,
+          destinationIP: "192.0.2.10", destinationPort: 22, reason: "bad_seq", detail: detail,
+          state: "ESTABLISHED", rule: EventRule(file: "/etc/synwall/default.rules", line: 12, label: "ssh"),
+          tcp: TCPFields(flags: 0x10, seq: 104, ack: 7, win: 1024,
+                         seqWindow: TCPWindowBounds(lower: 4_294_967_000, upper: 100),
+                         ackWindow: TCPWindowBounds(lower: 1, upper: 9)),
+          count: 37, firstSeenNanoseconds: 1_795_554_190_001_200_000, lastSeenNanoseconds: 1_795_554_191_482_113_000)
+}

@@ -86,6 +86,17 @@ import Wire
         #expect(RuleSettings.Rate(count: 5, seconds: 1).burst == 5)
     }
 
+    /// `set timeout` and `expire` read durations as `synwall log --since` does (Wire's
+    /// DurationText): weeks were refused here while `--since 1w` worked.
+    @Test func settingsTakeTheDurationsSinceTakes() throws {
+        let ruleset = try #require(compiled("""
+        set timeout tcp.established 1w
+        set timeout tcp.time_wait 1500ms
+        table <t> persist expire 2w1d
+        """, path: "conf/test.rules"))
+        #expect(ruleset.settings.timeouts == [.tcpEstablished: .seconds(604_800), .tcpTimeWait: .milliseconds(1500)])
+    }
+
     @Test func defaultPoliciesDropInAndForwardPassOut() throws {
         let ruleset = try #require(compiled("# nothing\n"))
         #expect(ruleset.policy(for: .in).verdict == .drop)

@@ -1,6 +1,6 @@
 @testable import EventLog
 import Foundation
-import LogReview
+@testable import LogReview
 import Testing
 
 /// The EVE layout: type-specific fields nested under the type's name, old flat logs still
