@@ -2,7 +2,7 @@ import Wire
 
 /// One event record, as a value. Built only when something happens (a drop, an anomaly, a
 /// reload), never per accepted packet; ``JSONLinesEncoder`` turns it into one JSON line and
-/// ``LogLineParser`` reads such a line back.
+/// `LogLineParser` (module `LogReview`) reads such a line back.
 ///
 /// Addresses arrive already formatted (`Wire.IPAddress`'s text: dotted quads, RFC 5952 IPv6).
 /// Field names in the file follow Suricata's EVE JSON where they mean the same, and the fields

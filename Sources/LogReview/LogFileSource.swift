@@ -85,7 +85,7 @@ private func readDescriptor(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ coun
     read(fd, base, count)
 }
 
-/// Not retried on EINTR (see ``Syscalls``).
+/// Not retried on EINTR (see `EventLog`'s `Syscalls`).
 private func closeDescriptor(_ fd: Int32) {
     _ = close(fd)
 }
