@@ -238,25 +238,24 @@ struct Parser {
 
         // Checks across clauses.
         if let portToken {
-            let portProtocols: Set<UInt8> = [6, 17]
             guard let protocols = rule.protocols else {
                 throw failure("'port' needs 'proto tcp' or 'proto udp' in the same rule", at: portToken.span,
                               hint: "ports exist only in TCP and UDP: add proto tcp (or udp)")
             }
-            if let other = protocols.first(where: { !portProtocols.contains($0) }) {
+            if let other = protocols.first(where: { !IPProtocol(rawValue: $0).hasPorts }) {
                 throw failure("'port' applies only to TCP and UDP, but this rule also matches '\(IPProtocol(rawValue: other).name)'",
                               at: portToken.span, hint: "write a separate rule for the other protocols")
             }
         }
         if let icmpToken {
-            let wanted: UInt8 = icmpToken.text == "icmp6-type" ? 58 : 1
-            let name = wanted == 58 ? "icmp6" : "icmp"
-            guard rule.protocols == [wanted] else {
+            let wanted: IPProtocol = icmpToken.text == "icmp6-type" ? .icmpv6 : .icmp
+            let name = wanted.name
+            guard rule.protocols == [wanted.rawValue] else {
                 throw failure("'\(icmpToken.text)' needs 'proto \(name)' in the same rule", at: icmpToken.span,
                               hint: "add proto \(name)")
             }
         }
-        if let reply = rule.reply, reply.kind == .rst, let protocols = rule.protocols, !protocols.contains(6) {
+        if let reply = rule.reply, reply.kind == .rst, let protocols = rule.protocols, !protocols.contains(IPProtocol.tcp.rawValue) {
             let names = protocols.map { IPProtocol(rawValue: $0).name }.joined(separator: ", ")
             throw failure("'return-rst' answers only TCP, and this rule matches proto \(names)", at: reply.token.span,
                           hint: "write block return (a RST for TCP, an ICMP unreachable for the rest) or block return-icmp")
@@ -281,11 +280,11 @@ struct Parser {
                 }
             }
             if let protocols = rule.protocols, let protoToken = seen["proto"] {
-                if family == .inet6, protocols.contains(1) {
+                if family == .inet6, protocols.contains(IPProtocol.icmp.rawValue) {
                     throw failure("'icmp' is ICMP for IPv4 and can never match in an 'inet6' rule", at: protoToken.span,
                                   hint: "use proto icmp6")
                 }
-                if family == .inet, protocols.contains(58) {
+                if family == .inet, protocols.contains(IPProtocol.icmpv6.rawValue) {
                     throw failure("'icmp6' is ICMP for IPv6 and can never match in an 'inet' rule", at: protoToken.span,
                                   hint: "use proto icmp")
                 }

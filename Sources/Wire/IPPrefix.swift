@@ -25,6 +25,9 @@ public struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
     /// True for an IPv4 prefix.
     public var isIPv4: Bool { address.isIPv4 }
 
+    /// True for a single address (/32 or /128).
+    public var isHost: Bool { length == (isIPv4 ? 32 : 128) }
+
     /// The last address of the prefix.
     public var lastAddress: IPAddress {
         if let v4 = address.ipv4 {
