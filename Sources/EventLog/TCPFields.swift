@@ -35,6 +35,7 @@ public struct TCPFields: Sendable, Equatable {
 
     /// The flag bits for letters as ``flagsText`` writes them (any order); nil when a letter is
     /// not one of `FSRPAUEC` (the byte holds no AE, so no `N`).
+    @inlinable
     public static func flags(fromText text: some Sequence<UInt8>) -> UInt8? {
         guard let flags = TCPFlags(letters: text), flags.rawValue <= 0xFF else { return nil }
         return UInt8(flags.rawValue)

@@ -9,12 +9,23 @@ extension TCPFlags {
     /// The flag one uppercase letter of ``letters`` names; nil for any other byte.
     @inlinable
     public init?(letter: UInt8) {
-        guard let bit = TCPFlags.letters.firstIndex(of: letter) else { return nil }
-        self.init(rawValue: 1 << UInt16(bit))
+        switch letter {
+        case UInt8(ascii: "F"): self.init(rawValue: 0x001)
+        case UInt8(ascii: "S"): self.init(rawValue: 0x002)
+        case UInt8(ascii: "R"): self.init(rawValue: 0x004)
+        case UInt8(ascii: "P"): self.init(rawValue: 0x008)
+        case UInt8(ascii: "A"): self.init(rawValue: 0x010)
+        case UInt8(ascii: "U"): self.init(rawValue: 0x020)
+        case UInt8(ascii: "E"): self.init(rawValue: 0x040)
+        case UInt8(ascii: "C"): self.init(rawValue: 0x080)
+        case UInt8(ascii: "N"): self.init(rawValue: 0x100)
+        default: return nil
+        }
     }
 
     /// The flags named by uppercase letters in any order (`SA`, `AS`, empty for none); nil
     /// when a byte is not one of ``letters``.
+    @inlinable
     public init?(letters text: some Sequence<UInt8>) {
         var flags: TCPFlags = []
         for letter in text {
