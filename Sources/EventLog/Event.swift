@@ -22,7 +22,7 @@ public struct Event: Sendable, Equatable {
     /// The interface the packet came in on (`in_iface`); nil when unknown.
     public var inInterface: String?
     /// Which way the packet was going (`direction`); nil when unknown.
-    public var direction: EventDirection?
+    public var direction: Direction?
     /// The transport protocol: `TCP`, `UDP`, `ICMP`, `IPv6-ICMP`, or the number as text; see
     /// ``protocolName(_:)``. Empty for records about the daemon (`start`, `reload`…): the key
     /// is then left out.
@@ -84,7 +84,7 @@ public struct Event: Sendable, Equatable {
     /// worker builds the value in place rather than through a call and copies.
     @inlinable
     public init(timestampNanoseconds: UInt64, eventType: EventType, flowID: UInt64? = nil, queue: Int? = nil,
-                inInterface: String? = nil, direction: EventDirection? = nil, proto: String = "",
+                inInterface: String? = nil, direction: Direction? = nil, proto: String = "",
                 sourceIP: String = "", sourcePort: UInt16? = nil, destinationIP: String = "",
                 destinationPort: UInt16? = nil, reason: String = "", detail: String? = nil, state: String? = nil,
                 rule: EventRule? = nil, tcp: TCPFields? = nil, count: Int = 1, firstSeenNanoseconds: UInt64? = nil,

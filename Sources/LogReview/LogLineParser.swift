@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import EventLog
+import Wire
 
 /// Reads one JSON Lines record back into an ``Event``: the inverse of ``JSONLinesEncoder``,
 /// written for speed (bytes in, no Foundation, no intermediate dictionary).
@@ -337,7 +338,7 @@ public struct LogLineParser {
         return nil
     }
 
-    private static func direction(_ raw: UnsafeBufferPointer<UInt8>) -> EventDirection? {
+    private static func direction(_ raw: UnsafeBufferPointer<UInt8>) -> Direction? {
         if equal(raw, "in") { return .in }
         if equal(raw, "out") { return .out }
         if equal(raw, "forward") { return .forward }

@@ -1,4 +1,5 @@
 import EventLog
+import Wire
 
 /// A record as ``LogLineParser/scan(_:)`` leaves it: numbers parsed, strings only located in
 /// the line. Filtering looks at this; an ``Event`` (with its `String`s) is built only for the
@@ -25,7 +26,7 @@ struct LogRawRecord {
     var eventType: EventType = .drop
     var flowID: UInt64?
     var queue: Int?
-    var direction: EventDirection?
+    var direction: Direction?
     var inInterface = Slice()
     var proto = Slice()
     var sourceIP = Slice()
