@@ -15,7 +15,7 @@ let package = Package(
     products: [
         .executable(name: "synwall", targets: ["synwall"]),
         // The pure core as a library, for the libFuzzer targets in Fuzz/ (a package of its own).
-        .library(name: "SynwallCore", targets: ["Wire", "Tracking", "Rules", "EventLog", "Engine"]),
+        .library(name: "SynwallCore", targets: ["Wire", "Tracking", "Rules", "EventLog", "LogReview", "Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,16 +40,18 @@ let package = Package(
         .target(name: "Tracking", dependencies: ["Wire"], swiftSettings: strict),
         .target(name: "Rules", dependencies: ["Wire", "Tracking"], swiftSettings: strict),
         .target(name: "EventLog", dependencies: [
-            "CZlib",
+            "Wire",
             .product(name: "Atomics", package: "swift-atomics"),
         ], swiftSettings: strict),
+        // The reader behind `synwall log`: parser, query, follower, formatters (reads .gz rotations).
+        .target(name: "LogReview", dependencies: ["EventLog", "Wire", "CZlib"], swiftSettings: strict),
         .target(name: "Engine", dependencies: ["Wire", "Tracking", "Rules", "EventLog"], swiftSettings: strict),
 
         // Edges to the OS.
         .target(name: "NetfilterQueue", dependencies: ["CNetfilterQueue"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: strict),
         // The control socket's protocol, client and the text/Prometheus views of its answers.
-        .target(name: "Control", dependencies: ["Tracking", "Rules", "Wire", "EventLog", "CBuildInfo"], swiftSettings: strict),
+        .target(name: "Control", dependencies: ["Tracking", "Wire", "EventLog", "CBuildInfo"], swiftSettings: strict),
 
         .target(name: "Firewall", dependencies: [
             "Tracking", "Control",
@@ -67,7 +69,7 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["Wire"], swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall", "Engine", "Tracking", "Rules", "Sandbox", "EventLog", "Control",
+            "Firewall", "Engine", "Tracking", "Rules", "Sandbox", "EventLog", "LogReview", "Control",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -75,7 +77,7 @@ let package = Package(
         // Benchmarks (run with -c release).
         .executableTarget(name: "PipelineBenchmark", dependencies: ["Engine", "Tracking", "Rules", "Wire"],
                           path: "Benchmarks/PipelineBenchmark", swiftSettings: strict),
-        .executableTarget(name: "LogBenchmark", dependencies: ["EventLog"], path: "Benchmarks/LogBenchmark",
+        .executableTarget(name: "LogBenchmark", dependencies: ["EventLog", "LogReview", "Wire"], path: "Benchmarks/LogBenchmark",
                           swiftSettings: strict),
         .executableTarget(name: "RulesBenchmark", dependencies: ["Rules", "Wire"], path: "Benchmarks/RulesBenchmark",
                           swiftSettings: strict),
@@ -83,15 +85,17 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Wire"], swiftSettings: strict),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "Wire"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking", "Rules"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking", "Rules", "LogReview"], swiftSettings: strict),
         // Fixtures/ is read beside the test files (#filePath), not bundled.
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking"], exclude: ["Fixtures"],
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking", "LogReview"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Tracking", "Wire"], swiftSettings: strict),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog"], swiftSettings: strict),
+        // The writer's tests read lines back with LogReview's parser.
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LogReview", "Wire"], swiftSettings: strict),
+        .testTarget(name: "LogReviewTests", dependencies: ["LogReview", "EventLog", "Wire"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"], resources: [.copy("Scripts")],
                     swiftSettings: strict),
     ]

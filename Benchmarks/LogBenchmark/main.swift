@@ -13,6 +13,8 @@
 //    reached the file.
 
 import EventLog
+import LogReview
+import Wire
 
 #if canImport(Glibc)
 import Glibc
@@ -202,14 +204,15 @@ nonisolated func startDrainer(_ drainer: Drainer) -> pthread_t {
     let drainer = Drainer(queue: queue)
     let thread = startDrainer(drainer)
 
-    // Raw addresses as the decoder holds them.
-    var v4: [UInt8] = [203, 0, 113, 7]
-    var v6: [UInt8] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
-    @inline(__always) func makeEvent(_ n: Int, _ address: [UInt8]) -> Event {
+    // Addresses as the decoder holds them; the engine writes their text as here.
+    var v4 = IPAddress(ipv4: 0xCB00_7107)
+    var v6 = IPAddress(high: 0x2001_0DB8_0000_0000, low: 1)
+    let destination = IPAddress(ipv4: 0xC000_020A)
+    @inline(__always) func makeEvent(_ n: Int, _ address: IPAddress) -> Event {
         Event(timestampNanoseconds: start + UInt64(n), eventType: .drop, flowID: UInt64(n), queue: 0,
               inInterface: "eth0", direction: .in, proto: Event.protocolName(6),
-              sourceIP: AddressText.format(address) ?? "", sourcePort: 40000,
-              destinationIP: AddressText.format(ipv4: 0xC000_020A), destinationPort: 22,
+              sourceIP: address.description, sourcePort: 40000,
+              destinationIP: destination.description, destinationPort: 22,
               reason: "invalid_flags", state: "NONE", tcp: TCPFields(flags: 0x29, seq: 1, ack: 0, win: 1024))
     }
     var sink = 0
@@ -219,19 +222,19 @@ nonisolated func startDrainer(_ drainer: Drainer) -> pthread_t {
     for _ in 0..<rounds {
         var t0 = monotonic()
         for n in 0..<perRound {
-            v4[3] = UInt8(truncatingIfNeeded: n)
+            v4 = IPAddress(ipv4: 0xCB00_7100 | UInt32(truncatingIfNeeded: n & 0xFF))
             sink &+= makeEvent(n, v4).sourceIP.utf8.count
         }
         buildV4 += monotonic() - t0
         t0 = monotonic()
         for n in 0..<perRound {
-            v6[15] = UInt8(truncatingIfNeeded: n)
+            v6 = IPAddress(high: 0x2001_0DB8_0000_0000, low: UInt64(truncatingIfNeeded: n & 0xFF))
             sink &+= makeEvent(n, v6).sourceIP.utf8.count
         }
         buildV6 += monotonic() - t0
         t0 = monotonic()
         for n in 0..<perRound {
-            v4[3] = UInt8(truncatingIfNeeded: n)
+            v4 = IPAddress(ipv4: 0xCB00_7100 | UInt32(truncatingIfNeeded: n & 0xFF))
             queue.post(makeEvent(n, v4))
         }
         buildAndPost += monotonic() - t0

@@ -1,4 +1,3 @@
-import Rules
 import Tracking
 import Wire
 
@@ -71,14 +70,12 @@ public struct ConnectionFilter: Codable, Sendable, Equatable {
         }
         var protocolNumber: UInt8?
         if let proto {
-            switch proto.lowercased() {
-            case "tcp": protocolNumber = 6
-            case "udp": protocolNumber = 17
-            case "icmp": protocolNumber = 1
-            case "icmp6", "ipv6-icmp", "icmpv6": protocolNumber = 58
-            default:
+            let name = proto.lowercased()
+            guard let known = IPProtocol(name: name == "icmpv6" ? "icmp6" : name),
+                  [IPProtocol.tcp, .udp, .icmp, .icmpv6].contains(known) else {
                 throw .invalidFilter("--proto '\(proto)' is not one of tcp, udp, icmp, icmp6")
             }
+            protocolNumber = known.rawValue
         }
         return Compiled(src: try checkedPrefix(src, "src"), dst: try checkedPrefix(dst, "dst"), host: try checkedPrefix(host, "host"),
                         port: try checkedPort(port, "port"), sport: try checkedPort(sport, "sport"), dport: try checkedPort(dport, "dport"),

@@ -1,3 +1,5 @@
+import Wire
+
 /// Small text helpers shared by the views.
 public enum Formatting {
     /// `45s`, `3m07s`, `2h05m`, `3d04h` (ages in `conns`, expiries in `table`).
@@ -40,8 +42,7 @@ public enum Formatting {
 
     /// `host:port`, with brackets for IPv6 (`[2001:db8::1]:443`).
     static func endpoint(_ address: String, _ port: Int, proto: String) -> String {
-        if proto == "icmp" || proto == "icmp6" { return address }
-        return address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+        EndpointText.format(address, port: proto == "icmp" || proto == "icmp6" ? nil : port)
     }
 
     /// Rows of cells as aligned columns (right-aligned where `rightAligned` says), two spaces apart.

@@ -1,4 +1,5 @@
 import EventLog
+import Wire
 
 /// One judged packet, as `synwall trace` (live) and `synwall replay` (offline) print it: what
 /// was done with it and why. Keys are the event log's (`timestamp`, `src_ip`, `dest_port`,
@@ -109,8 +110,7 @@ public struct TraceLine: Codable, Sendable, Equatable {
     public var text: String {
         let time = timestamp.split(separator: "T").last.map { String($0.prefix(15)) } ?? timestamp
         func endpoint(_ address: String, _ port: Int?) -> String {
-            guard let port else { return address.isEmpty ? "?" : address }
-            return address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+            port == nil && address.isEmpty ? "?" : EndpointText.format(address, port: port)
         }
         var parts = [time]
         if let index { parts.insert("#\(index)", at: 0) }

@@ -46,13 +46,7 @@ extension Event {
                                   destination: summary.destination, destinationPort: summary.destinationPort,
                                   proto: summary.proto).key.flowID
         }
-        var direction: EventDirection?
-        switch context?.direction {
-        case .in: direction = .in
-        case .out: direction = .out
-        case .forward: direction = .forward
-        case nil: direction = nil
-        }
+        let direction = context?.direction
         var detail = decision.anomaly?.detail ?? decision.trackerEvent?.rawValue
         if let rule = decision.rule, let limit = rule.limit { detail = limit.rawValue }
         if let rule = decision.rule, let table = rule.overloadTable, let rules,

@@ -1,6 +1,7 @@
 import EventLog
 import Rules
 import Tracking
+import Wire
 
 extension Event {
     /// The `flow` record of a connection that ended: its endpoints (`src_ip` the initiator),
@@ -16,7 +17,7 @@ extension Event {
             let written = rules.rules[index]
             rule = EventRule(file: written.location.file, line: written.location.line, label: written.label)
         }
-        let direction: EventDirection
+        let direction: Direction
         switch flow.origin.hook {
         case 1: direction = .out
         case 2: direction = .forward

@@ -27,8 +27,7 @@ extension Event {
     /// `TCP 192.0.2.1:40000 > 198.51.100.2:22 ESTABLISHED` (ports only for TCP and UDP).
     static func describe(_ flow: ConnectionSnapshot) -> String {
         func endpoint(_ address: IPAddress, _ port: UInt16) -> String {
-            guard flow.proto == 6 || flow.proto == 17 else { return address.description }
-            return address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)"
+            EndpointText.format(address, port: IPProtocol(rawValue: flow.proto).hasPorts ? port : nil)
         }
         return Event.protocolName(flow.proto) + " " + endpoint(flow.initiatorAddress, flow.initiatorPort) + " > "
             + endpoint(flow.responderAddress, flow.responderPort) + " " + flow.state.name

@@ -1,5 +1,6 @@
 import Rules
 import Tracking
+import Wire
 
 extension Explanation {
     /// Explains `packet` as the daemon would judge it: the packet's bytes go through a fresh

@@ -1,4 +1,5 @@
 import Rules
+import Wire
 
 /// What the source (NFQUEUE or a capture file) knows about a packet besides its bytes.
 public struct PacketContext: Sendable {

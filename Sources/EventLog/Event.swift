@@ -1,8 +1,10 @@
+import Wire
+
 /// One event record, as a value. Built only when something happens (a drop, an anomaly, a
 /// reload), never per accepted packet; ``JSONLinesEncoder`` turns it into one JSON line and
-/// ``LogLineParser`` reads such a line back.
+/// `LogLineParser` (module `LogReview`) reads such a line back.
 ///
-/// Addresses arrive already formatted (``AddressText`` formats raw 4- or 16-byte addresses).
+/// Addresses arrive already formatted (`Wire.IPAddress`'s text: dotted quads, RFC 5952 IPv6).
 /// Field names in the file follow Suricata's EVE JSON where they mean the same, and the fields
 /// proper to one type (`reason`, `detail`, `state`, `rule`, a flow's counts, a suppressed
 /// record's breakdown) are nested in an object named after the type, as EVE nests them;
@@ -20,7 +22,7 @@ public struct Event: Sendable, Equatable {
     /// The interface the packet came in on (`in_iface`); nil when unknown.
     public var inInterface: String?
     /// Which way the packet was going (`direction`); nil when unknown.
-    public var direction: EventDirection?
+    public var direction: Direction?
     /// The transport protocol: `TCP`, `UDP`, `ICMP`, `IPv6-ICMP`, or the number as text; see
     /// ``protocolName(_:)``. Empty for records about the daemon (`start`, `reload`…): the key
     /// is then left out.
@@ -82,7 +84,7 @@ public struct Event: Sendable, Equatable {
     /// worker builds the value in place rather than through a call and copies.
     @inlinable
     public init(timestampNanoseconds: UInt64, eventType: EventType, flowID: UInt64? = nil, queue: Int? = nil,
-                inInterface: String? = nil, direction: EventDirection? = nil, proto: String = "",
+                inInterface: String? = nil, direction: Direction? = nil, proto: String = "",
                 sourceIP: String = "", sourcePort: UInt16? = nil, destinationIP: String = "",
                 destinationPort: UInt16? = nil, reason: String = "", detail: String? = nil, state: String? = nil,
                 rule: EventRule? = nil, tcp: TCPFields? = nil, count: Int = 1, firstSeenNanoseconds: UInt64? = nil,
@@ -111,15 +113,9 @@ public struct Event: Sendable, Equatable {
         self.suppressedCounts = suppressedCounts
     }
 
-    /// The `proto` text for an IP protocol number: 6 `TCP`, 17 `UDP`, 1 `ICMP`,
-    /// 58 `IPv6-ICMP` (IANA's keyword), anything else the number in decimal.
+    /// The `proto` text for an IP protocol number: `IPProtocol.eventName` (6 `TCP`, 17 `UDP`,
+    /// 1 `ICMP`, 58 `IPv6-ICMP`, anything else the number in decimal).
     public static func protocolName(_ number: UInt8) -> String {
-        switch number {
-        case 6: return "TCP"
-        case 17: return "UDP"
-        case 1: return "ICMP"
-        case 58: return "IPv6-ICMP"
-        default: return String(number)
-        }
+        IPProtocol(rawValue: number).eventName
     }
 }

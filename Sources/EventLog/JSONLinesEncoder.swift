@@ -1,3 +1,5 @@
+import Wire
+
 /// Encodes an ``Event`` as one line of JSON (ending in `\n`), appending bytes to a caller's
 /// buffer so a writer can reuse one buffer for every event. No Foundation.
 ///
@@ -68,9 +70,7 @@ public struct JSONLinesEncoder: Sendable {
         appendTypeObject(event, into: &buffer)
         if let tcp = event.tcp {
             buffer.append(contentsOf: Key.tcpFlags)
-            for bit in 0..<8 where tcp.flags & (1 << bit) != 0 {
-                buffer.append(TCPFields.flagLetters[bit])
-            }
+            TCPFlags(rawValue: UInt16(tcp.flags)).appendLetters(to: &buffer)
             buffer.append(contentsOf: Key.tcpSeq)
             EventTimestamp.appendDigits(UInt64(tcp.seq), width: 1, into: &buffer)
             buffer.append(contentsOf: Key.tcpAck)

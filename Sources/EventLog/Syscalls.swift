@@ -7,7 +7,7 @@ import Darwin
 /// The writer's calls into libc, each returning its result with the errno read right after
 /// the call. Tests replace them (``JSONLinesWriter`` and ``EventLogService`` keep a copy) to
 /// force `EINTR`, short writes and failures. (The reader, which never writes, calls libc
-/// directly in ``LogFileSource``.)
+/// directly in `LogReview`'s `LogFileSource`.)
 struct Syscalls: Sendable {
     /// `open(path, flags, mode)`: (descriptor or -1, errno).
     var open: @Sendable (_ path: String, _ flags: Int32, _ mode: mode_t) -> (Int32, Int32)

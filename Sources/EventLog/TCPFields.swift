@@ -1,3 +1,5 @@
+import Wire
+
 /// The TCP header fields an event record carries in its `tcp` object.
 public struct TCPFields: Sendable, Equatable {
     /// The raw TCP flag bits of header byte 13: FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08,
@@ -27,27 +29,15 @@ public struct TCPFields: Sendable, Equatable {
         self.ackWindow = ackWindow
     }
 
-    /// Flag letters in bit order, as the log shows them: `F S R P A U E C`, so SYN+ACK is
-    /// `"SA"` and FIN+PSH+URG is `"FPU"`; no flags give `""`.
-    public static let flagLetters: [UInt8] = Array("FSRPAUEC".utf8)
-
-    /// The flags as letters (`"SA"`, `"FPU"`, `""`); see ``flagLetters``.
-    public var flagsText: String {
-        var text = ""
-        for bit in 0..<8 where flags & (1 << bit) != 0 {
-            text.unicodeScalars.append(Unicode.Scalar(Self.flagLetters[bit]))
-        }
-        return text
-    }
+    /// The flags as the log writes them, one letter per flag in bit order (`"SA"`, `"FPU"`,
+    /// `""`): `Wire.TCPFlags`'s letters.
+    public var flagsText: String { TCPFlags(rawValue: UInt16(flags)).description }
 
     /// The flag bits for letters as ``flagsText`` writes them (any order); nil when a letter is
-    /// not one of `FSRPAUEC`.
+    /// not one of `FSRPAUEC` (the byte holds no AE, so no `N`).
+    @inlinable
     public static func flags(fromText text: some Sequence<UInt8>) -> UInt8? {
-        var bits: UInt8 = 0
-        for letter in text {
-            guard let bit = flagLetters.firstIndex(of: letter) else { return nil }
-            bits |= 1 << UInt8(bit)
-        }
-        return bits
+        guard let flags = TCPFlags(letters: text), flags.rawValue <= 0xFF else { return nil }
+        return UInt8(flags.rawValue)
     }
 }

@@ -34,9 +34,9 @@ extension DaemonControl {
         guard request.entries.count <= Self.maximumTableEntries else {
             return ControlResponse(error: "at most \(Self.maximumTableEntries) entries per request")
         }
-        var prefixes: [Rules.IPPrefix] = []
+        var prefixes: [IPPrefix] = []
         for text in request.entries {
-            guard let prefix = Rules.IPPrefix(text) else {
+            guard let prefix = IPPrefix(text) else {
                 return ControlResponse(error: "'\(TerminalText.sanitize(text))' is not an address or prefix "
                     + "(such as 192.0.2.7, 198.51.100.0/24 or 2001:db8::/48)")
             }
@@ -76,7 +76,7 @@ extension DaemonControl {
             }
             // Every worker holds the same entries, but an `overload` on one reaches the others
             // a round later: the union, the earliest time of each.
-            var runtime: [Rules.IPPrefix: RuntimeTableEntry] = [:]
+            var runtime: [IPPrefix: RuntimeTableEntry] = [:]
             for result in results {
                 for entry in result.entries where runtime[entry.prefix].map({ entry.time.since < $0.time.since }) ?? true {
                     runtime[entry.prefix] = entry
@@ -153,7 +153,7 @@ extension DaemonControl {
     }
 
     /// One `table` record in the event log.
-    private func logChange(_ reason: String, _ prefix: Rules.IPPrefix, table: String, detail: String) {
+    private func logChange(_ reason: String, _ prefix: IPPrefix, table: String, detail: String) {
         log?.record(Event(timestampNanoseconds: QueueWorker.now(), eventType: .table, sourceIP: prefix.description,
                           reason: reason, detail: detail))
     }

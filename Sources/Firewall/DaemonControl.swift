@@ -5,6 +5,7 @@ import Foundation
 import NetfilterQueue
 import Rules
 import Tracking
+import Wire
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -232,14 +233,7 @@ extension ConnectionRecord {
     /// A connection as `synwall conns` shows it.
     init(_ connection: ConnectionSnapshot, queue: Int, now: UInt64, rules: CompiledRuleset?) {
         let nowSeconds = now / 1_000_000_000
-        let name: String
-        switch connection.proto {
-        case 6: name = "tcp"
-        case 17: name = "udp"
-        case 1: name = "icmp"
-        case 58: name = "icmp6"
-        default: name = String(connection.proto)
-        }
+        let name = IPProtocol(rawValue: connection.proto).name
         let rule = connection.ruleIndex.flatMap { index in rules.flatMap { index < $0.rules.count ? $0.rules[index] : nil } }
         self.init(queue: queue, proto: name,
                   src: connection.initiatorAddress.description, sport: Int(connection.initiatorPort),

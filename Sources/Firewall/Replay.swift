@@ -1,9 +1,10 @@
 import Capture
 import Control
 import Engine
-import Tracking
 import EventLog
 import Rules
+import Tracking
+import Wire
 
 /// `synwall replay`: the live pipeline run over a capture file, with time taken from the capture.
 public struct Replay {

@@ -178,7 +178,7 @@ final class StateKeeper: @unchecked Sendable {
         for entry in plan.snapshot.tableEntries {
             let ago = entry.addedAgoNanoseconds &+ plan.ageNanoseconds
             let full = entry.address.isIPv4 ? 32 : 128
-            guard let prefix = Rules.IPPrefix(address: entry.address, length: Int(entry.prefixLength ?? UInt8(full))) else { continue }
+            guard let prefix = IPPrefix(address: entry.address, length: Int(entry.prefixLength ?? UInt8(full))) else { continue }
             let time = RuntimeEntryTime(since: now &- min(now, ago), lifetime: entry.lifetimeNanoseconds, manual: entry.manual)
             pipeline.restoreTableEntry(RuntimeTableEntry(table: entry.table, prefix: prefix, time: time, expiresAt: nil), now: now)
         }

@@ -9,7 +9,7 @@ struct TableOperation: Sendable {
     let table: String
     let action: TableRequest.Action
     /// `add`, `delete`: the entries; `test`: the addresses (full-length prefixes).
-    let prefixes: [Rules.IPPrefix]
+    let prefixes: [IPPrefix]
     /// `add`: nanoseconds the entries stay, nil: the table's `expire`.
     let lifetime: UInt64?
     /// The time of the change (ns, the workers' clock).

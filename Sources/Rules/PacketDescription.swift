@@ -40,10 +40,9 @@ public struct PacketDescription: Sendable {
 
     /// The description in a canonical spelling (`tcp 203.0.113.7:51000 > 192.0.2.10:22 in on eth0 flags S`).
     public var summary: String {
-        var text = WellKnownNames.protocolName(packet.protocolNumber) + " "
+        var text = IPProtocol(rawValue: packet.protocolNumber).name + " "
         func endpoint(_ address: IPAddress, _ port: UInt16) -> String {
-            guard packet.hasPorts else { return address.description }
-            return address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)"
+            EndpointText.format(address, port: packet.hasPorts ? port : nil)
         }
         text += endpoint(packet.source, packet.sourcePort) + " > " + endpoint(packet.destination, packet.destinationPort)
         text += " " + context.direction.rawValue
@@ -97,16 +96,16 @@ public struct PacketDescription: Sendable {
                 + "e.g. 'tcp 203.0.113.7:51000 > 192.0.2.10:22 in on eth0 flags S'")
         }
         let protocolName = words[0].lowercased()
-        let protocolNumber: UInt8
-        if let number = WellKnownNames.protocols[protocolName] {
-            protocolNumber = number
+        let proto: IPProtocol
+        if let named = IPProtocol(name: protocolName) {
+            proto = named
         } else if let number = UInt8(protocolName) {
-            protocolNumber = number
+            proto = IPProtocol(rawValue: number)
         } else {
             throw ParseError(description: "unknown protocol '\(words[0])'"
                 + (Suggestion.hint(for: protocolName, among: WellKnownNames.protocolNames).map { "; \($0)" } ?? ""))
         }
-        let hasPorts = protocolNumber == 6 || protocolNumber == 17
+        let hasPorts = proto.hasPorts
         guard words[2] == ">" else {
             throw ParseError(description: "expected '>' between source and destination, found '\(words[2])'")
         }
@@ -147,14 +146,14 @@ public struct PacketDescription: Sendable {
             case "on":
                 on = try value(after: "on")
             case "flags":
-                guard protocolNumber == 6 else { throw ParseError(description: "'flags' applies only to tcp") }
+                guard proto == .tcp else { throw ParseError(description: "'flags' applies only to tcp") }
                 flags = try tcpFlags(try value(after: "flags"))
             case "type":
-                guard protocolNumber == 1 || protocolNumber == 58 else {
+                guard proto == .icmp || proto == .icmpv6 else {
                     throw ParseError(description: "'type' applies only to icmp and icmp6")
                 }
                 let name = try value(after: "type")
-                let names = protocolNumber == 1 ? WellKnownNames.icmpTypes : WellKnownNames.icmp6Types
+                let names = proto == .icmp ? WellKnownNames.icmpTypes : WellKnownNames.icmp6Types
                 guard let type = names[name] ?? UInt8(name) else {
                     throw ParseError(description: "unknown ICMP type '\(name)'")
                 }
@@ -178,13 +177,13 @@ public struct PacketDescription: Sendable {
 
         let builder = PacketBuilder(source: source, destination: destination)
         let bytes: [UInt8]
-        switch protocolNumber {
-        case 6:
+        switch proto {
+        case .tcp:
             bytes = builder.tcp(sourcePort: sourcePort, destinationPort: destinationPort, sequence: 1000,
                                 acknowledgment: flags.contains(.ack) ? 1 : 0, flags: flags)
-        case 17:
+        case .udp:
             bytes = builder.udp(sourcePort: sourcePort, destinationPort: destinationPort)
-        case 1 where source.isIPv4, 58 where !source.isIPv4:
+        case .icmp where source.isIPv4, .icmpv6 where !source.isIPv4:
             let type = icmpType ?? (source.isIPv4 ? 8 : 128)
             let isError = source.isIPv4 ? [3, 4, 5, 11, 12].contains(type) : (1...4).contains(type)
             // An error quotes the packet it answers: here a UDP datagram going the other way.
@@ -193,11 +192,11 @@ public struct PacketDescription: Sendable {
                     .prefix(source.isIPv4 ? 28 : 48))
                 : [UInt8](repeating: 0, count: 8)
             bytes = builder.icmp(type: type, restOfHeader: isError ? 1280 : 0x0001_0001, body: quoted)
-        case 1, 58:
-            throw ParseError(description: protocolNumber == 1 ? "icmp is for IPv4 addresses; use icmp6 for IPv6"
+        case .icmp, .icmpv6:
+            throw ParseError(description: proto == .icmp ? "icmp is for IPv4 addresses; use icmp6 for IPv6"
                                                               : "icmp6 is for IPv6 addresses; use icmp for IPv4")
         default:
-            bytes = builder.ip(protocolNumber: protocolNumber, transport: [0, 0, 0, 0, 0, 0, 0, 0])
+            bytes = builder.ip(protocolNumber: proto.rawValue, transport: [0, 0, 0, 0, 0, 0, 0, 0])
         }
         let decodedPacket: Packet? = bytes.withUnsafeBytes { buffer in
             if case .packet(let packet) = PacketDecoder.decode(buffer) { return packet }
@@ -206,7 +205,7 @@ public struct PacketDescription: Sendable {
         guard let packet = decodedPacket else {
             throw ParseError(description: "this packet would not decode (it is malformed); the daemon would drop it before the rules")
         }
-        return PacketDescription(packet: packet, context: context, flags: protocolNumber == 6 ? flags : [], bytes: bytes)
+        return PacketDescription(packet: packet, context: context, flags: proto == .tcp ? flags : [], bytes: bytes)
     }
 
     /// `192.0.2.1:22`, `[2001:db8::1]:22`, `192.0.2.1`, `2001:db8::1`.
@@ -250,19 +249,10 @@ public struct PacketDescription: Sendable {
     private static func tcpFlags(_ text: String) throws(ParseError) -> TCPFlags {
         var flags: TCPFlags = []
         for character in text.uppercased() {
-            switch character {
-            case "F": flags.insert(.fin)
-            case "S": flags.insert(.syn)
-            case "R": flags.insert(.rst)
-            case "P": flags.insert(.psh)
-            case "A": flags.insert(.ack)
-            case "U": flags.insert(.urg)
-            case "E": flags.insert(.ece)
-            case "C": flags.insert(.cwr)
-            case "N": flags.insert(.ae)
-            default:
+            guard let letter = character.asciiValue, let flag = TCPFlags(letter: letter) else {
                 throw ParseError(description: "unknown TCP flag '\(character)' (use F S R P A U E C N, e.g. flags S or flags SA)")
             }
+            flags.insert(flag)
         }
         return flags
     }

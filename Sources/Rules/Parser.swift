@@ -238,26 +238,25 @@ struct Parser {
 
         // Checks across clauses.
         if let portToken {
-            let portProtocols: Set<UInt8> = [6, 17]
             guard let protocols = rule.protocols else {
                 throw failure("'port' needs 'proto tcp' or 'proto udp' in the same rule", at: portToken.span,
                               hint: "ports exist only in TCP and UDP: add proto tcp (or udp)")
             }
-            if let other = protocols.first(where: { !portProtocols.contains($0) }) {
-                throw failure("'port' applies only to TCP and UDP, but this rule also matches '\(WellKnownNames.protocolName(other))'",
+            if let other = protocols.first(where: { !IPProtocol(rawValue: $0).hasPorts }) {
+                throw failure("'port' applies only to TCP and UDP, but this rule also matches '\(IPProtocol(rawValue: other).name)'",
                               at: portToken.span, hint: "write a separate rule for the other protocols")
             }
         }
         if let icmpToken {
-            let wanted: UInt8 = icmpToken.text == "icmp6-type" ? 58 : 1
-            let name = wanted == 58 ? "icmp6" : "icmp"
-            guard rule.protocols == [wanted] else {
+            let wanted: IPProtocol = icmpToken.text == "icmp6-type" ? .icmpv6 : .icmp
+            let name = wanted.name
+            guard rule.protocols == [wanted.rawValue] else {
                 throw failure("'\(icmpToken.text)' needs 'proto \(name)' in the same rule", at: icmpToken.span,
                               hint: "add proto \(name)")
             }
         }
-        if let reply = rule.reply, reply.kind == .rst, let protocols = rule.protocols, !protocols.contains(6) {
-            let names = protocols.map { WellKnownNames.protocolName($0) }.joined(separator: ", ")
+        if let reply = rule.reply, reply.kind == .rst, let protocols = rule.protocols, !protocols.contains(IPProtocol.tcp.rawValue) {
+            let names = protocols.map { IPProtocol(rawValue: $0).name }.joined(separator: ", ")
             throw failure("'return-rst' answers only TCP, and this rule matches proto \(names)", at: reply.token.span,
                           hint: "write block return (a RST for TCP, an ICMP unreachable for the rest) or block return-icmp")
         }
@@ -281,11 +280,11 @@ struct Parser {
                 }
             }
             if let protocols = rule.protocols, let protoToken = seen["proto"] {
-                if family == .inet6, protocols.contains(1) {
+                if family == .inet6, protocols.contains(IPProtocol.icmp.rawValue) {
                     throw failure("'icmp' is ICMP for IPv4 and can never match in an 'inet6' rule", at: protoToken.span,
                                   hint: "use proto icmp6")
                 }
-                if family == .inet, protocols.contains(58) {
+                if family == .inet, protocols.contains(IPProtocol.icmpv6.rawValue) {
                     throw failure("'icmp6' is ICMP for IPv6 and can never match in an 'inet' rule", at: protoToken.span,
                                   hint: "use proto icmp")
                 }
@@ -340,7 +339,7 @@ struct Parser {
         var numbers: [UInt8] = []
         for token in items {
             guard token.kind == .word else { throw failure("expected a protocol, found \(token.quoted)", at: token.span) }
-            if let number = WellKnownNames.protocols[token.text] {
+            if let number = IPProtocol.names[token.text] {
                 numbers.append(number)
             } else if token.text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
                 guard let number = UInt8(token.text) else {
@@ -733,44 +732,22 @@ struct Parser {
         return table
     }
 
-    static let durationHint = "write a number of seconds, or with a unit: 30s, 5m, 2h, 1d (combined: 1h30m)"
+    static let durationHint = DurationText.hint
 
     private func duration(_ token: Token) throws(Failure) -> Duration {
-        guard let seconds = Parser.seconds(token.text) else {
+        guard let value = Parser.durationValue(token.text) else {
             throw failure("invalid duration '\(token.text)'", at: token.span, hint: Parser.durationHint)
         }
-        return .seconds(seconds)
+        return value
     }
 
-    /// `90`, `30s`, `5m`, `2h`, `1d`, `1h30m` → seconds; nil when malformed or over ~30 years.
-    static func seconds(_ text: String) -> Int64? {
-        var total: Int64 = 0
-        var number: Int64 = 0
-        var digits = 0
-        var sawUnit = false
-        for scalar in text.unicodeScalars {
-            if scalar.value >= 48, scalar.value <= 57 {
-                number = number * 10 + Int64(scalar.value - 48)
-                digits += 1
-                guard digits <= 10 else { return nil }
-                continue
-            }
-            guard digits > 0 else { return nil }
-            let unit: Int64
-            switch scalar {
-            case "s": unit = 1
-            case "m": unit = 60
-            case "h": unit = 3600
-            case "d": unit = 86400
-            default: return nil
-            }
-            total += number * unit
-            number = 0
-            digits = 0
-            sawUnit = true
+    /// The duration `text` writes in ``DurationText``'s grammar (`90`, `30s`, `1h30m`, `1w`,
+    /// `500ms`); nil when malformed or over ~30 years (10⁹ seconds), longer than any timer.
+    static func durationValue(_ text: String) -> Duration? {
+        guard let nanoseconds = DurationText.nanoseconds(text), nanoseconds <= 1_000_000_000 * 1_000_000_000 else {
+            return nil
         }
-        if digits > 0 { total += number } else if !sawUnit { return nil }
-        return total <= 1_000_000_000 ? total : nil
+        return .nanoseconds(Int64(nanoseconds))
     }
 
     private mutating func parseSetting(_ first: Token) throws(Failure) -> SettingSyntax {

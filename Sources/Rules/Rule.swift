@@ -1,4 +1,5 @@
 import Tracking
+import Wire
 
 /// One `pass` or `block` rule as compiled: what it is, where it was written, and its limits.
 /// The matching itself uses an internal form of the rule.

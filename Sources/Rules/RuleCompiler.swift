@@ -1,3 +1,5 @@
+import Wire
+
 /// Turns a rule file (and the files it includes) into a `CompiledRuleset`, or into every
 /// error found.
 ///

@@ -1,3 +1,5 @@
+import Wire
+
 /// What the daemon knows about a packet besides its bytes: the hook it came from, its
 /// interfaces and the time.
 public struct RuleContext: Sendable, Hashable {

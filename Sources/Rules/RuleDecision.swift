@@ -1,4 +1,5 @@
 import Tracking
+import Wire
 
 /// What the rules decided for a packet that would start a new connection.
 ///

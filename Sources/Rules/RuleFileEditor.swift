@@ -1,3 +1,4 @@
+import Wire
 /// Edits the rules of a rule file the way `ufw insert/delete` does, but on the file as a
 /// person wrote it: only the lines of the rule concerned change; comments, blank lines,
 /// macros, tables and the layout of everything else stay byte for byte.

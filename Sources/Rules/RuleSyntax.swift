@@ -1,4 +1,5 @@
 import Tracking
+import Wire
 
 /// A statement as parsed, before tables are resolved and matchers built.
 enum Statement {

@@ -116,8 +116,3 @@ struct RuntimeTable: Sendable {
         return before - count
     }
 }
-
-extension IPPrefix {
-    /// True for a single address (/32 or /128).
-    public var isHost: Bool { length == (isIPv4 ? 32 : 128) }
-}

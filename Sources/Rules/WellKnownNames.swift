@@ -1,5 +1,7 @@
-/// Built-in name tables: services (ports), IP protocols and ICMP types, so rule files read
-/// the same on every host (no /etc/services needed).
+import Wire
+
+/// Built-in name tables: services (ports) and ICMP types, so rule files read the same on every
+/// host (no /etc/services needed). IP protocol names are `Wire.IPProtocol`'s.
 public enum WellKnownNames {
     /// Service names and their port numbers (IANA assignments; one port per name, the same
     /// for TCP and UDP). Aliases share a port (`www` and `http`, `domain` and `dns`).
@@ -23,13 +25,6 @@ public enum WellKnownNames {
         "memcached": 11211, "mongodb": 27017, "wireguard": 51820,
     ]
 
-    /// IP protocol names and numbers (IANA). `icmp6` and `ipv6-icmp` both name 58.
-    public static let protocols: [String: UInt8] = [
-        "hopopt": 0, "icmp": 1, "igmp": 2, "ipencap": 4, "ipip": 4, "tcp": 6, "egp": 8, "udp": 17,
-        "ipv6": 41, "rsvp": 46, "gre": 47, "esp": 50, "ah": 51, "icmp6": 58, "ipv6-icmp": 58,
-        "ospf": 89, "pim": 103, "vrrp": 112, "l2tp": 115, "sctp": 132, "udplite": 136,
-    ]
-
     /// ICMP (IPv4) type names as pf spells them.
     public static let icmpTypes: [String: UInt8] = [
         "echorep": 0, "unreach": 3, "squench": 4, "redir": 5, "althost": 6, "echoreq": 8,
@@ -44,21 +39,9 @@ public enum WellKnownNames {
         "neighbrsol": 135, "neighbradv": 136, "redir": 137, "routrrenum": 138,
     ]
 
-    /// The name shown for a protocol number (`tcp`, `icmp6`), or the number.
-    public static func protocolName(_ number: UInt8) -> String {
-        switch number {
-        case 1: return "icmp"
-        case 6: return "tcp"
-        case 17: return "udp"
-        case 58: return "icmp6"
-        default:
-            return protocols.first { $0.value == number && $0.key != "ipv6-icmp" }?.key ?? String(number)
-        }
-    }
-
     /// Names sorted, for suggestions (stable order).
     static let serviceNames = services.keys.sorted()
-    static let protocolNames = protocols.keys.sorted()
+    static let protocolNames = IPProtocol.names.keys.sorted()
     static let icmpTypeNames = icmpTypes.keys.sorted()
     static let icmp6TypeNames = icmp6Types.keys.sorted()
 }

@@ -11,22 +11,58 @@ extension IPAddress: CustomStringConvertible, LosslessStringConvertible {
         self = parsed
     }
 
+    /// Parses UTF-8 text as ``init(_:)`` does, without making a `String` first (for readers
+    /// that scan lines as bytes). Nil for anything that is not an address.
+    public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
+        guard let parsed = IPAddress.parse(text) else { return nil }
+        self = parsed
+    }
+
     /// A dotted quad for IPv4 (and IPv4-mapped IPv6), else the RFC 5952 canonical IPv6 form:
     /// lowercase hex, no leading zeros, the longest run of two or more zero groups (the first
     /// on a tie) written `::`.
     public var description: String {
-        if let v4 = ipv4 {
-            return "\(v4 >> 24).\(v4 >> 16 & 0xFF).\(v4 >> 8 & 0xFF).\(v4 & 0xFF)"
-        }
-        var groups: [UInt16] = []
-        groups.reserveCapacity(8)
-        for shift in stride(from: 48, through: 0, by: -16) { groups.append(UInt16(truncatingIfNeeded: high >> UInt64(shift))) }
-        for shift in stride(from: 48, through: 0, by: -16) { groups.append(UInt16(truncatingIfNeeded: low >> UInt64(shift))) }
+        if let v4 = ipv4 { return IPAddress.dottedQuad(v4) }
+        return IPAddress.ipv6Text(high: high, low: low)
+    }
 
-        // Longest run of zero groups, at least two long; the first one wins a tie.
+    /// The dotted quad of `v4`, written in place in the new string's storage: at most 15 bytes,
+    /// which Swift's small-string form holds, so nothing is allocated (an event per dropped
+    /// packet formats its addresses).
+    static func dottedQuad(_ v4: UInt32) -> String {
+        String(unsafeUninitializedCapacity: 15) { text in
+            var length = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                if shift < 24 {
+                    text[length] = UInt8(ascii: ".")
+                    length += 1
+                }
+                let value = UInt8(truncatingIfNeeded: v4 >> UInt32(shift))
+                if value >= 100 {
+                    text[length] = UInt8(ascii: "0") + value / 100
+                    length += 1
+                }
+                if value >= 10 {
+                    text[length] = UInt8(ascii: "0") + value / 10 % 10
+                    length += 1
+                }
+                text[length] = UInt8(ascii: "0") + value % 10
+                length += 1
+            }
+            return length
+        }
+    }
+
+    /// The RFC 5952 text of an IPv6 address, written in place like ``dottedQuad(_:)`` (at
+    /// most 39 bytes: one allocation, no intermediate arrays).
+    static func ipv6Text(high: UInt64, low: UInt64) -> String {
+        @inline(__always) func group(_ index: Int) -> UInt16 {
+            UInt16(truncatingIfNeeded: (index < 4 ? high : low) >> UInt64(48 - 16 * (index & 3)))
+        }
+        // The longest run of zero groups, at least two long; the first one wins a tie.
         var bestStart = -1, bestLength = 0, runStart = -1
         for index in 0...8 {
-            if index < 8, groups[index] == 0 {
+            if index < 8, group(index) == 0 {
                 if runStart < 0 { runStart = index }
             } else if runStart >= 0 {
                 let length = index - runStart
@@ -36,19 +72,35 @@ extension IPAddress: CustomStringConvertible, LosslessStringConvertible {
         }
         if bestLength < 2 { bestStart = -1 }
 
-        var text = ""
-        var index = 0
-        while index < 8 {
-            if index == bestStart {
-                text += "::"
-                index += bestLength
-                continue
+        return String(unsafeUninitializedCapacity: 39) { text in
+            var length = 0
+            var index = 0
+            while index < 8 {
+                if index == bestStart {
+                    text[length] = UInt8(ascii: ":")
+                    text[length + 1] = UInt8(ascii: ":")
+                    length += 2
+                    index += bestLength
+                    continue
+                }
+                if index > 0, index != bestStart + bestLength || bestStart < 0 {
+                    text[length] = UInt8(ascii: ":")
+                    length += 1
+                }
+                // Lowercase hex without leading zeros.
+                let value = group(index)
+                var shift = 12
+                while shift > 0 && value >> UInt16(shift) == 0 { shift -= 4 }
+                while shift >= 0 {
+                    let digit = UInt8(truncatingIfNeeded: value >> UInt16(shift) & 0xF)
+                    text[length] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+                    length += 1
+                    shift -= 4
+                }
+                index += 1
             }
-            if index > 0, index != bestStart + bestLength || bestStart < 0 { text += ":" }
-            text += String(groups[index], radix: 16)
-            index += 1
+            return length
         }
-        return text
     }
 
     static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> IPAddress? {

@@ -29,14 +29,12 @@ public struct TCPFlags: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public static let ae = TCPFlags(rawValue: 0x100)
 
     /// One letter per set flag in the order F S R P A U E C N (AE is `N`), e.g. `"S"`, `"SA"`,
-    /// `"FPU"`; the empty string when no flag is set.
+    /// `"FPU"`; the empty string when no flag is set. See ``letters``.
     public var description: String {
         var text = ""
-        let letters: [(TCPFlags, Character)] = [
-            (.fin, "F"), (.syn, "S"), (.rst, "R"), (.psh, "P"), (.ack, "A"),
-            (.urg, "U"), (.ece, "E"), (.cwr, "C"), (.ae, "N"),
-        ]
-        for (flag, letter) in letters where contains(flag) { text.append(letter) }
+        for bit in 0..<TCPFlags.letters.count where rawValue & (1 << UInt16(bit)) != 0 {
+            text.unicodeScalars.append(Unicode.Scalar(TCPFlags.letters[bit]))
+        }
         return text
     }
 }

@@ -102,15 +102,7 @@ enum JSONOutput {
     static func connection(_ record: ConnectionRecord) -> JSONObjectWriter {
         var object = JSONObjectWriter()
         object.add("queue", record.queue)
-        let proto: String
-        switch record.proto {
-        case "tcp": proto = "TCP"
-        case "udp": proto = "UDP"
-        case "icmp": proto = "ICMP"
-        case "icmp6": proto = "IPv6-ICMP"
-        default: proto = record.proto
-        }
-        object.add("proto", proto)
+        object.add("proto", IPProtocol(name: record.proto)?.eventName ?? record.proto)
         object.add("src_ip", record.src)
         object.add("src_port", record.sport)
         object.add("dest_ip", record.dst)

@@ -1,5 +1,6 @@
 @testable import Engine
 import EventLog
+import LogReview
 import Rules
 import Testing
 import Tracking

@@ -1,6 +1,8 @@
 import EventLog
 import Foundation
+import LogReview
 import Testing
+import Wire
 
 /// The record's newer fields: flow, interface, direction, rule, window bounds, aggregation.
 @Suite struct EventRecordTests {
@@ -61,7 +63,7 @@ import Testing
         #expect(EventRule(file: "x", line: 9, label: "web").displayName == "web")
         #expect(EventType.allCases.map(\.rawValue)
             == ["drop", "alert", "anomaly", "flow", "overload", "reload", "start", "stop", "suppressed", "table"])
-        #expect(EventDirection.allCases.map(\.rawValue) == ["in", "out", "forward"])
+        #expect(Direction.allCases.map(\.rawValue) == ["in", "out", "forward"])
     }
 
     /// Hostile bytes in every string field a packet or a rule file could influence: each stays

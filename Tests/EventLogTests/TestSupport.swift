@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import LogReview
 
 #if canImport(Glibc)
 import Glibc
@@ -64,49 +65,4 @@ final class ReportLog: @unchecked Sendable {
     var handler: @Sendable (EventLogReport) -> Void {
         { [self] report in lock.lock(); items.append(report); lock.unlock() }
     }
-}
-
-/// Runs `executable` with `arguments`; returns (status, stdout, stderr). Bounded by `seconds`.
-func runProcess(_ executable: String, _ arguments: [String], seconds: Double = 30,
-                environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = Atomic(Data())
-    let errData = Atomic(Data())
-    let readers = DispatchGroup()
-    for (pipe, store) in [(out, outData), (err, errData)] {
-        readers.enter()
-        DispatchQueue.global().async {
-            store.value = pipe.fileHandleForReading.readDataToEndOfFile()
-            readers.leave()
-        }
-    }
-    let deadline = Date().addingTimeInterval(seconds)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning {
-        process.terminate()
-        if !waitUntil(seconds: 5, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
-    }
-    process.waitUntilExit()
-    _ = readers.wait(timeout: .now() + 5)
-    return (process.terminationStatus, String(decoding: outData.value, as: UTF8.self),
-            String(decoding: errData.value, as: UTF8.self))
-}
-
-/// gzip's a file in place (`name` becomes `name.gz`) with the system's gzip.
-func gzipFile(_ path: String) throws {
-    let result = try runProcess("/usr/bin/gzip", ["-f", path])
-    guard result.status == 0 else { throw CocoaError(.fileWriteUnknown) }
-}
-
-/// Lines of JSON for `events`, each ending in a newline.
-func jsonLines(_ events: [Event]) -> String {
-    events.map { JSONLinesEncoder().line(for: $0) }.joined()
 }

@@ -4,6 +4,7 @@ import Engine
 import Tracking
 @testable import Firewall
 import Foundation
+import LogReview
 import Testing
 
 /// The capture fixtures live with the Capture tests.

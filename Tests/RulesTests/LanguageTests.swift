@@ -86,6 +86,17 @@ import Wire
         #expect(RuleSettings.Rate(count: 5, seconds: 1).burst == 5)
     }
 
+    /// `set timeout` and `expire` read durations as `synwall log --since` does (Wire's
+    /// DurationText): weeks were refused here while `--since 1w` worked.
+    @Test func settingsTakeTheDurationsSinceTakes() throws {
+        let ruleset = try #require(compiled("""
+        set timeout tcp.established 1w
+        set timeout tcp.time_wait 1500ms
+        table <t> persist expire 2w1d
+        """, path: "conf/test.rules"))
+        #expect(ruleset.settings.timeouts == [.tcpEstablished: .seconds(604_800), .tcpTimeWait: .milliseconds(1500)])
+    }
+
     @Test func defaultPoliciesDropInAndForwardPassOut() throws {
         let ruleset = try #require(compiled("# nothing\n"))
         #expect(ruleset.policy(for: .in).verdict == .drop)
@@ -301,15 +312,19 @@ import Wire
     }
 
     @Test func durationsParse() {
-        #expect(Parser.seconds("90") == 90)
-        #expect(Parser.seconds("30s") == 30)
-        #expect(Parser.seconds("5m") == 300)
-        #expect(Parser.seconds("2h") == 7200)
-        #expect(Parser.seconds("1d") == 86400)
-        #expect(Parser.seconds("1h30m") == 5400)
-        #expect(Parser.seconds("1h30") == 3630)
+        #expect(Parser.durationValue("90") == .seconds(90))
+        #expect(Parser.durationValue("30s") == .seconds(30))
+        #expect(Parser.durationValue("5m") == .seconds(300))
+        #expect(Parser.durationValue("2h") == .seconds(7200))
+        #expect(Parser.durationValue("1d") == .seconds(86400))
+        #expect(Parser.durationValue("1h30m") == .seconds(5400))
+        #expect(Parser.durationValue("1h30") == .seconds(3630))
+        // The grammar `synwall log --since` takes (Wire's DurationText): weeks and milliseconds too.
+        #expect(Parser.durationValue("1w") == .seconds(604_800))
+        #expect(Parser.durationValue("1w2d") == .seconds(9 * 86400))
+        #expect(Parser.durationValue("1500ms") == .milliseconds(1500))
         for bad in ["", "s", "1y", "-5", "1.5h", "h1", "99999999999"] {
-            #expect(Parser.seconds(bad) == nil, "\(bad)")
+            #expect(Parser.durationValue(bad) == nil, "\(bad)")
         }
     }
 }

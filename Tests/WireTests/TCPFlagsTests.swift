@@ -12,6 +12,19 @@ import Testing
         #expect(flags.description == text)
     }
 
+    @Test func lettersReadBackInAnyOrder() {
+        #expect(TCPFlags(letters: "SA".utf8) == [.syn, .ack])
+        #expect(TCPFlags(letters: "AS".utf8) == [.syn, .ack])
+        #expect(TCPFlags(letters: "".utf8) == [])
+        #expect(TCPFlags(letters: "FSRPAUECN".utf8)?.rawValue == 0x1FF)
+        #expect(TCPFlags(letters: "sa".utf8) == nil)  // letters are uppercase
+        #expect(TCPFlags(letters: "SX".utf8) == nil)
+        #expect(TCPFlags(letter: UInt8(ascii: "N")) == .ae)
+        var buffer: [UInt8] = Array("flags=".utf8)
+        TCPFlags([.fin, .psh, .urg]).appendLetters(to: &buffer)
+        #expect(String(decoding: buffer, as: UTF8.self) == "flags=FPU")
+    }
+
     @Test func bitValuesMatchTheHeader() {
         #expect(TCPFlags.fin.rawValue == 0x01)
         #expect(TCPFlags.syn.rawValue == 0x02)

@@ -5,6 +5,8 @@ import Darwin
 #endif
 import EventLog
 import FuzzSupport
+import LogReview
+import Wire
 
 /// Fuzzes reading the event log: the input is a JSON Lines file. Every line is parsed in
 /// memory; a record must survive writing and reading back unchanged, and is filtered,

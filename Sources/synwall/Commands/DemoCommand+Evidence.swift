@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import LogReview
 import Sandbox
 
 extension DemoCommand {

@@ -1,8 +1,10 @@
 import ArgumentParser
 import EventLog
+import LogReview
 import enum Rules.Suggestion
 import enum Tracking.DropReason
 import enum Tracking.TrackerEvent
+import Wire
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -145,6 +147,40 @@ struct LogCommand: ParsableCommand {
 
     /// The review's options from the arguments; `ValidationError` says what to fix.
     func makeOptions(now: UInt64, standardOutputIsTerminal terminal: Bool) throws -> LogReviewOptions {
+        let query = try makeQuery(now: now)
+        if [table, json, csv].filter({ $0 }).count > 1 {
+            throw ValidationError("choose one of --table, --json and --csv")
+        }
+        let (mode, histogramBy) = try makeMode()
+        if follow {
+            if mode != .records { throw ValidationError("--follow prints records; it cannot be combined with --top or --histogram") }
+            if files.count > 1 { throw ValidationError("--follow follows one file; name only one") }
+        }
+
+        let format: LogReviewOptions.Format
+        if json {
+            format = .json
+        } else if csv {
+            format = .csv
+        } else if table || terminal || mode != .records {
+            format = .table
+        } else {
+            format = .json
+        }
+        let useColor: Bool
+        switch color {
+        case "auto": useColor = terminal && getenv("NO_COLOR") == nil && Self.environment("TERM") != "dumb"
+        case "always": useColor = true
+        case "never": useColor = false
+        default: throw ValidationError("--color '\(color)' must be auto, always or never")
+        }
+        return LogReviewOptions(paths: files.isEmpty ? [LogReviewOptions.defaultPath] : files, query: query, format: format,
+                                mode: mode, follow: follow, color: useColor, unicode: terminal,
+                                terminalWidth: Self.terminalWidth(), histogramBy: histogramBy, histogramLogScale: logScale)
+    }
+
+    /// The filter: times, addresses, ports, reasons, rules and event types.
+    private func makeQuery(now: UInt64) throws -> LogQuery {
         var query = LogQuery()
         if let since {
             guard let time = LogTime.parse(since, now: now) else { throw Self.badTime("--since", since) }
@@ -180,10 +216,11 @@ struct LogCommand: ParsableCommand {
             }
             return type
         }
+        return query
+    }
 
-        if [table, json, csv].filter({ $0 }).count > 1 {
-            throw ValidationError("choose one of --table, --json and --csv")
-        }
+    /// What to print: records, a top list or a histogram (with its key, when split by one).
+    private func makeMode() throws -> (LogReviewOptions.Mode, histogramBy: LogTopCounter.Key?) {
         if top != nil && histogram {
             throw ValidationError("choose either --top or --histogram")
         }
@@ -201,7 +238,7 @@ struct LogCommand: ParsableCommand {
         if histogram {
             var width: UInt64 = 60_000_000_000
             if let bucket {
-                guard let parsed = LogTime.parseDuration(bucket), parsed >= 1_000_000_000 else {
+                guard let parsed = DurationText.nanoseconds(bucket), parsed >= 1_000_000_000 else {
                     throw ValidationError("--bucket '\(bucket)' is not a width of at least 1s (10s, 5m, 1h, 1d…)")
                 }
                 width = parsed
@@ -219,31 +256,7 @@ struct LogCommand: ParsableCommand {
             histogramBy = key
         }
         if logScale, !histogram { throw ValidationError("--log-scale applies to --histogram; add --histogram") }
-        if follow {
-            if mode != .records { throw ValidationError("--follow prints records; it cannot be combined with --top or --histogram") }
-            if files.count > 1 { throw ValidationError("--follow follows one file; name only one") }
-        }
-
-        let format: LogReviewOptions.Format
-        if json {
-            format = .json
-        } else if csv {
-            format = .csv
-        } else if table || terminal || mode != .records {
-            format = .table
-        } else {
-            format = .json
-        }
-        let useColor: Bool
-        switch color {
-        case "auto": useColor = terminal && getenv("NO_COLOR") == nil && Self.environment("TERM") != "dumb"
-        case "always": useColor = true
-        case "never": useColor = false
-        default: throw ValidationError("--color '\(color)' must be auto, always or never")
-        }
-        return LogReviewOptions(paths: files.isEmpty ? [LogReviewOptions.defaultPath] : files, query: query, format: format,
-                                mode: mode, follow: follow, color: useColor, unicode: terminal,
-                                terminalWidth: Self.terminalWidth(), histogramBy: histogramBy, histogramLogScale: logScale)
+        return (mode, histogramBy)
     }
 
     private static func badTime(_ option: String, _ text: String) -> ValidationError {

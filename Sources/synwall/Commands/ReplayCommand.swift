@@ -1,8 +1,9 @@
 import ArgumentParser
 import Engine
-import Tracking
 import Firewall
 import Rules
+import Tracking
+import Wire
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -3,6 +3,7 @@ import Control
 import EventLog
 import Firewall
 import Rules
+import Wire
 #if canImport(Glibc)
 import Glibc
 #endif

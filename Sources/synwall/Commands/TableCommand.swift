@@ -3,6 +3,7 @@ import Control
 import EventLog
 import Foundation
 import Rules
+import Wire
 
 struct TableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -87,7 +88,7 @@ struct TableCommand: ParsableCommand {
         var expireSeconds: Int?
         if let expire {
             guard verb == .add else { throw CLIError("--expire applies to add", status: 2) }
-            guard let nanoseconds = LogTime.parseDuration(expire), nanoseconds >= 1_000_000_000 else {
+            guard let nanoseconds = DurationText.nanoseconds(expire), nanoseconds >= 1_000_000_000 else {
                 throw CLIError("--expire '\(TerminalText.sanitize(expire))' is not a duration of at least 1s (90s, 30m, 1h, 2d)",
                                status: 2)
             }
