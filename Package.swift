@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "synwall", targets: ["synwall"]),
+        .executable(name: "synwall-testbed", targets: ["synwall-testbed"]),
         // The pure core as a library, for the libFuzzer targets in Fuzz/ (a package of its own).
         .library(name: "SynwallCore", targets: ["Wire", "Tracking", "Rules", "EventLog", "Engine"]),
     ],
@@ -63,11 +64,17 @@ let package = Package(
                           path: "Benchmarks/TrackerBenchmark", exclude: ["count-allocations.sh"],
                           swiftSettings: strict),
 
-        // Network-namespace test bed, shared by `synwall demo`, the benchmark and the integration tests.
+        // Network-namespace test bed, shared by the demo, the benchmark and the integration tests.
         .target(name: "Sandbox", dependencies: ["Wire"], swiftSettings: strict),
+        // The demo and the `peer` traffic and attack helpers: a program of its own, so the daemon's
+        // binary carries no attack code (`synwall demo` runs it).
+        .executableTarget(name: "synwall-testbed", dependencies: [
+            "Sandbox", "Wire", "Control", "EventLog",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall", "Engine", "Tracking", "Rules", "Sandbox", "EventLog", "Control",
+            "Firewall", "Engine", "Tracking", "Rules", "EventLog", "Control",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),

@@ -14,7 +14,7 @@ import Foundation
 /// removes their veths and firewall tables. It is idempotent and also runs from `deinit`.
 ///
 /// ```swift
-/// let sandbox = try Sandbox.create(synwall: "/path/to/synwall")
+/// let sandbox = try Sandbox.create(testbed: "/path/to/synwall-testbed")
 /// defer { sandbox.teardown() }
 /// let server = try sandbox.startEchoServer(port: 8080)
 /// let ok = sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8080, timeout: .seconds(3))
@@ -30,8 +30,8 @@ public final class Sandbox: @unchecked Sendable {
     public let server: SandboxHost
     /// The attacker namespace, when the sandbox was created with one (routed only).
     public let attacker: SandboxHost?
-    /// The synwall binary used for `synwall peer` helpers, if one was given.
-    public let synwallPath: String?
+    /// The `synwall-testbed` binary whose `peer` helpers make the traffic, if one was given.
+    public let testbedPath: String?
     /// A private scratch directory (captured output, logs); removed by ``teardown()``.
     public let workDirectory: URL
     /// Default time limit of ``run(in:_:timeout:)``.
@@ -57,14 +57,14 @@ public final class Sandbox: @unchecked Sendable {
 
     private init(
         topology: SandboxTopology, client: SandboxHost, router: SandboxHost?, server: SandboxHost,
-        attacker: SandboxHost?, synwallPath: String?, workDirectory: URL, defaultTimeout: Duration, ipPath: String
+        attacker: SandboxHost?, testbedPath: String?, workDirectory: URL, defaultTimeout: Duration, ipPath: String
     ) {
         self.topology = topology
         self.client = client
         self.router = router
         self.server = server
         self.attacker = attacker
-        self.synwallPath = synwallPath
+        self.testbedPath = testbedPath
         self.workDirectory = workDirectory
         self.defaultTimeout = defaultTimeout
         self.ipPath = ipPath
@@ -79,21 +79,22 @@ public final class Sandbox: @unchecked Sendable {
     /// - Parameters:
     ///   - topology: routed (client — router — server) or direct (client — server).
     ///   - prefix: start of the namespace names, so a leftover can be traced to its creator.
-    ///   - synwall: the synwall binary, for ``tcpConnect(from:to:port:message:timeout:)`` and
-    ///     ``startEchoServer(in:port:maxConnections:timeout:)``.
+    ///   - testbed: the `synwall-testbed` binary, whose `peer` helpers
+    ///     ``tcpConnect(from:to:port:message:timeout:)`` and
+    ///     ``startEchoServer(in:port:maxConnections:timeout:)`` run.
     ///   - attacker: with ``SandboxTopology/routed``, add an ``attacker`` namespace on a third
     ///     router interface (ignored for ``SandboxTopology/direct``).
     ///   - defaultTimeout: the time limit of each command run in the sandbox.
     /// - Throws: ``SandboxError``; whatever was built is removed before it throws.
     public static func create(
-        topology: SandboxTopology = .routed, prefix: String = "sw", synwall: String? = nil,
+        topology: SandboxTopology = .routed, prefix: String = "sw", testbed: String? = nil,
         attacker: Bool = false, defaultTimeout: Duration = .seconds(10)
     ) throws -> Sandbox {
         guard geteuid() == 0 else { throw SandboxError.notRoot }
         let ipPath = try ExecutableLocator.require("ip", package: "iproute2")
         _ = try ExecutableLocator.require("sysctl", package: "procps")
-        if let synwall, !FileManager.default.isExecutableFile(atPath: synwall) {
-            throw SandboxError.fileMissing(path: synwall)
+        if let testbed, !FileManager.default.isExecutableFile(atPath: testbed) {
+            throw SandboxError.fileMissing(path: testbed)
         }
 
         let base = "\(prefix)\(getpid())-\(counter.next())"
@@ -106,7 +107,7 @@ public final class Sandbox: @unchecked Sendable {
         }
         let sandbox = Sandbox(
             topology: topology, client: plan.client, router: plan.router, server: plan.server,
-            attacker: plan.attacker, synwallPath: synwall, workDirectory: workDirectory, defaultTimeout: defaultTimeout,
+            attacker: plan.attacker, testbedPath: testbed, workDirectory: workDirectory, defaultTimeout: defaultTimeout,
             ipPath: ipPath)
         do {
             try sandbox.build(plan)
