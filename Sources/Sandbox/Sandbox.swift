@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A disposable network test bed built from Linux network namespaces.
 ///
@@ -46,12 +47,16 @@ public final class Sandbox: @unchecked Sendable {
     public var firewallHost: SandboxHost { router ?? server }
 
     let ipPath: String
-    private let lock = NSLock()
+    /// What the sandbox made, for its teardown.
+    private let made = Mutex(Made())
     /// Held for the whole of a teardown, so a concurrent caller returns only once it is done.
-    private let teardownLock = NSLock()
-    private var spawned: [SandboxProcess] = []
-    private var namespacesCreated: [String] = []
-    private var isTornDown = false
+    private let teardownLock = Mutex(())
+
+    private struct Made {
+        var spawned: [SandboxProcess] = []
+        var namespaces: [String] = []
+        var isTornDown = false
+    }
 
     private static let counter = InstanceCounter()
 
@@ -169,10 +174,10 @@ public final class Sandbox: @unchecked Sendable {
     }
 
     private func registerNamespace(_ name: String) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !isTornDown else { throw SandboxError.tornDown }
-        namespacesCreated.append(name)
+        try made.withLock { made throws(SandboxError) in
+            guard !made.isTornDown else { throw SandboxError.tornDown }
+            made.namespaces.append(name)
+        }
     }
 
     private func ip(_ arguments: [String]) throws {
@@ -213,16 +218,11 @@ public final class Sandbox: @unchecked Sendable {
     /// Starts `arguments` inside `host`'s namespace without waiting for it (for a daemon or a
     /// server). The sandbox stops it at teardown if it still runs.
     public func spawn(in host: SandboxHost, _ arguments: [String]) throws -> SandboxProcess {
-        lock.lock()
-        let tornDown = isTornDown
-        lock.unlock()
-        guard !tornDown else { throw SandboxError.tornDown }
+        guard !isTornDownAlready else { throw SandboxError.tornDown }
         let process = try SandboxProcess.launch(
             netnsExec(host.namespace, arguments), displayCommand: arguments,
             namespace: host.namespace, directory: workDirectory)
-        lock.lock()
-        spawned.append(process)
-        lock.unlock()
+        track(process)
         return process
     }
 
@@ -253,15 +253,11 @@ public final class Sandbox: @unchecked Sendable {
     }
 
     private func track(_ process: SandboxProcess) {
-        lock.lock()
-        spawned.append(process)
-        lock.unlock()
+        made.withLock { $0.spawned.append(process) }
     }
 
     private func untrack(_ process: SandboxProcess) {
-        lock.lock()
-        spawned.removeAll { $0 === process }
-        lock.unlock()
+        made.withLock { $0.spawned.removeAll { $0 === process } }
     }
 
     // MARK: - Teardown
@@ -272,20 +268,16 @@ public final class Sandbox: @unchecked Sendable {
     /// Safe to call more than once and from any thread; a call made while another thread tears
     /// down returns when that teardown has finished.
     public func teardown() {
-        teardownLock.lock()
-        defer { teardownLock.unlock() }
-        lock.lock()
-        guard !isTornDown else {
-            lock.unlock()
-            return
-        }
-        isTornDown = true
-        let processes = spawned
-        let namespaces = namespacesCreated
-        spawned = []
-        namespacesCreated = []
-        lock.unlock()
+        teardownLock.withLock { _ in tearDownOnce() }
+    }
 
+    private func tearDownOnce() {
+        let taken = made.withLock { made -> Made? in
+            guard !made.isTornDown else { return nil }
+            defer { made = Made(isTornDown: true) }
+            return made
+        }
+        guard let processes = taken?.spawned, let namespaces = taken?.namespaces else { return }
         let running = processes.filter(\.isRunning)
         running.forEach { $0.terminate() }
         let deadline = ContinuousClock.now + .seconds(3)
@@ -305,22 +297,17 @@ public final class Sandbox: @unchecked Sendable {
     }
 
     /// True once ``teardown()`` has run.
-    public var isTornDownAlready: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return isTornDown
-    }
+    public var isTornDownAlready: Bool { made.withLock { $0.isTornDown } }
 }
 
 /// A process-wide counter for unique sandbox names.
-private final class InstanceCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
+private final class InstanceCounter: Sendable {
+    private let value = Mutex(0)
 
     func next() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value
+        value.withLock { value in
+            value += 1
+            return value
+        }
     }
 }

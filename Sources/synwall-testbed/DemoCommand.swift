@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Sandbox
+import Synchronization
 
 /// `synwall-testbed demo` (what `synwall demo` runs): builds a throwaway network of namespaces (client, router, server and an
 /// attacker), runs synwall on the router, and while the client downloads a large file from the
@@ -414,7 +415,7 @@ extension DemoCommand {
         var statePath: String { scratch.appendingPathComponent("state").path }
 
         private let lock = NSLock()
-        private let printLock = NSLock()
+        private let printing = Mutex(())
         private var sandbox: Sandbox?
         private var interrupted = false
         private var ticker: (any DispatchSourceTimer)?
@@ -434,10 +435,10 @@ extension DemoCommand {
 
         /// Prints one line at once (the ticker prints from another thread).
         func say(_ line: String) {
-            printLock.lock()
-            print(line)
-            fflush(nil)
-            printLock.unlock()
+            printing.withLock { _ in
+                print(line)
+                fflush(nil)
+            }
         }
 
         /// Every 3 s, one line on the download's progress, until ``stopTicker()``.
