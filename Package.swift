@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // C libraries, reached through thin module maps.
@@ -47,14 +48,19 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Wire", "Tracking", "Rules", "EventLog"], swiftSettings: strict),
 
         // Edges to the OS.
-        .target(name: "NetfilterQueue", dependencies: ["CNetfilterQueue"], swiftSettings: strict),
+        // The system-call vocabulary they share: the EINTR retry, errno's text (swift-system).
+        .target(name: "SystemCall", dependencies: [.product(name: "SystemPackage", package: "swift-system")],
+                swiftSettings: strict),
+        .target(name: "NetfilterQueue", dependencies: [
+            "CNetfilterQueue", "SystemCall", .product(name: "SystemPackage", package: "swift-system"),
+        ], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: strict),
         // The control socket's protocol, client and the text/Prometheus views of its answers.
         .target(name: "Control", dependencies: ["Tracking", "Rules", "Wire", "EventLog", "CBuildInfo"], swiftSettings: strict),
 
         .target(name: "Firewall", dependencies: [
             "Tracking", "Control",
-            "Engine", "NetfilterQueue", "Capture", "EventLog", "CPrivilege", "CZlib", "CSystemd",
+            "Engine", "NetfilterQueue", "Capture", "EventLog", "CPrivilege", "CZlib", "CSystemd", "SystemCall",
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -65,7 +71,7 @@ let package = Package(
                           swiftSettings: strict),
 
         // Network-namespace test bed, shared by the demo, the benchmark and the integration tests.
-        .target(name: "Sandbox", dependencies: ["Wire"], swiftSettings: strict),
+        .target(name: "Sandbox", dependencies: ["Wire", "SystemCall"], swiftSettings: strict),
         // The demo and the `peer` traffic and attack helpers: a program of its own, so the daemon's
         // binary carries no attack code (`synwall demo` runs it).
         .executableTarget(name: "synwall-testbed", dependencies: [
@@ -74,7 +80,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall", "Engine", "Tracking", "Rules", "EventLog", "Control",
+            "Firewall", "Engine", "Tracking", "Rules", "EventLog", "Control", "SystemCall",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -95,6 +101,7 @@ let package = Package(
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking"], exclude: ["Fixtures"],
                     swiftSettings: strict),
         .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
+        .testTarget(name: "SystemCallTests", dependencies: ["SystemCall"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Tracking", "Wire"], swiftSettings: strict),

@@ -1,7 +1,8 @@
+import Control
 import Engine
 import Foundation
-import Control
 import Rules
+import SystemCall
 import Tracking
 import Wire
 
@@ -58,7 +59,7 @@ final class StateKeeper: @unchecked Sendable {
         let path = store.path + ".lock"
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            let warning = "cannot open the state lock \(path): \(String(cString: strerror(errno))); running without "
+            let warning = "cannot open the state lock \(path): \(SystemCall.lastError); running without "
                 + "a state file, so a restart loses every connection (give the daemon a directory it can write "
                 + "with --state FILE, or say --state none)"
             reporter.report(.stateLockUnusable(warning))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SystemCall
 
 /// `synwall demo`: runs the demo, which lives in the test bed (`synwall-testbed demo`) so that
 /// this binary, which runs as root, carries no attack code. The test bed is looked for beside
@@ -76,7 +77,7 @@ struct DemoCommand: ParsableCommand {
         fflush(nil)
         let argv = arguments.map { strdup($0) } + [nil]
         execv(testbed, argv)
-        let problem = String(cString: strerror(errno))
+        let problem = SystemCall.lastError
         argv.forEach { free($0) }
         throw CLIError("cannot run \(testbed): \(problem)")
     }
