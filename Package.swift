@@ -66,7 +66,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         // `swift run -c release TrackerBenchmark`: the tracker's throughput and memory figures.
-        .executableTarget(name: "TrackerBenchmark", dependencies: ["Tracking", "Wire", "Firewall"],
+        .executableTarget(name: "TrackerBenchmark", dependencies: ["Tracking", "Wire", "Firewall", "TestSupport"],
                           path: "Benchmarks/TrackerBenchmark", exclude: ["count-allocations.sh"],
                           swiftSettings: strict),
 
@@ -93,14 +93,16 @@ let package = Package(
         .executableTarget(name: "RulesBenchmark", dependencies: ["Rules", "Wire"], path: "Benchmarks/RulesBenchmark",
                           swiftSettings: strict),
 
-        .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
-        .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Wire"], swiftSettings: strict),
-        .testTarget(name: "RulesTests", dependencies: ["Rules", "Wire"], swiftSettings: strict),
+        // The test suites' shared helpers (one seeded generator).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Wire", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "Wire", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking", "Rules"], swiftSettings: strict),
         // Fixtures/ is read beside the test files (#filePath), not bundled.
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking"], exclude: ["Fixtures"],
                     swiftSettings: strict),
-        .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
+        .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SystemCallTests", dependencies: ["SystemCall"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),

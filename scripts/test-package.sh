@@ -68,7 +68,8 @@ step "the test bed: in /usr/lib/synwall, where synwall demo finds it; none of it
 in_root /usr/lib/synwall/synwall-testbed --help | grep -q 'demo' || fail "/usr/lib/synwall/synwall-testbed --help does not run"
 in_root /usr/lib/synwall/synwall-testbed peer --help | grep -q 'syn-flood' || fail "the test bed has no peer helpers"
 ! grep -q 'synwall peer: ' "$r/usr/sbin/synwall" || fail "/usr/sbin/synwall carries the attack helpers"
-in_root synwall peer --help >/dev/null 2>&1 && fail "synwall still has a peer command"
+peer=$(in_root synwall peer listen 2>&1) && fail "synwall still has a peer command"
+echo "$peer" | grep -q "unknown command 'peer'" || fail "synwall peer listen: $peer"
 demo=$(in_root setpriv --reuid=65534 --regid=65534 --clear-groups synwall demo 2>&1) && fail "synwall demo ran unprivileged"
 echo "$demo" | grep -q 'root' || fail "synwall demo did not reach the test bed (its root check): $demo"
 
