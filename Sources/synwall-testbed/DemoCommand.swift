@@ -414,11 +414,21 @@ extension DemoCommand {
         /// The demo daemon's state file (its own, never the host's /var/lib/synwall).
         var statePath: String { scratch.appendingPathComponent("state").path }
 
-        private let lock = NSLock()
         private let printing = Mutex(())
-        private var sandbox: Sandbox?
-        private var interrupted = false
-        private var ticker: (any DispatchSourceTimer)?
+        /// What the interrupt handler and the ticker share with the steps.
+        private let shared = Mutex(Shared())
+
+        private struct Shared {
+            var sandbox: Sandbox?
+            var interrupted = false
+            var ticker: Ticker?
+        }
+
+        /// The ticker's timer, handed between threads (a dispatch source is thread-safe).
+        private final class Ticker: @unchecked Sendable {
+            let timer: any DispatchSourceTimer
+            init(timer: any DispatchSourceTimer) { self.timer = timer }
+        }
 
         init(binary: String, testbed: String, port: UInt16, downloadBytes: UInt64, downloadRate: Int, flood: Int, logPath: String,
              scratch: URL, keepLog: Bool) {
@@ -454,53 +464,41 @@ extension DemoCommand {
                 let state = watch.isFlowing ? "still flowing" : "the client stopped"
                 say("   ~ download: \(DemoCommand.mebibytes(bytes)) so far, +\(DemoCommand.mebibytes(added)) in 3 s, \(state)")
             }
-            lock.lock()
-            ticker = timer
-            lock.unlock()
+            let ticker = Ticker(timer: timer)
+            shared.withLock { $0.ticker = ticker }
             timer.resume()
         }
 
         func stopTicker() {
-            lock.lock()
-            let current = ticker
-            ticker = nil
-            lock.unlock()
-            current?.cancel()
+            let current = shared.withLock { shared in
+                defer { shared.ticker = nil }
+                return shared.ticker
+            }
+            current?.timer.cancel()
         }
 
         /// Records the sandbox for cleanup; false (and the sandbox removed) when Ctrl-C came first.
         func adopt(_ new: Sandbox) -> Bool {
-            lock.lock()
-            guard !interrupted else {
-                lock.unlock()
-                new.teardown()
-                return false
+            let adopted = shared.withLock { shared in
+                guard !shared.interrupted else { return false }
+                shared.sandbox = new
+                return true
             }
-            sandbox = new
-            lock.unlock()
-            return true
+            if !adopted { new.teardown() }
+            return adopted
         }
 
-        var isInterrupted: Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            return interrupted
-        }
+        var isInterrupted: Bool { shared.withLock { $0.interrupted } }
 
         func requireSandbox() throws -> Sandbox {
-            lock.lock()
-            defer { lock.unlock() }
-            guard let sandbox else { throw DemoError.noSandbox }
+            guard let sandbox = shared.withLock({ $0.sandbox }) else { throw DemoError.noSandbox }
             return sandbox
         }
 
         /// Removes the namespaces (which stops the daemon and the peers) and the scratch files.
         func cleanUp() {
             stopTicker()
-            lock.lock()
-            let current = sandbox
-            lock.unlock()
-            current?.teardown()
+            shared.withLock { $0.sandbox }?.teardown()
             try? FileManager.default.removeItem(at: scratch)
         }
 
@@ -511,10 +509,10 @@ extension DemoCommand {
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
                 source.setEventHandler { [self] in
-                    lock.lock()
-                    interrupted = true
-                    let current = sandbox
-                    lock.unlock()
+                    let current = shared.withLock { shared in
+                        shared.interrupted = true
+                        return shared.sandbox
+                    }
                     say("\nInterrupted: cleaning up.")
                     guard current != nil else { return }
                     cleanUp()
