@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "synwall", targets: ["synwall"]),
+        .executable(name: "synwall-testbed", targets: ["synwall-testbed"]),
         // The pure core as a library, for the libFuzzer targets in Fuzz/ (a package of its own).
         .library(name: "SynwallCore", targets: ["Wire", "Tracking", "Rules", "EventLog", "LogReview", "Engine"]),
     ],
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // C libraries, reached through thin module maps.
@@ -48,28 +50,39 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Wire", "Tracking", "Rules", "EventLog"], swiftSettings: strict),
 
         // Edges to the OS.
-        .target(name: "NetfilterQueue", dependencies: ["CNetfilterQueue"], swiftSettings: strict),
+        // The system-call vocabulary they share: the EINTR retry, errno's text (swift-system).
+        .target(name: "SystemCall", dependencies: [.product(name: "SystemPackage", package: "swift-system")],
+                swiftSettings: strict),
+        .target(name: "NetfilterQueue", dependencies: [
+            "CNetfilterQueue", "SystemCall", .product(name: "SystemPackage", package: "swift-system"),
+        ], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: strict),
         // The control socket's protocol, client and the text/Prometheus views of its answers.
         .target(name: "Control", dependencies: ["Tracking", "Wire", "EventLog", "CBuildInfo"], swiftSettings: strict),
 
         .target(name: "Firewall", dependencies: [
             "Tracking", "Control",
-            "Engine", "NetfilterQueue", "Capture", "EventLog", "CPrivilege", "CZlib", "CSystemd",
+            "Engine", "NetfilterQueue", "Capture", "EventLog", "CPrivilege", "CZlib", "CSystemd", "SystemCall",
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         // `swift run -c release TrackerBenchmark`: the tracker's throughput and memory figures.
-        .executableTarget(name: "TrackerBenchmark", dependencies: ["Tracking", "Wire", "Firewall"],
+        .executableTarget(name: "TrackerBenchmark", dependencies: ["Tracking", "Wire", "Firewall", "TestSupport"],
                           path: "Benchmarks/TrackerBenchmark", exclude: ["count-allocations.sh"],
                           swiftSettings: strict),
 
-        // Network-namespace test bed, shared by `synwall demo`, the benchmark and the integration tests.
-        .target(name: "Sandbox", dependencies: ["Wire"], swiftSettings: strict),
+        // Network-namespace test bed, shared by the demo, the benchmark and the integration tests.
+        .target(name: "Sandbox", dependencies: ["Wire", "SystemCall"], swiftSettings: strict),
+        // The demo and the `peer` traffic and attack helpers: a program of its own, so the daemon's
+        // binary carries no attack code (`synwall demo` runs it).
+        .executableTarget(name: "synwall-testbed", dependencies: [
+            "Sandbox", "Wire", "Control", "EventLog", "LogReview",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall", "Engine", "Tracking", "Rules", "Sandbox", "EventLog", "LogReview", "Control",
+            "Firewall", "Engine", "Tracking", "Rules", "EventLog", "LogReview", "Control", "SystemCall",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -82,14 +95,17 @@ let package = Package(
         .executableTarget(name: "RulesBenchmark", dependencies: ["Rules", "Wire"], path: "Benchmarks/RulesBenchmark",
                           swiftSettings: strict),
 
-        .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
-        .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Wire"], swiftSettings: strict),
-        .testTarget(name: "RulesTests", dependencies: ["Rules", "Wire"], swiftSettings: strict),
+        // The test suites' shared helpers (one seeded generator).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "TrackingTests", dependencies: ["Tracking", "Wire", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RulesTests", dependencies: ["Rules", "Wire", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Tracking", "Rules", "LogReview"], swiftSettings: strict),
         // Fixtures/ is read beside the test files (#filePath), not bundled.
         .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Tracking", "LogReview"], exclude: ["Fixtures"],
                     swiftSettings: strict),
-        .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue"], swiftSettings: strict),
+        .testTarget(name: "NetfilterQueueTests", dependencies: ["NetfilterQueue", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SystemCallTests", dependencies: ["SystemCall"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Tracking", "Wire"], swiftSettings: strict),

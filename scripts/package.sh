@@ -6,12 +6,15 @@
 #
 #   --out DIR      where the .deb goes (default .build/package); prints its path last
 #   --binary FILE  package this binary instead of building one (it must be a release build
-#                  with the Swift runtime linked in: `synwall --version` must run)
+#                  with the Swift runtime linked in: `synwall --version` must run); the test
+#                  bed is taken from beside it (FILE's directory/synwall-testbed)
 #   --no-lintian   skip lintian (by default, when installed, its errors and warnings fail the build)
 #
 # The build: `swift build -c release --static-swift-stdlib --disable-local-rpath`, so the binary
 # needs no Swift toolchain on the target (only the Debian libraries in Depends:) and has no
-# RUNPATH; the commit goes in with -Xcc -DSYNWALL_GIT_COMMIT (Sources/CBuildInfo). Man pages:
+# RUNPATH; the commit goes in with -Xcc -DSYNWALL_GIT_COMMIT (Sources/CBuildInfo). The test bed
+# (`synwall-testbed`: the demo and its attack helpers, kept out of the daemon's binary) is
+# built the same way and goes to /usr/lib/synwall, where `synwall demo` looks for it. Man pages:
 # synwall(8) generated from the CLI's own help by swift-argument-parser's generate-manual
 # (built from the checkout SwiftPM already has: no network), synwall.rules(5) from
 # docs/man/. Completions from `synwall --generate-completion-script`. Depends: from
@@ -29,7 +32,7 @@ while [ $# -gt 0 ]; do
         --out) out=$(realpath -m "$2"); shift 2 ;;
         --binary) binary=$(realpath "$2"); shift 2 ;;
         --no-lintian) lintian=0; shift ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "package.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -49,22 +52,32 @@ if [ -z "$binary" ]; then
     fi
     echo "package.sh: release build (static Swift runtime), commit $commit" >&2
     # Full RELRO (-z relro -z now) and _FORTIFY_SOURCE for our C, as Debian's hardening asks.
-    swift build --scratch-path "$scratch" -c release --static-swift-stdlib --disable-local-rpath --product synwall \
-        -Xcc "-DSYNWALL_GIT_COMMIT=\"$commit\"" -Xcc -D_FORTIFY_SOURCE=2 \
-        -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now >&2
+    for product in synwall synwall-testbed; do
+        swift build --scratch-path "$scratch" -c release --static-swift-stdlib --disable-local-rpath --product "$product" \
+            -Xcc "-DSYNWALL_GIT_COMMIT=\"$commit\"" -Xcc -D_FORTIFY_SOURCE=2 \
+            -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now >&2
+    done
     binary="$scratch/release/synwall"
+fi
+testbed="$(dirname "$binary")/synwall-testbed"
+[ -x "$testbed" ] || { echo "package.sh: no test bed beside $binary (build the synwall-testbed product)" >&2; exit 1; }
+if grep -q 'synwall peer: ' "$binary"; then
+    echo "package.sh: $binary carries the attack helpers; they belong in synwall-testbed only" >&2
+    exit 1
 fi
 version_line=$("$binary" --version)
 version=$(echo "$version_line" | awk '{print $2}')
 case "$version" in [0-9]*.[0-9]*.[0-9]*) ;; *) echo "package.sh: cannot read the version from '$version_line'" >&2; exit 1 ;; esac
-if readelf -d "$binary" | grep -q 'R\(UN\)\{0,1\}PATH'; then
-    echo "package.sh: $binary has an RPATH/RUNPATH ($(readelf -d "$binary" | grep PATH)); build with --disable-local-rpath" >&2
-    exit 1
-fi
-if readelf -d "$binary" | grep -q 'libswift'; then
-    echo "package.sh: $binary links the Swift runtime dynamically; build with --static-swift-stdlib" >&2
-    exit 1
-fi
+for file in "$binary" "$testbed"; do
+    if readelf -d "$file" | grep -q 'R\(UN\)\{0,1\}PATH'; then
+        echo "package.sh: $file has an RPATH/RUNPATH ($(readelf -d "$file" | grep PATH)); build with --disable-local-rpath" >&2
+        exit 1
+    fi
+    if readelf -d "$file" | grep -q 'libswift'; then
+        echo "package.sh: $file links the Swift runtime dynamically; build with --static-swift-stdlib" >&2
+        exit 1
+    fi
+done
 
 # 2. The tree.
 work="$out/work"
@@ -72,7 +85,9 @@ stage="$work/synwall"
 rm -rf "$work"
 mkdir -p "$stage/DEBIAN" "$out"
 install -D -m 0755 "$binary" "$stage/usr/sbin/synwall"
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/sbin/synwall"
+install -D -m 0755 "$testbed" "$stage/usr/lib/synwall/synwall-testbed"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/sbin/synwall" \
+    "$stage/usr/lib/synwall/synwall-testbed"
 install -D -m 0644 contrib/synwall.service "$stage/lib/systemd/system/synwall.service"
 install -D -m 0644 contrib/synwall.sysusers "$stage/usr/lib/sysusers.d/synwall.conf"
 install -D -m 0644 contrib/synwall.tmpfiles "$stage/usr/lib/tmpfiles.d/synwall.conf"
@@ -137,7 +152,7 @@ chmod 0644 "$stage/usr/share/bash-completion/completions/synwall" "$stage/usr/sh
 # 3. Control files.
 mkdir -p "$work/debian"
 printf 'Source: synwall\n\nPackage: synwall\nArchitecture: amd64\n' > "$work/debian/control"
-shlibs=$(cd "$work" && dpkg-shlibdeps -O -e"$stage/usr/sbin/synwall" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+shlibs=$(cd "$work" && dpkg-shlibdeps -O -e"$stage/usr/sbin/synwall" -e"$stage/usr/lib/synwall/synwall-testbed" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "package.sh: dpkg-shlibdeps found no libraries" >&2; exit 1; }
 installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 cat > "$stage/DEBIAN/control" <<EOF

@@ -47,7 +47,7 @@ in_root() { chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=
 if in_root dpkg-query -W -f='${Status}' synwall 2>/dev/null | grep -q installed; then
     fail "synwall is installed on this machine; the fresh root would not be fresh (dpkg --purge synwall here first)"
 fi
-for path in /etc/synwall /usr/sbin/synwall /var/log/synwall /var/lib/synwall; do
+for path in /etc/synwall /usr/sbin/synwall /usr/lib/synwall /var/log/synwall /var/lib/synwall; do
     [ ! -e "$r$path" ] || fail "$path exists on this machine; the fresh root would not be fresh"
 done
 ! in_root getent passwd synwall >/dev/null || fail "the account synwall exists on this machine"
@@ -63,6 +63,15 @@ version=$(in_root synwall --version) || fail "synwall --version failed"
 echo "$version"
 echo "$version" | grep -Eq '^synwall [0-9]+\.[0-9]+\.[0-9]+ \(commit [0-9a-f]+(-dirty)?\)$' \
     || fail "synwall --version does not name a version and a commit: $version"
+
+step "the test bed: in /usr/lib/synwall, where synwall demo finds it; none of it in synwall"
+in_root /usr/lib/synwall/synwall-testbed --help | grep -q 'demo' || fail "/usr/lib/synwall/synwall-testbed --help does not run"
+in_root /usr/lib/synwall/synwall-testbed peer --help | grep -q 'syn-flood' || fail "the test bed has no peer helpers"
+! grep -q 'synwall peer: ' "$r/usr/sbin/synwall" || fail "/usr/sbin/synwall carries the attack helpers"
+peer=$(in_root synwall peer listen 2>&1) && fail "synwall still has a peer command"
+echo "$peer" | grep -q "unknown command 'peer'" || fail "synwall peer listen: $peer"
+demo=$(in_root setpriv --reuid=65534 --regid=65534 --clear-groups synwall demo 2>&1) && fail "synwall demo ran unprivileged"
+echo "$demo" | grep -q 'root' || fail "synwall demo did not reach the test bed (its root check): $demo"
 
 step "synwall check /etc/synwall/synwall.rules, and check with no argument"
 in_root synwall check /etc/synwall/synwall.rules || fail "the installed rule file does not check"
@@ -102,6 +111,7 @@ in_root synwall rules add --no-reload 'pass in proto tcp to port 8443' >/dev/nul
 [ -e "$r/etc/synwall/synwall.rules.bak" ] || fail "synwall rules add left no .bak"
 in_root dpkg --remove synwall || fail "dpkg --remove failed"
 [ ! -e "$r/usr/sbin/synwall" ] || fail "remove left /usr/sbin/synwall"
+[ ! -e "$r/usr/lib/synwall" ] || fail "remove left /usr/lib/synwall"
 [ -e "$r/etc/synwall/synwall.rules" ] || fail "remove took the changed conffile (only purge should)"
 in_root dpkg --purge synwall || fail "dpkg --purge failed"
 ! in_root dpkg-query -W synwall >/dev/null 2>&1 || fail "dpkg still knows synwall after purge"

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestSupport
 import Tracking
 import Wire
 
@@ -199,15 +200,5 @@ if runs("new") {
 
 if selected.contains("state") { stateBenchmark() }
 
-/// SplitMix64, for a reproducible choice of flows.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// SplitMix64, for a reproducible choice of flows (the test suites' one copy).
+typealias SplitMix = SplitMix64

@@ -254,6 +254,8 @@ def main():
 
 
 def soak(binary, seconds, work, me, processes):
+    # The traffic and attack helpers are the test bed's (`synwall-testbed peer`), beside synwall.
+    testbed = os.path.join(os.path.dirname(binary), "synwall-testbed")
     build_network()
     rules, log, control = os.path.join(work, "soak.rules"), os.path.join(work, "events.jsonl"), os.path.join(work, "ctl.sock")
     with open(rules, "w") as f:
@@ -271,7 +273,7 @@ def soak(binary, seconds, work, me, processes):
 
     for command in (("peer", "download-server", "--port", "8080", "--rate", str(25 << 20)),
                     ("peer", "listen", "--port", "7"), ("peer", "listen", "--port", "22")):
-        processes.append(spawn("server", binary, *command))
+        processes.append(spawn("server", testbed, *command))
     processes.append(spawn("server", sys.executable, me, "--role", "udpecho"))
     time.sleep(1)
 
@@ -297,7 +299,7 @@ def soak(binary, seconds, work, me, processes):
 
     def downloads():
         while not stop.is_set() and time.monotonic() - started < seconds - 30:
-            result = subprocess.run(("ip", "netns", "exec", NS["client"], binary, "peer", "download", SERVER, "8080",
+            result = subprocess.run(("ip", "netns", "exec", NS["client"], testbed, "peer", "download", SERVER, "8080",
                                      "--bytes", str(200 << 20), "--progress", "5", "--idle-timeout", "10"),
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
             tally.add("download ok" if result.returncode == 0 else "download fail")
@@ -306,12 +308,12 @@ def soak(binary, seconds, work, me, processes):
 
     def attacks():
         while not stop.wait(60):
-            run(binary, "peer", "syn-flood", SERVER, "8080", "--count", "1000", namespace="attacker", check=False)
-            run(binary, "peer", "scan", SERVER, "--source", ATTACKER, "--interface", "eth0", "--wait", "1",
+            run(testbed, "peer", "syn-flood", SERVER, "8080", "--count", "1000", namespace="attacker", check=False)
+            run(testbed, "peer", "scan", SERVER, "--source", ATTACKER, "--interface", "eth0", "--wait", "1",
                 namespace="attacker", check=False)
-            run(binary, "peer", "brute-force", SERVER, "22", "--attempts", "12", namespace="attacker", check=False)
+            run(testbed, "peer", "brute-force", SERVER, "22", "--attempts", "12", namespace="attacker", check=False)
             for _ in range(100):
-                run(binary, "peer", "inject", "--source", SERVER, "--source-port", "8080", "--destination", CLIENT,
+                run(testbed, "peer", "inject", "--source", SERVER, "--source-port", "8080", "--destination", CLIENT,
                     "--destination-port", str(random.randint(32768, 60999)), "--flags", "R",
                     "--seq", str(random.randint(0, 2**32 - 1)), namespace="attacker", check=False)
             tally.add("attack rounds")

@@ -1,5 +1,6 @@
 import Control
 import Foundation
+import SystemCall
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,11 +39,11 @@ final class ControlServer: @unchecked Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
             guard mkdir(directory, 0o755) == 0 || errno == EEXIST else {
-                throw .control(path: path, message: "cannot create \(directory): \(String(cString: strerror(errno)))")
+                throw .control(path: path, message: "cannot create \(directory): \(SystemCall.lastError)")
             }
             if let directoryOwner, chown(directory, directoryOwner.uid, directoryOwner.gid) != 0 {
                 throw .control(path: path, message: "cannot give \(directory) to uid \(directoryOwner.uid): "
-                    + String(cString: strerror(errno)))
+                    + SystemCall.lastError)
             }
         }
         if FileManager.default.fileExists(atPath: path) {
@@ -52,7 +53,7 @@ final class ControlServer: @unchecked Sendable {
             unlink(path)
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .control(path: path, message: "socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .control(path: path, message: "socket: \(SystemCall.lastError)") }
         // Created with no access for others from the first instant; the mode is set right after.
         let previousMask = umask(0o177)
         let bound = ControlSocketAddress.withAddress(path) { address, length in bind(fd, address, length) }
@@ -64,18 +65,18 @@ final class ControlServer: @unchecked Sendable {
         }
         guard bound == 0 else {
             close(fd)
-            throw .control(path: path, message: "bind: \(String(cString: strerror(bindErrno)))")
+            throw .control(path: path, message: "bind: \(SystemCall.describe(bindErrno))")
         }
         if let group {
             guard chown(path, uid_t.max, group) == 0, chmod(path, 0o660) == 0 else {
-                let message = String(cString: strerror(errno))
+                let message = SystemCall.lastError
                 close(fd)
                 unlink(path)
                 throw .control(path: path, message: "cannot give the socket to group \(group): \(message)")
             }
         }
         guard listen(fd, 16) == 0 else {
-            let message = String(cString: strerror(errno))
+            let message = SystemCall.lastError
             close(fd)
             unlink(path)
             throw .control(path: path, message: "listen: \(message)")
@@ -84,7 +85,7 @@ final class ControlServer: @unchecked Sendable {
         guard pipe(&pipeEnds) == 0, Self.setNonBlocking(pipeEnds[0]), Self.setNonBlocking(pipeEnds[1]) else {
             close(fd)
             unlink(path)
-            throw .control(path: path, message: "pipe: \(String(cString: strerror(errno)))")
+            throw .control(path: path, message: "pipe: \(SystemCall.lastError)")
         }
         listener = fd
         wake = (pipeEnds[0], pipeEnds[1])

@@ -4,6 +4,7 @@ import EventLog
 import Foundation
 import NetfilterQueue
 import Rules
+import Synchronization
 import Tracking
 import Wire
 #if canImport(Glibc)
@@ -32,7 +33,7 @@ final class DaemonControl: @unchecked Sendable {
     static let answerTimeout: TimeInterval = 3
     /// One question to the workers at a time: the control socket's and the status updates'
     /// (`WorkerControl.ask` serves one asker).
-    private let asking = NSLock()
+    private let asking = Mutex(())
 
     init(workers: WorkerControl, queues: [UInt16], log: EventLogService?, logPath: String?,
          reloads: ReloadHistory, rules: @escaping @Sendable () -> CompiledRuleset? = { nil },
@@ -50,8 +51,10 @@ final class DaemonControl: @unchecked Sendable {
 
     /// Answers one request.
     func handle(_ request: ControlRequest) -> ControlResponse {
-        asking.lock()
-        defer { asking.unlock() }
+        asking.withLock { _ in answer(request) }
+    }
+
+    private func answer(_ request: ControlRequest) -> ControlResponse {
         switch request.command {
         case .stats:
             return ControlResponse(stats: stats())
@@ -100,9 +103,7 @@ final class DaemonControl: @unchecked Sendable {
     /// The service manager's `STATUS=` line with live counters (`systemctl status`), from the
     /// same figures as `synwall stats`.
     func statusLine() -> String {
-        asking.lock()
-        defer { asking.unlock() }
-        return Self.statusLine(stats())
+        asking.withLock { _ in Self.statusLine(stats()) }
     }
 
     /// `packets: 1234 received, 56 dropped; connections: 78 (9 half-open) of 1000000; rules: 7 from FILE`.

@@ -1,4 +1,5 @@
 import Foundation
+import SystemCall
 
 /// What an account may do with a file, judged from its owner, group and mode (ACLs aside), and
 /// handing root-owned files over to the account the daemon drops to.
@@ -54,7 +55,7 @@ enum FileAccess {
         guard lstat(path, &info) == 0 else { return nil }  // not there (yet): nothing to hand over
         guard (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == 0 else { return nil }
         if lchown(path, account.uid, account.gid) != 0 {
-            return "cannot give \(path) to \(account.user): \(String(cString: strerror(errno))); "
+            return "cannot give \(path) to \(account.user): \(SystemCall.lastError); "
                 + "\(account.user) may be unable to reopen or remove it"
         }
         return nil

@@ -1,3 +1,4 @@
+import SystemCall
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,7 +29,7 @@ public enum PrivilegeError: Error, CustomStringConvertible, Equatable {
         case .unknownGroup(let name):
             return "--group \(name): no such group; create it (`groupadd --system \(name)`) or name another"
         case let .lookupFailed(name, code):
-            return "cannot look up \(name) in the account database: \(String(cString: strerror(code))); "
+            return "cannot look up \(name) in the account database: \(SystemCall.describe(code)); "
                 + "check /etc/nsswitch.conf and /etc/passwd"
         case .legacyIptables(let user):
             return "--user \(user) needs iptables' nf_tables backend: the legacy backend needs root to remove "
@@ -36,7 +37,7 @@ public enum PrivilegeError: Error, CustomStringConvertible, Equatable {
                 + "and the same for ip6tables), use --attach nft, or run without --user"
         case let .stepFailed(step, code, thread, capability):
             let what = capability.map { "\(step.what) (\($0))" } ?? step.what
-            return "cannot drop privileges: \(what) failed in thread \(thread): \(String(cString: strerror(code))); "
+            return "cannot drop privileges: \(what) failed in thread \(thread): \(SystemCall.describe(code)); "
                 + step.hint + "; synwall refuses to run with more privilege than asked"
         case .threadDidNotRespond(let thread):
             return "cannot drop privileges: thread \(thread) did not take the drop within the time limit "

@@ -147,25 +147,7 @@ final class QueueWorker: @unchecked Sendable {
 
     @inline(__always)
     private func handle(_ packet: QueuedPacket) -> PacketVerdict {
-        let checksum: PacketContext.ChecksumState
-        if packet.skbInfo.contains(.checksumNotReady) {
-            checksum = .partial
-        } else if packet.skbInfo.contains(.checksumNotVerified) {
-            checksum = .unverified
-        } else {
-            checksum = .verified
-        }
-        let direction: Direction
-        switch packet.hook {
-        case 2: direction = .forward
-        case 3, 4: direction = .out
-        default: direction = .in
-        }
-        var context = PacketContext(timestampNanoseconds: roundTimestamp, checksum: checksum,
-                                    originalLength: packet.originalLength, direction: direction,
-                                    inInterface: packet.inInterface, outInterface: packet.outInterface)
-        context.packetID = packet.id
-        if let marks = offloadMarks { context.kernelInvalid = packet.mark & marks.invalid != 0 }
+        let context = PacketContext(queued: packet, at: roundTimestamp, offload: offloadMarks)
         let decision = pipeline.process(packet.payload, context: context)
         releaseFragments()
         if tracing, !decision.isHeld { trace(decision, context) }

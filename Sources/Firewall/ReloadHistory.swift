@@ -1,35 +1,34 @@
 import Foundation
+import Synchronization
 
 /// How the daemon's reloads went since start: counted by the reload itself (SIGHUP or the
 /// control socket), read by `synwall stats`. Thread-safe.
-final class ReloadHistory: @unchecked Sendable {
+final class ReloadHistory: Sendable {
     /// What `snapshot()` returns.
-    struct Snapshot {
+    struct Snapshot: Sendable {
         var successes = 0
         var failures = 0
         /// When the last successful reload finished (Unix seconds); nil before the first.
         var lastSuccess: Double?
     }
 
-    private let lock = NSLock()
-    private var current = Snapshot()
+    private let current = Mutex(Snapshot())
 
     /// Counts one reload.
     func record(success: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        if success {
-            current.successes += 1
-            current.lastSuccess = Date().timeIntervalSince1970
-        } else {
-            current.failures += 1
+        let now = Date().timeIntervalSince1970
+        current.withLock { current in
+            if success {
+                current.successes += 1
+                current.lastSuccess = now
+            } else {
+                current.failures += 1
+            }
         }
     }
 
     /// The counts so far.
     func snapshot() -> Snapshot {
-        lock.lock()
-        defer { lock.unlock() }
-        return current
+        current.withLock { $0 }
     }
 }

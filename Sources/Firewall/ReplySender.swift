@@ -1,5 +1,6 @@
 import Atomics
 import Rules
+import SystemCall
 import Wire
 #if canImport(Glibc)
 import Glibc
@@ -48,7 +49,7 @@ final class ReplySender: @unchecked Sendable {
         func make(_ family: Int32) -> (Int32, String?) {
             let fd = socket(family, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
                             Int32(IPPROTO_RAW))
-            guard fd >= 0 else { return (-1, "socket(\(family == AF_INET ? "AF_INET" : "AF_INET6"), SOCK_RAW): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { return (-1, "socket(\(family == AF_INET ? "AF_INET" : "AF_INET6"), SOCK_RAW): \(SystemCall.lastError)") }
             var one: Int32 = 1
             if family == AF_INET6 {
                 // Implied by IPPROTO_RAW since Linux 4.5; asked for explicitly all the same.
@@ -56,7 +57,7 @@ final class ReplySender: @unchecked Sendable {
             }
             var mark = Self.mark
             guard setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
-                let message = String(cString: strerror(errno))
+                let message = SystemCall.lastError
                 close(fd)
                 return (-1, "setsockopt(SO_MARK): \(message)")
             }

@@ -1,5 +1,6 @@
 import CZlib
 import Glibc
+import SystemCall
 import Tracking
 import Wire
 
@@ -290,7 +291,7 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
         case .fromTheFuture(let ahead): "written \(ahead) s in the future (clock set back?)"
         case .notARegularFile(let kind): "not a regular file (\(kind))"
         case .symbolicLink: "a symbolic link (synwall never follows a link it did not create)"
-        case .system(let operation, let code): "\(operation): \(String(cString: strerror(code)))"
+        case .system(let operation, let code): "\(operation): \(SystemCall.describe(code))"
         }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import SystemCall
+import SystemPackage
 import Tracking
 
 /// The state file on disk (docs/state-file.md): written atomically (a temporary file beside
@@ -64,17 +66,11 @@ public struct StateFileStore: Sendable {
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) -> StateFileError? {
-        bytes.withUnsafeBytes { raw -> StateFileError? in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return .system(operation: "write \(path)", errno: errno)
-                }
-                offset += written
-            }
+        do {
+            _ = try FileDescriptor(rawValue: fd).writeAll(bytes)
             return nil
+        } catch {
+            return .system(operation: "write \(path)", errno: (error as? Errno)?.rawValue ?? EIO)
         }
     }
 
@@ -86,11 +82,11 @@ public struct StateFileStore: Sendable {
         var info = stat()
         if lstat(directory, &info) != 0 {
             guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
-                return "cannot create the state directory \(directory): \(String(cString: strerror(errno)))"
+                return "cannot create the state directory \(directory): \(SystemCall.lastError)"
             }
             if let owner, lchown(directory, owner.uid, owner.gid) != 0 {
                 return "cannot give the state directory \(directory) to uid \(owner.uid): "
-                    + String(cString: strerror(errno))
+                    + SystemCall.lastError
             }
         }
         return nil
@@ -168,16 +164,18 @@ public struct StateFileStore: Sendable {
 
     private static func readAll(_ fd: Int32, into buffer: inout [UInt8], at start: off_t,
                                 path: String) throws(StateFileError) -> Int {
+        let file = FileDescriptor(rawValue: fd)
         let result: Result<Int, StateFileError> = buffer.withUnsafeMutableBytes { raw in
             var done = 0
             while done < raw.count {
-                let got = pread(fd, raw.baseAddress! + done, raw.count - done, start + off_t(done))
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    return .failure(.system(operation: "read \(path)", errno: errno))
+                do {
+                    let got = try file.read(fromAbsoluteOffset: Int64(start) + Int64(done),
+                                            into: UnsafeMutableRawBufferPointer(rebasing: raw[done...]))
+                    if got == 0 { break }
+                    done += got
+                } catch {
+                    return .failure(.system(operation: "read \(path)", errno: (error as? Errno)?.rawValue ?? EIO))
                 }
-                if got == 0 { break }
-                done += got
             }
             return .success(done)
         }
@@ -188,7 +186,7 @@ public struct StateFileStore: Sendable {
     /// one there. Returns nil when done, else what went wrong.
     public func moveAside() -> String? {
         if rename(path, asidePath) != 0 {
-            return "cannot move \(path) aside to \(asidePath): \(String(cString: strerror(errno)))"
+            return "cannot move \(path) aside to \(asidePath): \(SystemCall.lastError)"
         }
         return nil
     }

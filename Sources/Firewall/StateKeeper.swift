@@ -1,8 +1,8 @@
+import Control
 import Engine
 import Foundation
-import Control
-import Logging
 import Rules
+import SystemCall
 import Tracking
 import Wire
 
@@ -17,8 +17,8 @@ final class StateKeeper: @unchecked Sendable {
     let checkpointInterval: Duration
     /// Zero: no age limit.
     let maxAgeSeconds: UInt64
-    private let say: @Sendable (String) -> Void
-    private let logger: Logger
+    /// Says what the state file did (loaded, moved aside, checkpoints failing, …).
+    private let reporter: LifecycleReporter
     private var lockDescriptor: Int32 = -1
     private let wake = NSCondition()
     private var stopping = false
@@ -35,13 +35,12 @@ final class StateKeeper: @unchecked Sendable {
     static let checkpointCollectTimeout: TimeInterval = 60
 
     init(store: StateFileStore, queues: ClosedRange<UInt16>, checkpointInterval: Duration, maxAge: Duration,
-         logger: Logger, say: @escaping @Sendable (String) -> Void) {
+         reporter: LifecycleReporter) {
         self.store = store
         self.queues = queues
         self.checkpointInterval = checkpointInterval
         maxAgeSeconds = UInt64(max(0, maxAge.components.seconds))
-        self.logger = logger
-        self.say = say
+        self.reporter = reporter
     }
 
     deinit {
@@ -55,17 +54,15 @@ final class StateKeeper: @unchecked Sendable {
     /// directory cannot be used: the daemon then runs without a state file.
     func lock(owner: (uid: uid_t, gid: gid_t)?) throws(DaemonError) -> Bool {
         if let warning = store.prepareDirectory(owner: owner) {
-            say("synwall: warning: " + warning)
-            logger.warning("state directory not usable", metadata: ["warning": "\(warning)"])
+            reporter.report(.stateDirectoryUnusable(warning))
         }
         let path = store.path + ".lock"
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            let warning = "cannot open the state lock \(path): \(String(cString: strerror(errno))); running without "
+            let warning = "cannot open the state lock \(path): \(SystemCall.lastError); running without "
                 + "a state file, so a restart loses every connection (give the daemon a directory it can write "
                 + "with --state FILE, or say --state none)"
-            say("synwall: warning: " + warning)
-            logger.warning("no state file", metadata: ["warning": "\(warning)"])
+            reporter.report(.stateLockUnusable(warning))
             return false
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -103,8 +100,7 @@ final class StateKeeper: @unchecked Sendable {
         let loaded: StateFileStore.Loaded
         do {
             guard let found = try store.read(limitBytes: limit, maxAgeSeconds: maxAgeSeconds, now: now) else {
-                say("synwall: state: no state file at \(store.path) yet; starting with no connections")
-                logger.info("no state file", metadata: ["state.file": "\(store.path)"])
+                reporter.report(.noStateFile(path: store.path))
                 return nil
             }
             loaded = found
@@ -112,25 +108,21 @@ final class StateKeeper: @unchecked Sendable {
             // The connections have moved on too far, but a ban outlives a long restart: the
             // table entries still come back, each with its own expiry running on.
             if let tables = tablesOnly(limitBytes: limit, now: now), !tables.snapshot.tableEntries.isEmpty {
-                say("synwall: state: \(store.path) was written \(age) s ago, older than set state max-age (\(maxAge) s): "
-                    + "its connections are not restored; its table entries are")
-                logger.info("state file too old; table entries restored", metadata: ["state.file": "\(store.path)"])
+                reporter.report(.stateTooOldTablesRestored(path: store.path, ageSeconds: age, maxAgeSeconds: maxAge))
                 return tables
             }
             let moved = store.moveAside()
             let text = "state file \(store.path) not loaded: \(StateFileError.tooOld(ageSeconds: age, limitSeconds: maxAge)); "
                 + (moved == nil ? "moved aside to \(store.asidePath); " : "\(moved!); ")
                 + "starting with no connections"
-            say("synwall: warning: " + text)
-            logger.warning("state file not loaded", metadata: ["state.file": "\(store.path)", "error": "too old"])
+            reporter.report(.stateNotLoaded(path: store.path, text: text, error: "too old"))
             return nil
         } catch {
             let moved = store.moveAside()
             let text = "state file \(store.path) not loaded: \(error); "
                 + (moved == nil ? "moved aside to \(store.asidePath); " : "\(moved!); ")
                 + "starting with no connections"
-            say("synwall: warning: " + text)
-            logger.warning("state file not loaded", metadata: ["state.file": "\(store.path)", "error": "\(error)"])
+            reporter.report(.stateNotLoaded(path: store.path, text: text, error: "\(error)"))
             return nil
         }
         let header = loaded.snapshot.header
@@ -282,15 +274,12 @@ final class StateKeeper: @unchecked Sendable {
     private func reportCheckpoint(failure: String?) {
         if let failure {
             if !lastCheckpointFailed {
-                say("synwall: warning: state checkpoint to \(store.path) failed: \(failure); filtering goes on, "
-                    + "a crash now would lose the connections")
-                logger.warning("state checkpoint failed", metadata: ["state.file": "\(store.path)", "error": "\(failure)"])
+                reporter.report(.checkpointFailed(path: store.path, error: failure))
             }
             lastCheckpointFailed = true
         } else if lastCheckpointFailed {
             lastCheckpointFailed = false
-            say("synwall: state checkpoints to \(store.path) work again")
-            logger.notice("state checkpoints work again", metadata: ["state.file": "\(store.path)"])
+            reporter.report(.checkpointsRecovered(path: store.path))
         }
     }
 }

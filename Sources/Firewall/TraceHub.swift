@@ -1,6 +1,7 @@
 import Atomics
 import Control
 import Foundation
+import Synchronization
 
 /// The daemon's live trace (`synwall trace`): at most one at a time, started, polled and ended
 /// over the control socket. Workers load ``active`` once per receive round (the only cost to
@@ -11,7 +12,7 @@ import Foundation
 /// at most 10,000), at most 256 per worker per round, at most ``TraceLimits/bufferedLines``
 /// waiting for the next poll; the rest are counted in ``TraceBatch/dropped``. A trace not
 /// polled for ``TraceLimits/idleSeconds`` ends by itself.
-final class TraceHub: @unchecked Sendable {
+final class TraceHub: Sendable {
     /// True while a trace runs: workers look at it once per round.
     let active = ManagedAtomic(false)
     /// Bumped whenever the trace (and so its filter) changes.
@@ -23,9 +24,13 @@ final class TraceHub: @unchecked Sendable {
     /// Whether a trace runs now.
     var isActive: Bool { active.load(ordering: .relaxed) }
 
-    private let lock = NSLock()
-    private var session: Session?
-    private var nextID = 1
+    /// The running trace, if any, and the next trace's number.
+    private let state = Mutex(State())
+
+    private struct State {
+        var session: Session?
+        var nextID = 1
+    }
 
     private struct Session {
         let id: Int
@@ -40,17 +45,21 @@ final class TraceHub: @unchecked Sendable {
 
     /// Starts a trace with `filter`, at most `rate` lines a second; its number, or why not.
     func start(filter: ConnectionFilter.Compiled, rate: Int, now: UInt64) -> Result<TraceBatch, TraceError> {
-        lock.lock()
-        defer { lock.unlock() }
-        expireLocked(now: now)
-        if session != nil {
+        state.withLock { state in start(&state, filter: filter, rate: rate, now: now) }
+    }
+
+    private func start(_ state: inout State, filter: ConnectionFilter.Compiled, rate: Int, now: UInt64)
+        -> Result<TraceBatch, TraceError>
+    {
+        expire(&state, now: now)
+        if state.session != nil {
             return .failure(TraceError("another synwall trace is running; it ends when it is stopped, or "
                 + "\(TraceLimits.idleSeconds) s after its client went away"))
         }
-        let id = nextID
-        nextID += 1
+        let id = state.nextID
+        state.nextID += 1
         let bounded = min(max(1, rate), TraceLimits.maximumRate)
-        session = Session(id: id, filter: filter, rate: bounded)
+        state.session = Session(id: id, filter: filter, rate: bounded)
         deadline.store(now &+ UInt64(TraceLimits.idleSeconds) * 1_000_000_000, ordering: .relaxed)
         generation.wrappingIncrement(ordering: .releasing)
         active.store(true, ordering: .releasing)
@@ -59,44 +68,49 @@ final class TraceHub: @unchecked Sendable {
 
     /// The lines of trace `id` since the last poll; the trace's deadline moves on.
     func poll(id: Int, now: UInt64) -> Result<TraceBatch, TraceError> {
-        lock.lock()
-        defer { lock.unlock() }
-        expireLocked(now: now)
-        guard var current = session, current.id == id else {
+        state.withLock { state in poll(&state, id: id, now: now) }
+    }
+
+    private func poll(_ state: inout State, id: Int, now: UInt64) -> Result<TraceBatch, TraceError> {
+        expire(&state, now: now)
+        guard var current = state.session, current.id == id else {
             return .failure(TraceError("trace \(id) is not running (it ends \(TraceLimits.idleSeconds) s after "
                 + "its last poll); start a new one"))
         }
         let batch = TraceBatch(session: id, lines: current.lines, matched: current.matched, dropped: current.dropped,
                                rate: current.rate)
         current.lines.removeAll(keepingCapacity: true)
-        session = current
+        state.session = current
         deadline.store(now &+ UInt64(TraceLimits.idleSeconds) * 1_000_000_000, ordering: .relaxed)
         return .success(batch)
     }
 
     /// Ends trace `id` (nothing when it is not the running one); its last lines.
     func end(id: Int) -> TraceBatch? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let current = session, current.id == id else { return nil }
-        stopLocked()
-        return TraceBatch(session: id, lines: current.lines, matched: current.matched, dropped: current.dropped,
-                          rate: current.rate)
+        state.withLock { state in
+            guard let current = state.session, current.id == id else { return nil }
+            stop(&state)
+            return TraceBatch(session: id, lines: current.lines, matched: current.matched, dropped: current.dropped,
+                              rate: current.rate)
+        }
     }
 
     /// The running trace's filter and generation, for a worker that saw ``generation`` change.
     func currentFilter() -> (generation: Int, filter: ConnectionFilter.Compiled?) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (generation.load(ordering: .acquiring), session?.filter)
+        state.withLock { (generation.load(ordering: .acquiring), $0.session?.filter) }
     }
 
     /// A worker's lines of one round (taken under the trace of `generation`), with the
     /// matching decisions it counted and those it could not keep.
     func deliver(_ lines: [TraceLine], generation: Int, matched: Int, dropped: Int, now: UInt64) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard var current = session, self.generation.load(ordering: .relaxed) == generation else { return }
+        state.withLock { state in
+            deliver(&state, lines, generation: generation, matched: matched, dropped: dropped, now: now)
+        }
+    }
+
+    private func deliver(_ state: inout State, _ lines: [TraceLine], generation: Int, matched: Int, dropped: Int,
+                         now: UInt64) {
+        guard var current = state.session, self.generation.load(ordering: .relaxed) == generation else { return }
         current.matched += matched
         current.dropped += dropped
         let second = now / 1_000_000_000
@@ -112,23 +126,21 @@ final class TraceHub: @unchecked Sendable {
                 current.dropped += 1
             }
         }
-        session = current
+        state.session = current
     }
 
     /// Ends the trace when its client stopped polling (a worker calls it once its deadline passed).
     func expire(now: UInt64) {
-        lock.lock()
-        defer { lock.unlock() }
-        expireLocked(now: now)
+        state.withLock { expire(&$0, now: now) }
     }
 
-    private func expireLocked(now: UInt64) {
-        guard session != nil, now > deadline.load(ordering: .relaxed) else { return }
-        stopLocked()
+    private func expire(_ state: inout State, now: UInt64) {
+        guard state.session != nil, now > deadline.load(ordering: .relaxed) else { return }
+        stop(&state)
     }
 
-    private func stopLocked() {
-        session = nil
+    private func stop(_ state: inout State) {
+        state.session = nil
         active.store(false, ordering: .releasing)
         generation.wrappingIncrement(ordering: .releasing)
     }

@@ -98,7 +98,7 @@ public final class ConntrackSocket: @unchecked Sendable {
         for _ in 0 ..< 8 {
             switch Syscalls.receiveOne(fd: socket.fd, into: buffer) {
             case .failure(let failure):
-                return failure.code == EAGAIN || failure.code == EWOULDBLOCK ? ETIMEDOUT : failure.code
+                return failure.rawValue == EAGAIN || failure.rawValue == EWOULDBLOCK ? ETIMEDOUT : failure.rawValue
             case .success(let count):
                 var answer: Int32?
                 NetlinkDatagram.forEachMessage(in: UnsafeRawBufferPointer(rebasing: buffer[0 ..< count])) { message in

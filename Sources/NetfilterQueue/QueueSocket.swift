@@ -172,13 +172,13 @@ public final class QueueSocket: @unchecked Sendable {
         let one = UnsafeMutableRawBufferPointer(start: buffer, count: slotSize)
         for _ in 0 ..< max(1, 2000 / configuration.receiveTimeoutMilliseconds) {
             switch Syscalls.receiveOne(fd: socket.fd, into: one) {
-            case .failure(let e) where e.code == Syscalls.errnoAgain || e.code == Syscalls.errnoWouldBlock:
+            case .failure(let e) where e.rawValue == Syscalls.errnoAgain || e.rawValue == Syscalls.errnoWouldBlock:
                 continue
-            case .failure(let e) where e.code == Syscalls.errnoNoBuffers:
+            case .failure(let e) where e.rawValue == Syscalls.errnoNoBuffers:
                 counters.enobufs += 1
                 continue
             case .failure(let e):
-                throw .systemCall(operation: "waiting for the NFQUEUE acknowledgement for queue \(queue)", errno: e.code)
+                throw .systemCall(operation: "waiting for the NFQUEUE acknowledgement for queue \(queue)", errno: e.rawValue)
             case .success(let count):
                 var answer: Int32?
                 NetlinkDatagram.forEachMessage(in: UnsafeRawBufferPointer(rebasing: one[0 ..< count])) { message in
@@ -227,7 +227,7 @@ public final class QueueSocket: @unchecked Sendable {
         case .success(let n):
             count = n
         case .failure(let failure):
-            let code = failure.code
+            let code = failure.rawValue
             if code == Syscalls.errnoAgain || code == Syscalls.errnoWouldBlock { return .idle }
             if code == Syscalls.errnoNoBuffers {
                 counters.enobufs += 1

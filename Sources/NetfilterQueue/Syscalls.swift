@@ -1,10 +1,13 @@
 import CNetfilterQueue
+import SystemCall
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
 
 // The only file of synwall that calls libnetfilter_queue, libmnl or socket system calls.
-// Each wrapper retries EINTR where retrying is right and hands errno back as a value.
+// Each wrapper retries EINTR where retrying is right (SystemCall.retryingInterrupts) and hands
+// errno back as a value (swift-system's Errno).
 
 /// Netlink message type numbers for nfqueue (`NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_*`).
 enum NetlinkType {
@@ -105,34 +108,23 @@ enum Syscalls {
 
     /// Sends one datagram of one or more netlink messages to the kernel. Returns errno on failure.
     static func send(_ socket: NetlinkSocket, _ bytes: UnsafeRawPointer, count: Int) -> Int32? {
-        while true {
-            let sent = mnl_socket_sendto(socket.handle, bytes, count)
-            if sent >= 0 { return nil }
-            if errno == EINTR { continue }
-            return errno
-        }
+        SystemCall.retryingInterrupts { mnl_socket_sendto(socket.handle, bytes, count) } >= 0 ? nil : errno
     }
 
     /// Receives up to `count` datagrams. Returns the number received, or errno (EAGAIN on timeout).
     static func receiveMany(fd: Int32, _ vector: UnsafeMutablePointer<synwall_mmsghdr>, count: Int)
         -> Result<Int, Errno>
     {
-        while true {
-            let n = synwall_recvmmsg(fd, vector, UInt32(count), synwall_msg_waitforone(), nil)
-            if n >= 0 { return .success(Int(n)) }
-            if errno == EINTR { continue }
-            return .failure(Errno(code: errno))
+        let n = SystemCall.retryingInterrupts {
+            synwall_recvmmsg(fd, vector, UInt32(count), synwall_msg_waitforone(), nil)
         }
+        return n >= 0 ? .success(Int(n)) : .failure(Errno(rawValue: errno))
     }
 
     /// Receives one datagram without waiting longer than the socket's timeout.
     static func receiveOne(fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
-        while true {
-            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
-            if n >= 0 { return .success(n) }
-            if errno == EINTR { continue }
-            return .failure(Errno(code: errno))
-        }
+        let n = SystemCall.retryingInterrupts { recv(fd, buffer.baseAddress, buffer.count, 0) }
+        return n >= 0 ? .success(n) : .failure(Errno(rawValue: errno))
     }
 
     // MARK: Message construction (libnetfilter_queue's libmnl helpers)

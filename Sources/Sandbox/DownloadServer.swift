@@ -1,4 +1,5 @@
 import Foundation
+import SystemCall
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -113,8 +114,7 @@ public struct DownloadServer: Sendable {
         var request: [UInt8] = []
         var byte: UInt8 = 0
         while request.count < 32 {
-            let count = recv(fd, &byte, 1, 0)
-            if count < 0, errno == EINTR { continue }
+            let count = SystemCall.retryingInterrupts { recv(fd, &byte, 1, 0) }
             guard count == 1 else { break }
             if byte == UInt8(ascii: "\n") { break }
             request.append(byte)
@@ -133,8 +133,11 @@ public struct DownloadServer: Sendable {
             chunk.withUnsafeMutableBytes { pattern.produce(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<length])) }
             var written = 0
             while written < length {
-                let count = chunk.withUnsafeBytes { send(fd, $0.baseAddress.map { $0 + written }, length - written, Int32(MSG_NOSIGNAL)) }
-                if count < 0, errno == EINTR { continue }
+                let count = chunk.withUnsafeBytes { raw in
+                    SystemCall.retryingInterrupts {
+                        send(fd, raw.baseAddress.map { $0 + written }, length - written, Int32(MSG_NOSIGNAL))
+                    }
+                }
                 guard count > 0 else {
                     transfer.sent += UInt64(written)
                     transfer.checksum = "-"

@@ -1,3 +1,4 @@
+import SystemCall
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,7 +40,6 @@ public enum PeerError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     static func text(_ errno: Int32) -> String {
-        guard let message = strerror(errno) else { return "errno \(errno)" }
-        return String(cString: message)
+        SystemCall.describe(errno)
     }
 }

@@ -4,18 +4,18 @@ extension Sandbox {
     /// The line `synwall peer listen` prints once its socket listens.
     public static let peerListeningPrefix = "synwall peer: listening"
 
-    /// Starts `synwall peer listen` (a TCP echo server on IPv4 and IPv6) in `host` (default: the
+    /// Starts `synwall-testbed peer listen` (a TCP echo server on IPv4 and IPv6) in `host` (default: the
     /// server) and waits, at most `timeout`, until it listens.
     ///
     /// - Parameter maxConnections: the server exits after serving this many; nil: until stopped.
-    /// - Throws: ``SandboxError/noSynwallBinary``, or ``SandboxError/notReady(command:expected:output:)``.
+    /// - Throws: ``SandboxError/noTestbedBinary``, or ``SandboxError/notReady(command:expected:output:)``.
     @discardableResult
     public func startEchoServer(
         in host: SandboxHost? = nil, port: UInt16, maxConnections: Int? = nil,
         timeout: Duration = .seconds(5)
     ) throws -> SandboxProcess {
-        guard let synwallPath else { throw SandboxError.noSynwallBinary }
-        var command = [synwallPath, "peer", "listen", "--port", String(port)]
+        guard let testbedPath else { throw SandboxError.noTestbedBinary }
+        var command = [testbedPath, "peer", "listen", "--port", String(port)]
         if let maxConnections { command += ["--max-connections", String(maxConnections)] }
         let process = try spawn(in: host ?? server, command)
         guard process.waitForLine(prefix: Self.peerListeningPrefix, timeout: timeout) != nil else {
@@ -26,19 +26,19 @@ extension Sandbox {
         return process
     }
 
-    /// Opens a TCP connection from `host` to `address`:`port` with `synwall peer connect`, sends
+    /// Opens a TCP connection from `host` to `address`:`port` with `synwall-testbed peer connect`, sends
     /// `message` and waits for its echo, all within `timeout`.
     ///
     /// - Returns: the peer's result: status 0 on success, 1 with a one-line reason on stderr.
-    /// - Throws: ``SandboxError/noSynwallBinary``, or a timeout if the helper itself hangs.
+    /// - Throws: ``SandboxError/noTestbedBinary``, or a timeout if the helper itself hangs.
     public func connect(
         from host: SandboxHost, to address: String, port: UInt16, message: String = "hello through synwall",
         timeout: Duration = .seconds(3)
     ) throws -> CommandResult {
-        guard let synwallPath else { throw SandboxError.noSynwallBinary }
+        guard let testbedPath else { throw SandboxError.noTestbedBinary }
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         return try run(in: host, [
-            synwallPath, "peer", "connect", address, String(port), "--message", message,
+            testbedPath, "peer", "connect", address, String(port), "--message", message,
             "--timeout", String(seconds),
         ], timeout: timeout + .seconds(5))
     }

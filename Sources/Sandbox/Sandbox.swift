@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A disposable network test bed built from Linux network namespaces.
 ///
@@ -14,7 +15,7 @@ import Foundation
 /// removes their veths and firewall tables. It is idempotent and also runs from `deinit`.
 ///
 /// ```swift
-/// let sandbox = try Sandbox.create(synwall: "/path/to/synwall")
+/// let sandbox = try Sandbox.create(testbed: "/path/to/synwall-testbed")
 /// defer { sandbox.teardown() }
 /// let server = try sandbox.startEchoServer(port: 8080)
 /// let ok = sandbox.tcpConnect(from: sandbox.client, to: sandbox.server.ipv4, port: 8080, timeout: .seconds(3))
@@ -30,8 +31,8 @@ public final class Sandbox: @unchecked Sendable {
     public let server: SandboxHost
     /// The attacker namespace, when the sandbox was created with one (routed only).
     public let attacker: SandboxHost?
-    /// The synwall binary used for `synwall peer` helpers, if one was given.
-    public let synwallPath: String?
+    /// The `synwall-testbed` binary whose `peer` helpers make the traffic, if one was given.
+    public let testbedPath: String?
     /// A private scratch directory (captured output, logs); removed by ``teardown()``.
     public let workDirectory: URL
     /// Default time limit of ``run(in:_:timeout:)``.
@@ -46,25 +47,29 @@ public final class Sandbox: @unchecked Sendable {
     public var firewallHost: SandboxHost { router ?? server }
 
     let ipPath: String
-    private let lock = NSLock()
+    /// What the sandbox made, for its teardown.
+    private let made = Mutex(Made())
     /// Held for the whole of a teardown, so a concurrent caller returns only once it is done.
-    private let teardownLock = NSLock()
-    private var spawned: [SandboxProcess] = []
-    private var namespacesCreated: [String] = []
-    private var isTornDown = false
+    private let teardownLock = Mutex(())
+
+    private struct Made {
+        var spawned: [SandboxProcess] = []
+        var namespaces: [String] = []
+        var isTornDown = false
+    }
 
     private static let counter = InstanceCounter()
 
     private init(
         topology: SandboxTopology, client: SandboxHost, router: SandboxHost?, server: SandboxHost,
-        attacker: SandboxHost?, synwallPath: String?, workDirectory: URL, defaultTimeout: Duration, ipPath: String
+        attacker: SandboxHost?, testbedPath: String?, workDirectory: URL, defaultTimeout: Duration, ipPath: String
     ) {
         self.topology = topology
         self.client = client
         self.router = router
         self.server = server
         self.attacker = attacker
-        self.synwallPath = synwallPath
+        self.testbedPath = testbedPath
         self.workDirectory = workDirectory
         self.defaultTimeout = defaultTimeout
         self.ipPath = ipPath
@@ -79,21 +84,22 @@ public final class Sandbox: @unchecked Sendable {
     /// - Parameters:
     ///   - topology: routed (client — router — server) or direct (client — server).
     ///   - prefix: start of the namespace names, so a leftover can be traced to its creator.
-    ///   - synwall: the synwall binary, for ``tcpConnect(from:to:port:message:timeout:)`` and
-    ///     ``startEchoServer(in:port:maxConnections:timeout:)``.
+    ///   - testbed: the `synwall-testbed` binary, whose `peer` helpers
+    ///     ``tcpConnect(from:to:port:message:timeout:)`` and
+    ///     ``startEchoServer(in:port:maxConnections:timeout:)`` run.
     ///   - attacker: with ``SandboxTopology/routed``, add an ``attacker`` namespace on a third
     ///     router interface (ignored for ``SandboxTopology/direct``).
     ///   - defaultTimeout: the time limit of each command run in the sandbox.
     /// - Throws: ``SandboxError``; whatever was built is removed before it throws.
     public static func create(
-        topology: SandboxTopology = .routed, prefix: String = "sw", synwall: String? = nil,
+        topology: SandboxTopology = .routed, prefix: String = "sw", testbed: String? = nil,
         attacker: Bool = false, defaultTimeout: Duration = .seconds(10)
     ) throws -> Sandbox {
         guard geteuid() == 0 else { throw SandboxError.notRoot }
         let ipPath = try ExecutableLocator.require("ip", package: "iproute2")
         _ = try ExecutableLocator.require("sysctl", package: "procps")
-        if let synwall, !FileManager.default.isExecutableFile(atPath: synwall) {
-            throw SandboxError.fileMissing(path: synwall)
+        if let testbed, !FileManager.default.isExecutableFile(atPath: testbed) {
+            throw SandboxError.fileMissing(path: testbed)
         }
 
         let base = "\(prefix)\(getpid())-\(counter.next())"
@@ -106,7 +112,7 @@ public final class Sandbox: @unchecked Sendable {
         }
         let sandbox = Sandbox(
             topology: topology, client: plan.client, router: plan.router, server: plan.server,
-            attacker: plan.attacker, synwallPath: synwall, workDirectory: workDirectory, defaultTimeout: defaultTimeout,
+            attacker: plan.attacker, testbedPath: testbed, workDirectory: workDirectory, defaultTimeout: defaultTimeout,
             ipPath: ipPath)
         do {
             try sandbox.build(plan)
@@ -168,10 +174,10 @@ public final class Sandbox: @unchecked Sendable {
     }
 
     private func registerNamespace(_ name: String) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !isTornDown else { throw SandboxError.tornDown }
-        namespacesCreated.append(name)
+        try made.withLock { made throws(SandboxError) in
+            guard !made.isTornDown else { throw SandboxError.tornDown }
+            made.namespaces.append(name)
+        }
     }
 
     private func ip(_ arguments: [String]) throws {
@@ -212,16 +218,11 @@ public final class Sandbox: @unchecked Sendable {
     /// Starts `arguments` inside `host`'s namespace without waiting for it (for a daemon or a
     /// server). The sandbox stops it at teardown if it still runs.
     public func spawn(in host: SandboxHost, _ arguments: [String]) throws -> SandboxProcess {
-        lock.lock()
-        let tornDown = isTornDown
-        lock.unlock()
-        guard !tornDown else { throw SandboxError.tornDown }
+        guard !isTornDownAlready else { throw SandboxError.tornDown }
         let process = try SandboxProcess.launch(
             netnsExec(host.namespace, arguments), displayCommand: arguments,
             namespace: host.namespace, directory: workDirectory)
-        lock.lock()
-        spawned.append(process)
-        lock.unlock()
+        track(process)
         return process
     }
 
@@ -252,15 +253,11 @@ public final class Sandbox: @unchecked Sendable {
     }
 
     private func track(_ process: SandboxProcess) {
-        lock.lock()
-        spawned.append(process)
-        lock.unlock()
+        made.withLock { $0.spawned.append(process) }
     }
 
     private func untrack(_ process: SandboxProcess) {
-        lock.lock()
-        spawned.removeAll { $0 === process }
-        lock.unlock()
+        made.withLock { $0.spawned.removeAll { $0 === process } }
     }
 
     // MARK: - Teardown
@@ -271,20 +268,16 @@ public final class Sandbox: @unchecked Sendable {
     /// Safe to call more than once and from any thread; a call made while another thread tears
     /// down returns when that teardown has finished.
     public func teardown() {
-        teardownLock.lock()
-        defer { teardownLock.unlock() }
-        lock.lock()
-        guard !isTornDown else {
-            lock.unlock()
-            return
-        }
-        isTornDown = true
-        let processes = spawned
-        let namespaces = namespacesCreated
-        spawned = []
-        namespacesCreated = []
-        lock.unlock()
+        teardownLock.withLock { _ in tearDownOnce() }
+    }
 
+    private func tearDownOnce() {
+        let taken = made.withLock { made -> Made? in
+            guard !made.isTornDown else { return nil }
+            defer { made = Made(isTornDown: true) }
+            return made
+        }
+        guard let processes = taken?.spawned, let namespaces = taken?.namespaces else { return }
         let running = processes.filter(\.isRunning)
         running.forEach { $0.terminate() }
         let deadline = ContinuousClock.now + .seconds(3)
@@ -304,22 +297,17 @@ public final class Sandbox: @unchecked Sendable {
     }
 
     /// True once ``teardown()`` has run.
-    public var isTornDownAlready: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return isTornDown
-    }
+    public var isTornDownAlready: Bool { made.withLock { $0.isTornDown } }
 }
 
 /// A process-wide counter for unique sandbox names.
-private final class InstanceCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
+private final class InstanceCounter: Sendable {
+    private let value = Mutex(0)
 
     func next() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value
+        value.withLock { value in
+            value += 1
+            return value
+        }
     }
 }

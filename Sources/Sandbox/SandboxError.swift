@@ -12,8 +12,8 @@ public enum SandboxError: Error, Sendable, CustomStringConvertible {
     case launchFailed(command: [String], reason: String)
     /// The sandbox was already torn down.
     case tornDown
-    /// The operation needs the synwall binary, but the sandbox was created without one.
-    case noSynwallBinary
+    /// The operation runs a peer helper, but the sandbox was created without the test bed.
+    case noTestbedBinary
     /// A file the sandbox needs (a script) does not exist.
     case fileMissing(path: String)
     /// A spawned helper exited or stayed silent instead of printing the expected line.
@@ -34,8 +34,8 @@ public enum SandboxError: Error, Sendable, CustomStringConvertible {
             return "could not start \(command.joined(separator: " ")): \(reason)"
         case .tornDown:
             return "the sandbox was already torn down; create a new one"
-        case .noSynwallBinary:
-            return "this helper runs `synwall peer`: pass the synwall binary to Sandbox.create(synwall:)"
+        case .noTestbedBinary:
+            return "this helper runs `synwall-testbed peer`: pass the synwall-testbed binary to Sandbox.create(testbed:)"
         case let .fileMissing(path):
             return "file not found: \(path)"
         case let .notReady(command, expected, output):

@@ -1,3 +1,5 @@
+import SystemCall
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,11 +25,10 @@ enum AtomicFile {
         guard fd >= 0 else { throw Failure(description: "cannot create a file in \(directory): \(Self.error())") }
         let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var failure: String?
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while failure == nil, offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n > 0 { offset += n } else if n < 0, errno == EINTR { continue } else { failure = "write: \(Self.error())" }
+        do {
+            _ = try FileDescriptor(rawValue: fd).writeAll(text.utf8)
+        } catch {
+            failure = "write: \(error)"
         }
         if failure == nil, fchmod(fd, 0o644) != 0 { failure = "chmod: \(Self.error())" }
         if failure == nil, fsync(fd) != 0 { failure = "fsync: \(Self.error())" }
@@ -39,5 +40,5 @@ enum AtomicFile {
         }
     }
 
-    private static func error() -> String { String(cString: strerror(errno)) }
+    private static func error() -> String { SystemCall.lastError }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLog
 import Rules
+import SystemCall
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,8 +43,9 @@ func writeAll(_ text: String, to fd: Int32) {
     let bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n > 0 { offset += n } else if n < 0, errno == EINTR { continue } else { return }
+        let n = bytes[offset...].withUnsafeBytes { raw in SystemCall.retryingInterrupts { write(fd, raw.baseAddress, raw.count) } }
+        guard n > 0 else { return }
+        offset += n
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,9 +50,8 @@ final class Progress {
 /// For a step that reports no progress of its own (compiling a huge rule file): after `after`
 /// seconds, a line on stderr with the elapsed time, redrawn every half second until
 /// ``stop()``. Only on a terminal.
-final class BusyMeter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var running = true
+final class BusyMeter: Sendable {
+    private let running = Mutex(true)
     private let done = DispatchSemaphore(value: 0)
 
     /// Starts the meter, or nil when stderr is not a terminal.
@@ -77,17 +77,11 @@ final class BusyMeter: @unchecked Sendable {
         return meter
     }
 
-    private var isRunning: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return running
-    }
+    private var isRunning: Bool { running.withLock { $0 } }
 
     /// Stops and clears the line (waits for the meter's thread, at most half a second).
     func stop() {
-        lock.lock()
-        running = false
-        lock.unlock()
+        running.withLock { $0 = false }
         done.wait()
     }
 }

@@ -16,6 +16,6 @@ struct Synwall: ParsableCommand {
         subcommands: [RunCommand.self, ReloadCommand.self, ReplayCommand.self, CheckCommand.self, ExplainCommand.self,
                       RulesCommand.self, LogCommand.self, StatsCommand.self, ConnsCommand.self, TableCommand.self,
                       TraceCommand.self, BenchCommand.self,
-                      DemoCommand.self, PeerCommand.self, StateCommand.self]
+                      DemoCommand.self, StateCommand.self]
     )
 }

@@ -160,7 +160,7 @@ import Testing
         let root = try synwall("--help")
         #expect(root.status == 0)
         for command in ["run", "replay", "demo"] { #expect(root.stdout.contains("  \(command) ")) }
-        #expect(!root.stdout.contains("peer"))  // hidden helper
+        #expect(!root.stdout.contains("peer"))  // the test bed's, not synwall's
         let run = try synwall("run", "--help")
         for option in ["--rules", "--queue ", "--queues", "--attach", "--hook", "--fail-open", "--log", "--policy",
                        "--queue-maxlen", "--copy-range", "--receive-buffer", "--verify-checksums"]

@@ -201,6 +201,40 @@ extension IntegrationTests {
             #expect(try leftoverNamespaces(of: demo.pid).isEmpty, "Ctrl-C removed every namespace")
         }
 
+        @Test("the daemon's binary carries no attack code: no Sandbox symbol, no peer command, no peer text")
+        func daemonBinaryHasNoAttackCode() throws {
+            let synwall = try Harness.synwallBinary()
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: synwall))
+            // `7Sandbox` starts every mangled name of the Sandbox module; `synwall peer: ` every
+            // line the attack helpers print. The test bed has both.
+            for marker in ["7Sandbox", "synwall peer: ", "PeerCommand"] {
+                #expect(bytes.range(of: Data(marker.utf8)) == nil, "\(synwall) contains '\(marker)'")
+            }
+            let testbed = try Data(contentsOf: URL(fileURLWithPath: try Harness.testbedBinary()))
+            #expect(testbed.range(of: Data("synwall peer: ".utf8)) != nil, "the test bed holds the helpers")
+
+            let directory = try scratch()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let peer = try SandboxProcess.start([synwall, "peer", "listen"], outputDirectory: directory)
+            defer { peer.stop(grace: .seconds(1)) }
+            #expect(peer.waitForExit(timeout: .seconds(10)) == .exited(64), "\(peer.output)")
+            #expect(peer.standardError.hasPrefix("synwall: error: unknown command 'peer'"), "\(peer.output)")
+        }
+
+        @Test("synwall demo without the test bed beside it says where it looked, in one line, and exits 1")
+        func demoNeedsTheTestbed() throws {
+            let directory = try scratch()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let lonely = directory.appendingPathComponent("synwall").path
+            try FileManager.default.copyItem(atPath: try Harness.synwallBinary(), toPath: lonely)
+            let demo = try SandboxProcess.start([lonely, "demo"], outputDirectory: directory)
+            defer { demo.stop(grace: .seconds(2)) }
+            #expect(demo.waitForExit(timeout: .seconds(10)) == .exited(1), "\(demo.output)")
+            let lines = demo.standardError.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("synwall: error: the demo is the program synwall-testbed")
+                    && lines[0].contains(directory.appendingPathComponent("synwall-testbed").path), "\(demo.output)")
+        }
+
         @Test("synwall demo without root says so in one line and exits 1")
         func demoNeedsRoot() throws {
             let directory = try scratch()

@@ -36,9 +36,20 @@ enum Harness {
         return path
     }
 
-    /// A new sandbox with the synwall binary for its peers.
+    /// The test bed (`synwall-testbed`, whose `peer` helpers make the traffic): beside the
+    /// synwall binary, as `swift build` and the package put it.
+    static func testbedBinary() throws -> String {
+        let path = URL(fileURLWithPath: try synwallBinary()).deletingLastPathComponent()
+            .appendingPathComponent("synwall-testbed").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw HarnessError("the test bed is not at \(path), beside the synwall binary: run `swift build` first")
+        }
+        return path
+    }
+
+    /// A new sandbox with the test bed for its peers.
     static func sandbox(_ topology: SandboxTopology = .routed) throws -> Sandbox {
-        try Sandbox.create(topology: topology, prefix: "swt", synwall: synwallBinary())
+        try Sandbox.create(topology: topology, prefix: "swt", testbed: testbedBinary())
     }
 
     /// The `--hook` options a firewall in this sandbox uses: forward on the router (both

@@ -1,5 +1,6 @@
 @testable import NetfilterQueue
 import Testing
+import TestSupport
 
 /// Builds an NFQNL_MSG_PACKET netlink message the way the kernel lays it out.
 private func packetMessage(id: UInt32, payload: [UInt8], capLen: UInt32? = nil, skbInfo: UInt32? = nil,
@@ -79,14 +80,8 @@ private func packetMessage(id: UInt32, payload: [UInt8], capLen: UInt32? = nil, 
 
     @Test func truncatedOrGarbageInputNeverTraps() {
         let good = packetMessage(id: 42, payload: Array(repeating: 0xAB, count: 60))
-        var rng = UInt64(0x9E37_79B9_7F4A_7C15)
-        func next() -> UInt64 {
-            rng &+= 0x9E37_79B9_7F4A_7C15
-            var z = rng
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var rng = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
+        func next() -> UInt64 { rng.next() }
         for cut in 0 ... good.count {
             let prefix = Array(good.prefix(cut))
             prefix.withUnsafeBytes { raw in NetlinkDatagram.forEachMessage(in: raw) { _ in } }

@@ -1,5 +1,6 @@
 import Testing
 @testable import Rules
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +54,7 @@ import Glibc
     @Test func aBinaryIsOneErrorInLittleMemory() throws {
         let scratch = ScratchDirectory()
         // An ELF-like header, then 4 MB of bytes with few newlines and NULs late.
-        var random = SplitMix(seed: 7)
+        var random = SplitMix64(seed: 7)
         var bytes: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x01, 0x00]
         bytes += (0..<(4 << 20)).map { _ in UInt8(truncatingIfNeeded: random.next()) | 1 }
         let path = writeBytes(scratch, "binary", bytes)
@@ -171,7 +172,7 @@ import Glibc
     @Test func shadowAnalysisFindsWhatTheFullComparisonFinds() {
         // Rules with a few ports, some without, some with wide ranges: the indexed analysis
         // must report exactly the rules (and shadows) that comparing every pair reports.
-        var random = SplitMix(seed: 42)
+        var random = SplitMix64(seed: 42)
         var text = ""
         for _ in 0..<400 {
             let port = 20 + Int(random.next() % 6)
@@ -211,18 +212,5 @@ import Glibc
         #expect(outcome.summary.checkedRules > 100 && outcome.summary.checkedRules < 3_000)
         #expect(outcome.summary.note == "shadowed-rule analysis stopped after rule \(outcome.summary.checkedRules) of 3000 "
             + "(it makes at most 100000 rule comparisons); rules after that were not checked")
-    }
-}
-
-/// A small deterministic generator for test inputs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 import Wire
 @testable import Rules
+import TestSupport
 
 @Suite struct PrefixSetTests {
     func prefix(_ text: String) -> IPPrefix {
@@ -85,14 +86,8 @@ import Wire
 
     /// Against a naive check over random prefixes (nested, overlapping, excluded).
     @Test func agreesWithANaiveLongestMatch() {
-        var state: UInt64 = 0x5EED
-        func random() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator = SplitMix64(seed: 0x5EED)
+        func random() -> UInt64 { generator.next() }
         for round in 0..<20 {
             var entries: [(prefix: IPPrefix, included: Bool)] = []
             for _ in 0..<60 {

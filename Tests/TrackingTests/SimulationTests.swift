@@ -1,6 +1,7 @@
 import Testing
 @testable import Tracking
 import Wire
+import TestSupport
 
 /// Seeded simulations of well-behaved TCP endpoints: every packet must pass. The client's
 /// segments are reordered before they reach the firewall, lost segments are retransmitted,
@@ -8,18 +9,7 @@ import Wire
 /// idle periods carry keep-alives, and the connection closes with FINs.
 @Suite("Simulated connections")
 struct SimulationTests {
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-        mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    }
+    typealias Random = SplitMix64
 
     /// One endpoint's view.
     struct Endpoint {
@@ -74,7 +64,7 @@ struct SimulationTests {
 
     @Test("every packet of a well-behaved connection passes", arguments: seeds)
     func wellBehaved(seed: UInt64) {
-        var random = Random(state: seed &* 0x1234_5678_9ABC_DEF1)
+        var random = Random(seed: seed &* 0x1234_5678_9ABC_DEF1)
         let harness = Harness(ipv6: seed % 2 == 0, clientHigh: seed % 3 == 0)
         var drops: [String] = []
         var staleDuplicates = 0

@@ -1,5 +1,6 @@
 import Testing
 @testable import Wire
+import TestSupport
 
 @Suite struct ChecksumTests {
     static let goldens: [(String, [UInt8])] = [

@@ -1,5 +1,6 @@
 import Testing
 @testable import Wire
+import TestSupport
 
 /// Decodes ~200,000 random and mutated buffers: nothing may trap (a bounds bug trips the
 /// reader's assertion in test builds) and every result must be self-consistent.

@@ -37,22 +37,6 @@ func put16(_ bytes: inout [UInt8], _ offset: Int, _ value: UInt16) {
     bytes[offset + 1] = UInt8(value & 0xFF)
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator, so a failing fuzz case
-/// reproduces from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Packets captured from scapy (checksums computed by scapy), used as golden inputs.
 enum Golden {
     /// 192.0.2.1:40000 > 198.51.100.2:443 S seq 1000 win 64240, MSS 1460, SACK-perm, TS 123456/0, NOP, WS 7.

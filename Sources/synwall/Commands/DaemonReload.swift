@@ -1,5 +1,6 @@
 import Control
 import Firewall
+import SystemCall
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,7 +39,7 @@ func requestDaemonReload(control: String, timeout: Int, pidFile: String,
     try beforeSignal()
     guard kill(pid, SIGHUP) == 0 else {
         if errno == ESRCH { return .notRunning("pid \(pid) in \(pidFile) is gone") }
-        throw CLIError("cannot signal synwall (pid \(pid) from \(pidFile)): \(String(cString: strerror(errno))) "
+        throw CLIError("cannot signal synwall (pid \(pid) from \(pidFile)): \(SystemCall.lastError) "
             + "(run as root)")
     }
     return .signalled(pid: pid)

@@ -100,8 +100,9 @@ struct RunCommand: ParsableCommand {
                                             valueName: "group"))
     var controlGroup: String?
 
-    @Option(name: .long, help: ArgumentHelp("Level of the daemon's own messages on stderr: trace, debug, info, "
-        + "notice, warning, error, critical (default: info under systemd, warning otherwise).", valueName: "level"))
+    @Option(name: .long, help: ArgumentHelp("Say the daemon's own messages as leveled lines on stderr, from this "
+        + "level up: trace, debug, info, notice, warning, error, critical (under systemd: info; otherwise plain "
+        + "lines on stdout).", valueName: "level"))
     var logLevel: Logger.Level?
 
     @Option(name: .long, help: ArgumentHelp("Once ready, switch to this user (name or uid), keeping only "
@@ -186,18 +187,18 @@ struct RunCommand: ParsableCommand {
                 + "the host's connections and drops the rest as out of order; add --hook "
                 + "\(hooks.contains(.input) ? "output" : "input")", to: 2)
         }
-        // Under systemd the structured log carries everything; interactively the plain lines on
-        // stdout do, and the log shows warnings and errors only (unless --log-level says more).
+        // Each lifecycle fact is said once: under systemd (or with --log-level) as a structured
+        // message with its level on stderr; interactively as its plain line on stdout.
         let journald = DaemonLogHandler.underJournald
-        let level = logLevel ?? (journald ? .info : .warning)
+        let structured = journald || logLevel != nil
+        let level = logLevel ?? .info
         let logger = Logger(label: "synwall") { _ in DaemonLogHandler(level: level, journald: journald) }
-        let daemon = Daemon(configuration: configuration, logger: logger) { line in
-            if !journald { writeLine(line) }
-        }
+        let reporter = LifecycleReporter(structured ? .structured(logger) : .plain { writeLine($0) })
+        let daemon = Daemon(configuration: configuration, reporter: reporter)
         do {
             _ = try daemon.run()
         } catch {
-            if journald { logger.error("start failed", metadata: ["error": "\(error.description)"]) }
+            if structured { logger.error("start failed", metadata: ["error": "\(error.description)"]) }
             throw CLIError(error.description)
         }
     }

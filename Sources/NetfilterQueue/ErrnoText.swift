@@ -1,18 +1,13 @@
+import SystemCall
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
 
-/// A readable name and text for an errno value, e.g. "EPERM (Operation not permitted)".
+/// An errno value with its text, e.g. "errno 1 (Operation not permitted)".
 func errnoText(_ code: Int32) -> String {
-    let text = String(cString: strerror(code))
-    return "errno \(code) (\(text))"
-}
-
-/// An errno value carried as an error (receive paths hand it back in a `Result`).
-struct Errno: Error, Equatable {
-    var code: Int32
+    "errno \(code) (\(SystemCall.describe(code)))"
 }
 
 /// The command name of process `pid` from /proc, or nil.

@@ -3,7 +3,7 @@ import EventLog
 import Foundation
 import Sandbox
 
-// The attacks of `synwall demo`, one step each. Every attack runs as `synwall peer …` in the
+// The attacks of `synwall demo`, one step each. Every attack runs as `synwall-testbed peer …` in the
 // attacker's namespace; its fate is read back from synwall's event log (LogTally), and every
 // step ends by saying whether the client's download kept going.
 
@@ -12,13 +12,13 @@ extension DemoCommand {
     /// window), plus a margin.
     static let logSettle: TimeInterval = 1.3
 
-    /// Runs `synwall peer ARGUMENTS` in `host` and waits; throws unless it exits 0.
+    /// Runs `synwall-testbed peer ARGUMENTS` in `host` and waits; throws unless it exits 0.
     @discardableResult
     static func peer(_ context: Context, in host: SandboxHost, _ arguments: [String], timeout: Duration = .seconds(20))
         throws -> CommandResult
     {
         let sandbox = try context.requireSandbox()
-        guard let binary = sandbox.synwallPath else { throw SandboxError.noSynwallBinary }
+        guard let binary = sandbox.testbedPath else { throw SandboxError.noTestbedBinary }
         let command = [binary, "peer"] + arguments
         let result = try sandbox.run(in: host, command, timeout: timeout)
         guard result.succeeded else { throw DemoError.peerFailed(command, result) }

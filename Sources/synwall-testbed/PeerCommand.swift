@@ -5,15 +5,15 @@ import Sandbox
 import Glibc
 #endif
 
-/// `synwall peer`: hidden helpers, so the demo and the integration tests push real connections
+/// `synwall-testbed peer`: helpers, so the demo and the integration tests push real connections
 /// and real attacks through the firewall without Python or netcat: a TCP echo server and client,
 /// a paced download server and a checking client, and attack modes built on raw sockets
-/// (PeerCommand+Attacks.swift).
+/// (PeerCommand+Attacks.swift). They live in the test bed, not in the daemon's binary; their
+/// lines keep the `synwall peer:` prefix that the demo and the tests read.
 struct PeerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peer",
         abstract: "Traffic and attack helpers for the demo and the tests (run inside a sandbox).",
-        shouldDisplay: false,
         subcommands: [Listen.self, Connect.self, DownloadServe.self, Download.self, SynFlood.self, Scan.self,
                       Sniff.self, Inject.self, BruteForce.self])
 }

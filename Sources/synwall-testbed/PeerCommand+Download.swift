@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sandbox
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,15 +31,13 @@ extension PeerCommand {
         }
 
         func run() throws {
-            let lock = NSLock()
+            let printing = Mutex(())
             let server = DownloadServer(port: port, bytesPerSecond: rate)
             do {
                 try server.run(onListening: {
                     say("\(Sandbox.peerListeningPrefix) on [::] port \(port)")
                 }, onTransfer: { transfer in
-                    lock.lock()
-                    say("synwall peer: \(transfer)")
-                    lock.unlock()
+                    printing.withLock { _ in say("synwall peer: \(transfer)") }
                 })
             } catch {
                 printError("synwall peer: \(error)")
