@@ -5,13 +5,13 @@ import Wire
 extension ConnectionTracker {
     /// UDP: the first datagram of a flow asks the admission; the other side's datagrams are
     /// replies only once that flow exists.
-    mutating func trackUDP(_ packet: Packet, _ header: UDPHeader) -> TrackResult {
+    mutating func trackUDP(_ packet: Packet, _ header: UDPHeader) -> TrackerEvaluation {
         let (key, reversed) = FlowKey.make(source: packet.source, sourcePort: header.sourcePort,
                                            destination: packet.destination, destinationPort: header.destinationPort,
                                            proto: 17)
         let hash = table.hash(key)
         guard let index = lookup(key, hash: hash) else {
-            return requestAdmission(.udp, key: key, hash: hash, reversed: reversed)
+            return .needsAdmission(NewFlowRequest(kind: .udp, key: key, hash: hash, reversed: reversed))
         }
         let entry = table.entries + index
         let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
@@ -36,12 +36,12 @@ extension ConnectionTracker {
     /// Any other protocol (GRE, ESP, SCTP, IGMP…): one flow per address pair and protocol
     /// (ports 0), as Linux's generic tracker does. The first packet asks the admission; a
     /// packet from the other side marks it replied. Timeout `other`.
-    mutating func trackOther(_ packet: Packet, proto: UInt8) -> TrackResult {
+    mutating func trackOther(_ packet: Packet, proto: UInt8) -> TrackerEvaluation {
         let (key, reversed) = FlowKey.make(source: packet.source, sourcePort: 0, destination: packet.destination,
                                            destinationPort: 0, proto: proto)
         let hash = table.hash(key)
         guard let index = lookup(key, hash: hash) else {
-            return requestAdmission(.other, key: key, hash: hash, reversed: reversed)
+            return .needsAdmission(NewFlowRequest(kind: .other, key: key, hash: hash, reversed: reversed))
         }
         let entry = table.entries + index
         let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
@@ -58,15 +58,18 @@ extension ConnectionTracker {
 
     /// ICMP and ICMPv6: echo flows by identifier, errors checked against the flow they quote,
     /// other messages (neighbour discovery, router advertisements…) not tracked.
-    mutating func trackICMP(_ packet: Packet, _ header: ICMPHeader, bytes: UnsafeRawBufferPointer?) -> TrackResult {
-        if header.isError { return icmpError(packet, header, bytes: bytes) }
-        guard header.isEcho || header.isEchoReply else { return TrackResult(verdict: .accept) }
+    mutating func trackICMP(_ packet: Packet, _ header: ICMPHeader,
+                           bytes: UnsafeRawBufferPointer?) -> TrackerEvaluation {
+        if header.isError { return .decided(icmpError(packet, header, bytes: bytes)) }
+        guard header.isEcho || header.isEchoReply else { return .decided(TrackResult(verdict: .accept)) }
         let (key, reversed) = FlowKey.make(source: packet.source, sourcePort: header.identifier,
                                            destination: packet.destination, destinationPort: header.identifier,
                                            proto: packet.protocolNumber)
         let hash = table.hash(key)
         guard let index = lookup(key, hash: hash) else {
-            if header.isEcho { return requestAdmission(.icmpEcho, key: key, hash: hash, reversed: reversed) }
+            if header.isEcho {
+                return .needsAdmission(NewFlowRequest(kind: .icmpEcho, key: key, hash: hash, reversed: reversed))
+            }
             return .drop(.noConnection, .noconData)
         }
         let entry = table.entries + index

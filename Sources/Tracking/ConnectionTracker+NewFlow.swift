@@ -1,47 +1,13 @@
 import Wire
 
-/// What kind of flow a packet awaiting admission would create.
-enum PendingKind: UInt8 {
-    case none
-    case tcpSyn
-    case tcpPickup
-    case udp
-    case icmpEcho
-    case other
-}
-
-/// The packet awaiting admission, between the two phases of `track`.
-struct PendingFlow {
-    var kind = PendingKind.none
-    var hash: UInt64 = 0
-    /// The packet runs from the key's high endpoint to its low one (its sender is high).
-    var reversed = false
-    /// An entry the new connection replaces (TIME_WAIT or CLOSE reuse), or -1.
-    var reuseIndex = -1
-    /// The event to report when the flow is created.
-    var event: TrackerEvent?
-}
-
 extension ConnectionTracker {
-    /// Ends phase one: the packet would create a flow, the admission must be asked.
-    @inline(__always)
-    mutating func requestAdmission(_ kind: PendingKind, key: FlowKey, hash: UInt64, reversed: Bool,
-                                   reuseIndex: Int = -1, event: TrackerEvent? = nil) -> TrackResult {
-        awaitingAdmission = true
-        pendingKey = key
-        pending = PendingFlow(kind: kind, hash: hash, reversed: reversed, reuseIndex: reuseIndex, event: event)
-        return TrackResult(verdict: .drop, reason: .policy)
-    }
-
-    /// Phase two of `track`: the admission said `admitted` (and gave `origin` to keep with the
-    /// flow); apply the flood limits, find room and create the flow.
+    /// Phase two of `track`, right after `evaluate` asked for it: the admission let the flow
+    /// start with `origin` to keep (nil: refused); apply the flood limits, find room and
+    /// create the flow.
     @usableFromInline
-    mutating func completeAdmission(_ packet: Packet, admitted: Bool, origin: FlowOrigin) -> TrackResult {
-        awaitingAdmission = false
-        let request = pending
-        pending = PendingFlow()
+    mutating func createFlow(_ request: NewFlowRequest, _ packet: Packet, origin: FlowOrigin?) -> TrackResult {
         let oldState = request.reuseIndex >= 0 ? table.entries[request.reuseIndex].connectionState : nil
-        guard admitted else {
+        guard let origin else {
             statistics.rejectedPolicy += 1
             return .drop(.policy, nil, state: oldState)
         }
@@ -60,8 +26,6 @@ extension ConnectionTracker {
             result = createDatagramFlow(request, state: .icmpUnreplied)
         case .other:
             result = createDatagramFlow(request, state: .otherUnreplied)
-        case .none:
-            break
         }
         if result.created, flowIndex >= 0 {
             table.entries[flowIndex].begin(at: nowFloor, origin: origin)
@@ -170,7 +134,7 @@ extension ConnectionTracker {
     // MARK: Creation
 
     /// A new TCP connection from a SYN (or one replacing a TIME_WAIT or CLOSE entry).
-    private mutating func createConnection(_ packet: Packet, _ segment: TCPSegment, _ request: PendingFlow,
+    private mutating func createConnection(_ packet: Packet, _ segment: TCPSegment, _ request: NewFlowRequest,
                                            oldState: ConnectionState?) -> TrackResult {
         let limits = checkSYNLimits(from: packet.source)
         if let refusal = limits.refusal {
@@ -192,7 +156,7 @@ extension ConnectionTracker {
             entry.pointee.initiatorTimestamp = 0
             entry.pointee.responderTimestamp = 0
         } else {
-            guard let fresh = allocate(pendingKey, hash: request.hash) else {
+            guard let fresh = allocate(request.key, hash: request.hash) else {
                 statistics.rejectedTableFull += 1
                 return .drop(.tableFull, .tableFull)
             }
@@ -223,8 +187,8 @@ extension ConnectionTracker {
 
     /// A connection picked up mid-stream from an ACK (`pickup`): windows learned as Linux does,
     /// shift 14 assumed, ACK checks skipped until the other side speaks, `tcp.pickup` until then.
-    private mutating func pickUpConnection(_ segment: TCPSegment, _ request: PendingFlow) -> TrackResult {
-        guard let index = allocate(pendingKey, hash: request.hash) else {
+    private mutating func pickUpConnection(_ segment: TCPSegment, _ request: NewFlowRequest) -> TrackResult {
+        guard let index = allocate(request.key, hash: request.hash) else {
             statistics.rejectedTableFull += 1
             return .drop(.tableFull, .tableFull)
         }
@@ -262,8 +226,8 @@ extension ConnectionTracker {
     }
 
     /// A new UDP, ICMP echo or other protocol's flow.
-    private mutating func createDatagramFlow(_ request: PendingFlow, state: ConnectionState) -> TrackResult {
-        guard let index = allocate(pendingKey, hash: request.hash) else {
+    private mutating func createDatagramFlow(_ request: NewFlowRequest, state: ConnectionState) -> TrackResult {
+        guard let index = allocate(request.key, hash: request.hash) else {
             statistics.rejectedTableFull += 1
             return .drop(.tableFull, .tableFull)
         }

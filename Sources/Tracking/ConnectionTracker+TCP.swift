@@ -10,7 +10,7 @@ extension ConnectionTracker {
     typealias MoreFlags = ConnectionEntry.MoreFlags
 
     @inline(__always)
-    mutating func trackTCP(_ packet: Packet, _ header: TCPHeader, kernelInvalid: Bool = false) -> TrackResult {
+    mutating func trackTCP(_ packet: Packet, _ header: TCPHeader, kernelInvalid: Bool = false) -> TrackerEvaluation {
         let classified = TCPFlagCheck.classify(header.flags)
         guard let kind = classified.kind else { return .drop(.invalidFlags, classified.event) }
         let (key, reversed) = FlowKey.make(source: packet.source, sourcePort: header.sourcePort,
@@ -51,7 +51,8 @@ extension ConnectionTracker {
                 ? simultaneousSynRecv(index, segment, fromInitiator) : synRecv(index, segment, fromInitiator)
         case .close?:
             if segment.kind == .syn {
-                return requestAdmission(.tcpSyn, key: key, hash: hash, reversed: reversed, reuseIndex: index)
+                return .needsAdmission(NewFlowRequest(kind: .tcpSyn, key: key, hash: hash, reversed: reversed,
+                                                      reuseIndex: index))
             }
             result = closed(index, segment, fromInitiator)
         case .timeWait? where segment.kind == .syn:
@@ -63,7 +64,7 @@ extension ConnectionTracker {
         }
         if result.verdict == .accept && result.event == nil { result.event = segment.anomaly }
         if configuration.offloadAfter > 0 { considerOffload(index, segment, offloaded: offloaded, &result) }
-        return result
+        return .decided(result)
     }
 
     /// Offload (docs/offload.md): an ESTABLISHED connection that passed `offloadAfter` packets
@@ -98,10 +99,10 @@ extension ConnectionTracker {
 
     /// A packet with no entry: only a SYN (or, with pickup, an ACK) may start one.
     private mutating func tcpWithoutEntry(_ segment: TCPSegment, key: FlowKey, hash: UInt64,
-                                          reversed: Bool) -> TrackResult {
+                                          reversed: Bool) -> TrackerEvaluation {
         switch segment.kind {
         case .syn:
-            return requestAdmission(.tcpSyn, key: key, hash: hash, reversed: reversed)
+            return .needsAdmission(NewFlowRequest(kind: .tcpSyn, key: key, hash: hash, reversed: reversed))
         case .synAck:
             return .drop(.noConnection, .noconSynack)
         case .fin:
@@ -110,7 +111,7 @@ extension ConnectionTracker {
             return .drop(.noConnection, .noconRst)
         case .ack:
             if configuration.pickup {
-                return requestAdmission(.tcpPickup, key: key, hash: hash, reversed: reversed)
+                return .needsAdmission(NewFlowRequest(kind: .tcpPickup, key: key, hash: hash, reversed: reversed))
             }
             return .drop(.noConnection, segment.length > 0 ? .noconData : .noconAck)
         }
@@ -436,10 +437,10 @@ extension ConnectionTracker {
             : TCPWindow.apply(sender: &entry.pointee.responder, receiver: &entry.pointee.initiator, segment,
                               checkAck: checkAck)
         if let reason = checked.reason {
-            lastWindowBounds = fromInitiator
+            let bounds = fromInitiator
                 ? WindowBounds.data(sender: entry.pointee.initiator, receiver: entry.pointee.responder)
                 : WindowBounds.data(sender: entry.pointee.responder, receiver: entry.pointee.initiator)
-            return .drop(reason, checked.event, state: state)
+            return .drop(reason, checked.event, state: state, bounds: bounds)
         }
         var event = resumeEvent ?? checked.event
         if fromInitiator {
@@ -471,7 +472,7 @@ extension ConnectionTracker {
     /// A SYN in TIME_WAIT: a new connection when its seq is after the sender's old end, or
     /// its TSval after the sender's last (RFC 9293, RFC 6191); else `syn_in_established`.
     private mutating func timeWaitSYN(_ index: Int, _ segment: TCPSegment, _ fromInitiator: Bool, key: FlowKey,
-                                      hash: UInt64, reversed: Bool) -> TrackResult {
+                                      hash: UInt64, reversed: Bool) -> TrackerEvaluation {
         let entry = table.entries + index
         let sender = fromInitiator ? entry.pointee.initiator : entry.pointee.responder
         let lastTimestamp = fromInitiator ? entry.pointee.initiatorTimestamp : entry.pointee.responderTimestamp
@@ -481,8 +482,8 @@ extension ConnectionTracker {
             newer = true
         }
         guard newer else { return .drop(.synInEstablished, .timeWaitOldISN, state: .timeWait) }
-        return requestAdmission(.tcpSyn, key: key, hash: hash, reversed: reversed, reuseIndex: index,
-                                event: .timeWaitReuse)
+        return .needsAdmission(NewFlowRequest(kind: .tcpSyn, key: key, hash: hash, reversed: reversed, reuseIndex: index,
+                                event: .timeWaitReuse))
     }
 
     /// CLOSE (after a valid RST): stragglers in the window pass without refreshing the timer;
@@ -525,10 +526,10 @@ extension ConnectionTracker {
                                    exactOnly: configuration.rstExact)
         switch outcome {
         case .invalid(let event):
-            lastWindowBounds = fromInitiator
+            let bounds = fromInitiator
                 ? WindowBounds.reset(sender: entry.pointee.initiator, receiver: entry.pointee.responder)
                 : WindowBounds.reset(sender: entry.pointee.responder, receiver: entry.pointee.initiator)
-            return .drop(.rstInvalid, event, state: state)
+            return .drop(.rstInvalid, event, state: state, bounds: bounds)
         case .inexact:
             cutTimeout(index)
             return .accept(state, .rstInWindowInexact)

@@ -27,17 +27,6 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// Whole seconds, rounded up: deadlines count from here, so expiry is never early.
     var nowCeiling: UInt32 = 0
 
-    /// The ranges the last packet failed, when it was dropped by a window check (nil otherwise).
-    public internal(set) var lastWindowBounds: WindowBounds?
-
-    /// Set by `evaluate` when the packet would create a flow and the admission must be asked.
-    @usableFromInline var awaitingAdmission = false
-    /// The key of that flow.
-    @usableFromInline var pendingKey = FlowKey(lowAddress: IPAddress(high: 0, low: 0),
-                                               highAddress: IPAddress(high: 0, low: 0), lowPort: 0, highPort: 0,
-                                               proto: 0)
-    var pending = PendingFlow()
-
     /// The entry the current packet belongs to (-1: none, or it was removed), and whether the
     /// packet comes from its initiator: set when the packet's flow is found or created, read
     /// to count an accepted packet.
@@ -151,10 +140,23 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     @inlinable
     public mutating func track<A: Admission>(_ packet: Packet, bytes: UnsafeRawBufferPointer? = nil, now: UInt64,
                                              admission: inout A, kernelInvalid: Bool = false) -> TrackResult {
-        let result = evaluate(packet, bytes: bytes, now: now, kernelInvalid: kernelInvalid)
-        guard awaitingAdmission else { return result }
-        let admitted = admission.admit(packet, key: pendingKey)
-        return completeAdmission(packet, admitted: admitted, origin: admission.origin)
+        trackWithRuling(packet, bytes: bytes, now: now, admission: &admission, kernelInvalid: kernelInvalid).result
+    }
+
+    /// `track`, also handing back the admission's ruling when it was asked (nil when the
+    /// packet did not ask to start a flow): the caller learns what the rules decided as a value.
+    @inlinable
+    public mutating func trackWithRuling<A: Admission>(_ packet: Packet, bytes: UnsafeRawBufferPointer? = nil,
+                                                       now: UInt64, admission: inout A,
+                                                       kernelInvalid: Bool = false)
+        -> (result: TrackResult, ruling: A.Ruling?) {
+        switch evaluate(packet, bytes: bytes, now: now, kernelInvalid: kernelInvalid) {
+        case .decided(let result):
+            return (result, nil)
+        case .needsAdmission(let request):
+            let ruling = admission.admit(packet, key: request.key)
+            return (createFlow(request, packet, origin: ruling.admittedOrigin), ruling)
+        }
     }
 
     /// `track` admitting every new flow (no rules).
@@ -172,30 +174,29 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         return expireSome(budget: budget)
     }
 
-    /// The first phase of `track`: everything but asking the admission.
+    /// The first phase of `track`: everything but asking the admission. Says in its type
+    /// whether it decided or the packet needs the admission's say (`createFlow` then).
     @usableFromInline
     mutating func evaluate(_ packet: Packet, bytes: UnsafeRawBufferPointer?, now: UInt64,
-                           kernelInvalid: Bool = false) -> TrackResult {
-        awaitingAdmission = false
-        lastWindowBounds = nil
+                           kernelInvalid: Bool = false) -> TrackerEvaluation {
         flowIndex = -1
         setClock(now)
         if nowFloor >= table.nextDue { expireSome(budget: Self.sweepBudgetPerPacket) }
-        let result: TrackResult
+        let evaluation: TrackerEvaluation
         switch packet.transport {
         case .tcp(let header):
-            result = trackTCP(packet, header, kernelInvalid: kernelInvalid)
+            evaluation = trackTCP(packet, header, kernelInvalid: kernelInvalid)
         case .udp(let header):
-            result = trackUDP(packet, header)
+            evaluation = trackUDP(packet, header)
         case .icmp(let header), .icmpv6(let header):
-            result = trackICMP(packet, header, bytes: bytes)
+            evaluation = trackICMP(packet, header, bytes: bytes)
         case .other(let proto):
-            result = trackOther(packet, proto: proto)
+            evaluation = trackOther(packet, proto: proto)
         case .fragment:
-            result = TrackResult(verdict: .accept)
+            evaluation = .decided(TrackResult(verdict: .accept))
         }
-        if result.verdict == .accept { account(packet) }
-        return result
+        if case .decided(let result) = evaluation, result.verdict == .accept { account(packet) }
+        return evaluation
     }
 
     /// The admitting rule's index of the flow the last packet belonged to, while that flow is
