@@ -13,18 +13,17 @@ extension ConnectionTracker {
         guard let index = lookup(key, hash: hash) else {
             return .needsAdmission(NewFlowRequest(kind: .udp, key: key, hash: hash, reversed: reversed))
         }
-        let entry = table.entries + index
-        let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
+        let fromInitiator = table[index].has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
         belongs(to: index, fromInitiator: fromInitiator)
-        var state = entry.pointee.connectionState ?? .udpUnreplied
+        var state = table[index].connectionState ?? .udpUnreplied
         switch state {
         case .udpUnreplied where !fromInitiator:
             state = .udpReplied
-            entry.pointee.set(ConnectionEntry.Flags.seenReply)
+            table[index].set(ConnectionEntry.Flags.seenReply)
             setState(index, state)
         case .udpReplied where fromInitiator:
             state = .udpStream
-            entry.pointee.set(ConnectionEntry.Flags.assured)
+            table[index].set(ConnectionEntry.Flags.assured)
             setState(index, state)
         default:
             break
@@ -43,13 +42,12 @@ extension ConnectionTracker {
         guard let index = lookup(key, hash: hash) else {
             return .needsAdmission(NewFlowRequest(kind: .other, key: key, hash: hash, reversed: reversed))
         }
-        let entry = table.entries + index
-        let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
+        let fromInitiator = table[index].has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
         belongs(to: index, fromInitiator: fromInitiator)
-        var state = entry.pointee.connectionState ?? .otherUnreplied
+        var state = table[index].connectionState ?? .otherUnreplied
         if state == .otherUnreplied && !fromInitiator {
             state = .otherReplied
-            entry.pointee.set(ConnectionEntry.Flags.seenReply)
+            table[index].set(ConnectionEntry.Flags.seenReply)
             setState(index, state)
         }
         refresh(index)
@@ -72,16 +70,15 @@ extension ConnectionTracker {
             }
             return .drop(.noConnection, .noconData)
         }
-        let entry = table.entries + index
-        let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
+        let fromInitiator = table[index].has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
         belongs(to: index, fromInitiator: fromInitiator)
-        var state = entry.pointee.connectionState ?? .icmpUnreplied
+        var state = table[index].connectionState ?? .icmpUnreplied
         if header.isEchoReply {
             // A reply travels from the responder only.
             guard !fromInitiator else { return .drop(.noConnection, .noconData, state: state) }
             if state == .icmpUnreplied {
                 state = .icmpReplied
-                entry.pointee.set(ConnectionEntry.Flags.seenReply)
+                table[index].set(ConnectionEntry.Flags.seenReply)
                 setState(index, state)
             }
         }
@@ -119,12 +116,11 @@ extension ConnectionTracker {
             return unrelated
         }
         guard let index = lookup(key, hash: table.hash(key)) else { return unrelated }
-        let entry = table.entries + index
-        let state = entry.pointee.connectionState
+        let state = table[index].connectionState
         if case .tcp(let tcp) = quoted.transport, let state, state.isTCP {
-            let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
-            let sender = fromInitiator ? entry.pointee.initiator : entry.pointee.responder
-            let receiver = fromInitiator ? entry.pointee.responder : entry.pointee.initiator
+            let fromInitiator = table[index].has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
+            let sender = fromInitiator ? table[index].initiator : table[index].responder
+            let receiver = fromInitiator ? table[index].responder : table[index].initiator
             let receiverWindow = state == .synSent ? 0 : receiver.maxWindow
             // In SYN_SENT the responder's fields are not a window yet.
             let low = receiverWindow != 0 ? sender.end &- receiverWindow : sender.isn

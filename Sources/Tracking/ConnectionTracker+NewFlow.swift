@@ -6,7 +6,7 @@ extension ConnectionTracker {
     /// create the flow.
     @usableFromInline
     mutating func createFlow(_ request: NewFlowRequest, _ packet: Packet, origin: FlowOrigin?) -> TrackResult {
-        let oldState = request.reuseIndex >= 0 ? table.entries[request.reuseIndex].connectionState : nil
+        let oldState = request.reuseIndex >= 0 ? table[request.reuseIndex].connectionState : nil
         guard let origin else {
             statistics.rejectedPolicy += 1
             return .drop(.policy, nil, state: oldState)
@@ -28,7 +28,7 @@ extension ConnectionTracker {
             result = createDatagramFlow(request, state: .otherUnreplied)
         }
         if result.created, flowIndex >= 0 {
-            table.entries[flowIndex].begin(at: nowFloor, origin: origin)
+            table[flowIndex].begin(at: nowFloor, origin: origin)
             account(packet)
         }
         return result
@@ -118,8 +118,8 @@ extension ConnectionTracker {
         var victim: Int?
         switch (synSent, synRecv) {
         case (let a?, let b?):
-            let sinceA = table.entries[a].deadline &- timeout(.synSent)
-            let sinceB = table.entries[b].deadline &- timeout(.synRecv)
+            let sinceA = table[a].deadline &- timeout(.synSent)
+            let sinceB = table[b].deadline &- timeout(.synRecv)
             victim = sinceA <= sinceB ? a : b
         case (let a?, nil): victim = a
         case (nil, let b?): victim = b
@@ -148,13 +148,12 @@ extension ConnectionTracker {
             statistics.closed += 1
             // The old connection ends here: its record goes out, its key stays in the table.
             noteEnded(index, end: EndedFlow.naturalEnd(of: oldState), keyLeftTable: false)
-            let entry = table.entries + index
-            entry.pointee.flags = 0
-            entry.pointee.moreFlags = 0
-            entry.pointee.repeats = 0
-            entry.pointee.lastSegment = 0
-            entry.pointee.initiatorTimestamp = 0
-            entry.pointee.responderTimestamp = 0
+            table[index].flags = 0
+            table[index].moreFlags = 0
+            table[index].repeats = 0
+            table[index].lastSegment = 0
+            table[index].initiatorTimestamp = 0
+            table[index].responderTimestamp = 0
         } else {
             guard let fresh = allocate(request.key, hash: request.hash) else {
                 statistics.rejectedTableFull += 1
@@ -162,20 +161,19 @@ extension ConnectionTracker {
             }
             index = fresh
         }
-        let entry = table.entries + index
         belongs(to: index, fromInitiator: true)
-        if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
-        entry.pointee.initiator = Self.direction(fromSYN: segment)
-        entry.pointee.responder = DirectionState()
-        Self.noteSYNTimestamp(entry, segment, first: true)
+        if request.reversed { table[index].set(ConnectionEntry.Flags.initiatorIsHigh) }
+        table[index].initiator = Self.direction(fromSYN: segment)
+        table[index].responder = DirectionState()
+        table[index].noteSYNTimestamp(segment, first: true)
         setState(index, .synSent)
         if limits.slot >= 0 {
             sources.slots[limits.slot].halfOpen += 1
-            entry.pointee.set(ConnectionEntry.Flags.sourceCounted)
+            table[index].set(ConnectionEntry.Flags.sourceCounted)
         }
         if request.reuseIndex < 0 {
-            entry.pointee.deadline = deadline(after: timeout(.synSent))
-            entry.pointee.timerClass = TimerClass.synSent.rawValue
+            table[index].deadline = deadline(after: timeout(.synSent))
+            table[index].timerClass = TimerClass.synSent.rawValue
             table.link(index, TimerClass.synSent.rawValue)
         } else {
             refresh(index)
@@ -192,10 +190,9 @@ extension ConnectionTracker {
             statistics.rejectedTableFull += 1
             return .drop(.tableFull, .tableFull)
         }
-        let entry = table.entries + index
         belongs(to: index, fromInitiator: true)
-        entry.pointee.flags = ConnectionEntry.Flags.liberal | ConnectionEntry.Flags.assured
-        if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
+        table[index].flags = ConnectionEntry.Flags.liberal | ConnectionEntry.Flags.assured
+        if request.reversed { table[index].set(ConnectionEntry.Flags.initiatorIsHigh) }
         var sender = DirectionState()
         Self.pickUp(&sender, segment)
         var receiver = DirectionState()
@@ -203,12 +200,12 @@ extension ConnectionTracker {
         receiver.set(DirectionState.Flags.sackPermitted)
         receiver.end = segment.ack
         receiver.maxEnd = segment.ack
-        entry.pointee.initiator = sender
-        entry.pointee.responder = receiver
+        table[index].initiator = sender
+        table[index].responder = receiver
         setState(index, .established)
-        entry.pointee.timerClass = wantedTimerClass(entry).rawValue
-        entry.pointee.deadline = deadline(after: timeouts[Int(entry.pointee.timerClass)])
-        table.link(index, entry.pointee.timerClass)
+        table[index].timerClass = wantedTimerClass(index).rawValue
+        table[index].deadline = deadline(after: timeouts[Int(table[index].timerClass)])
+        table.link(index, table[index].timerClass)
         statistics.created += 1
         return .accept(.established, .midstreamPickup, created: true)
     }
@@ -231,13 +228,12 @@ extension ConnectionTracker {
             statistics.rejectedTableFull += 1
             return .drop(.tableFull, .tableFull)
         }
-        let entry = table.entries + index
         belongs(to: index, fromInitiator: true)
-        if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
+        if request.reversed { table[index].set(ConnectionEntry.Flags.initiatorIsHigh) }
         setState(index, state)
         let timerClass = TimerClass.of(state)
-        entry.pointee.timerClass = timerClass.rawValue
-        entry.pointee.deadline = deadline(after: timeout(timerClass))
+        table[index].timerClass = timerClass.rawValue
+        table[index].deadline = deadline(after: timeout(timerClass))
         table.link(index, timerClass.rawValue)
         statistics.created += 1
         return .accept(state, created: true)

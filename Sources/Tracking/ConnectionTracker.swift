@@ -203,8 +203,8 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// still in the table; nil when it had none, or no rule admitted it. Read after `track`,
     /// off the packet path (`synwall trace`).
     public var lastPacketFlowRule: Int? {
-        guard flowIndex >= 0, table.entries[flowIndex].connectionState != nil else { return nil }
-        return table.entries[flowIndex].origin.rule
+        guard flowIndex >= 0, table[flowIndex].connectionState != nil else { return nil }
+        return table[flowIndex].origin.rule
     }
 
     // MARK: Accounting
@@ -221,17 +221,16 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     @inline(__always)
     mutating func account(_ packet: Packet) {
         guard flowIndex >= 0 else { return }
-        let entry = table.entries + flowIndex
         let bytes = UInt64(truncatingIfNeeded: packet.ipTotalLength)
-        entry.pointee.lastSeenSeconds = nowFloor
+        table[flowIndex].lastSeenSeconds = nowFloor
         if flowFromInitiator {
-            let (packets, overflow) = entry.pointee.initiatorPackets.addingReportingOverflow(1)
-            entry.pointee.initiatorPackets = overflow ? .max : packets
-            entry.pointee.initiatorBytes &+= bytes
+            let (packets, overflow) = table[flowIndex].initiatorPackets.addingReportingOverflow(1)
+            table[flowIndex].initiatorPackets = overflow ? .max : packets
+            table[flowIndex].initiatorBytes &+= bytes
         } else {
-            let (packets, overflow) = entry.pointee.responderPackets.addingReportingOverflow(1)
-            entry.pointee.responderPackets = overflow ? .max : packets
-            entry.pointee.responderBytes &+= bytes
+            let (packets, overflow) = table[flowIndex].responderPackets.addingReportingOverflow(1)
+            table[flowIndex].responderPackets = overflow ? .max : packets
+            table[flowIndex].responderBytes &+= bytes
         }
     }
 
@@ -262,18 +261,18 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// unacknowledged or after repeated retransmissions; each only when shorter than the
     /// state's own timeout.
     @inline(__always)
-    func wantedTimerClass(_ entry: UnsafeMutablePointer<ConnectionEntry>) -> TimerClass {
-        guard let state = entry.pointee.connectionState else { return .close }
+    func wantedTimerClass(_ index: Int) -> TimerClass {
+        guard let state = table[index].connectionState else { return .close }
         let base = TimerClass.of(state)
         guard state.isTCP else { return base }
-        if entry.pointee.flags & (ConnectionEntry.Flags.liberal | ConnectionEntry.Flags.seenReply)
+        if table[index].flags & (ConnectionEntry.Flags.liberal | ConnectionEntry.Flags.seenReply)
             == ConnectionEntry.Flags.liberal {
             return timeout(.tcpPickup) < timeout(base) ? .tcpPickup : base
         }
         if timeout(base) > timeout(.tcpCapped) {
-            let capped = entry.pointee.initiator.has(DirectionState.Flags.dataUnacked)
-                || entry.pointee.responder.has(DirectionState.Flags.dataUnacked)
-                || entry.pointee.repeats >= 3
+            let capped = table[index].initiator.has(DirectionState.Flags.dataUnacked)
+                || table[index].responder.has(DirectionState.Flags.dataUnacked)
+                || table[index].repeats >= 3
             if capped { return .tcpCapped }
         }
         return base
@@ -284,11 +283,10 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// the sweep to re-file, so a busy flow costs no list work per packet.
     @inline(__always)
     mutating func refresh(_ index: Int) {
-        let entry = table.entries + index
-        let wanted = wantedTimerClass(entry)
-        entry.pointee.timerClass = wanted.rawValue
-        entry.pointee.deadline = deadline(after: timeout(wanted))
-        let current = entry.pointee.listClass
+        let wanted = wantedTimerClass(index)
+        table[index].timerClass = wanted.rawValue
+        table[index].deadline = deadline(after: timeout(wanted))
+        let current = table[index].listClass
         if current != wanted.rawValue {
             let lazy = Self.isEstablishedFamily(current) && Self.isEstablishedFamily(wanted.rawValue)
                 && timeout(wanted) >= timeouts[Int(current)]
@@ -305,10 +303,9 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// Cuts the entry's timeout to the close timeout without changing its state (a RST in
     /// the window but not exact); the next valid packet restores it.
     mutating func cutTimeout(_ index: Int) {
-        let entry = table.entries + index
-        entry.pointee.timerClass = TimerClass.resetPending.rawValue
-        entry.pointee.deadline = deadline(after: timeout(.resetPending))
-        if entry.pointee.listClass != TimerClass.resetPending.rawValue {
+        table[index].timerClass = TimerClass.resetPending.rawValue
+        table[index].deadline = deadline(after: timeout(.resetPending))
+        if table[index].listClass != TimerClass.resetPending.rawValue {
             table.move(index, to: TimerClass.resetPending.rawValue)
         }
     }
@@ -319,7 +316,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         var remaining = budget
         var expired = 0
         while let index = table.nextExpired(now: nowFloor, budget: &remaining) {
-            removeEntry(index, end: EndedFlow.naturalEnd(of: table.entries[index].connectionState))
+            removeEntry(index, end: EndedFlow.naturalEnd(of: table[index].connectionState))
             statistics.expired += 1
             expired += 1
         }
@@ -332,8 +329,8 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     @inline(__always)
     mutating func lookup(_ key: FlowKey, hash: UInt64) -> Int? {
         guard let index = table.find(key, hash: hash) else { return nil }
-        if nowFloor >= table.entries[index].deadline {
-            removeEntry(index, end: EndedFlow.naturalEnd(of: table.entries[index].connectionState))
+        if nowFloor >= table[index].deadline {
+            removeEntry(index, end: EndedFlow.naturalEnd(of: table[index].connectionState))
             statistics.expired += 1
             return nil
         }
@@ -344,32 +341,29 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// the initiator proven when its handshake completes.
     @inline(__always)
     mutating func setState(_ index: Int, _ state: ConnectionState) {
-        let entry = table.entries + index
-        let wasHalfOpen = entry.pointee.connectionState?.isHalfOpen ?? false
+        let wasHalfOpen = table[index].connectionState?.isHalfOpen ?? false
         if wasHalfOpen && !state.isHalfOpen {
             releaseHalfOpen(index)
-            if state == .established { sources.markProven(initiatorAddress(entry), now: nowNanoseconds) }
+            if state == .established { sources.markProven(table[index].initiatorAddress, now: nowNanoseconds) }
         } else if !wasHalfOpen && state.isHalfOpen {
             halfOpenCount += 1
         }
-        entry.pointee.state = state
+        table[index].state = state
     }
 
     private mutating func releaseHalfOpen(_ index: Int) {
-        let entry = table.entries + index
         halfOpenCount -= 1
-        if entry.pointee.has(ConnectionEntry.Flags.sourceCounted) {
-            entry.pointee.set(ConnectionEntry.Flags.sourceCounted, false)
-            sources.releaseHalfOpen(initiatorAddress(entry))
+        if table[index].has(ConnectionEntry.Flags.sourceCounted) {
+            table[index].set(ConnectionEntry.Flags.sourceCounted, false)
+            sources.releaseHalfOpen(table[index].initiatorAddress)
         }
     }
 
     /// Removes entry `index` from the table, releasing what it counted against; its flow
     /// ended as `end`.
     mutating func removeEntry(_ index: Int, end: FlowEnd) {
-        let entry = table.entries + index
         if index == flowIndex { flowIndex = -1 }
-        if entry.pointee.connectionState?.isHalfOpen ?? false { releaseHalfOpen(index) }
+        if table[index].connectionState?.isHalfOpen ?? false { releaseHalfOpen(index) }
         noteEnded(index, end: end, keyLeftTable: true)
         table.remove(index)
     }
@@ -381,7 +375,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
             removedOverflow &+= 1
             return
         }
-        let entry = table.entries[index]
+        let entry = table[index]
         (removedKeys + removedCount).initialize(to: EndedFlow(
             key: entry.key, state: entry.connectionState ?? .close, end: end,
             initiatorIsHigh: entry.has(ConnectionEntry.Flags.initiatorIsHigh), keyLeftTable: keyLeftTable,
@@ -391,12 +385,6 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
             responderBytes: entry.responderBytes, origin: entry.origin))
         removedKeys[removedCount].wasOffloaded = entry.moreFlags & ConnectionEntry.MoreFlags.offloaded != 0
         removedCount += 1
-    }
-
-    @inline(__always)
-    func initiatorAddress(_ entry: UnsafeMutablePointer<ConnectionEntry>) -> IPAddress {
-        entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) ? entry.pointee.key.highAddress
-            : entry.pointee.key.lowAddress
     }
 
     // MARK: Snapshots
@@ -413,7 +401,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
 
     /// A copy of entry `index`, or nil when it is free or (with `nowSeconds`) expired.
     func snapshot(at index: Int, nowSeconds: UInt32?) -> ConnectionSnapshot? {
-        let entry = table.entries[index]
+        let entry = table[index]
         guard let state = entry.connectionState else { return nil }
         if let nowSeconds, nowSeconds >= entry.deadline { return nil }
         let high = entry.has(ConnectionEntry.Flags.initiatorIsHigh)
