@@ -76,6 +76,34 @@ extension ConnectionEntry {
         return (initiatorFin ? initiatorAcked : responderAcked) ? .closeWait : .finWait
     }
 
+    /// What an accepted ACK or FIN of a synchronised connection changes besides the windows:
+    /// the FIN flags (a FIN marks its sender's end, an ACK of exactly the other's FIN end marks
+    /// that FIN acknowledged), the reply flag, the repeat counter and TS.Recent. True when the
+    /// segment is the third identical data segment in a row, reported once per flow.
+    @inline(__always)
+    mutating func noteAccepted(_ segment: TCPSegment, _ fromInitiator: Bool) -> Bool {
+        let finSent = DirectionState.Flags.finSent, finAcked = DirectionState.Flags.finAcked
+        if fromInitiator {
+            if segment.kind == .fin { initiator.set(finSent) }
+            if segment.hasAck && responder.flags & (finSent | finAcked) == finSent && segment.ack == responder.end {
+                responder.set(finAcked)
+            }
+        } else {
+            if segment.kind == .fin { responder.set(finSent) }
+            if segment.hasAck && initiator.flags & (finSent | finAcked) == finSent && segment.ack == initiator.end {
+                initiator.set(finAcked)
+            }
+            set(Flags.seenReply)
+        }
+        var excess = false
+        if segment.length > 0 && countRepeat(segment, fromInitiator) && !has(Flags.retransmissionLogged) {
+            set(Flags.retransmissionLogged)
+            excess = true
+        }
+        recordTimestamp(segment, fromInitiator)
+        return excess
+    }
+
     /// Counts identical data segments in a row (direction, seq, ack, end, window); true at three.
     @inline(__always)
     mutating func countRepeat(_ segment: TCPSegment, _ fromInitiator: Bool) -> Bool {

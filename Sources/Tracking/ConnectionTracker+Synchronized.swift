@@ -65,26 +65,7 @@ extension ConnectionTracker {
                          bounds: table[index].dataBounds(fromInitiator: fromInitiator))
         }
         var event = resumeEvent ?? checked.event
-        if fromInitiator {
-            if segment.kind == .fin { table[index].initiator.set(DirectionFlags.finSent) }
-            if segment.hasAck && table[index].responder.flags & (DirectionFlags.finSent | DirectionFlags.finAcked)
-                == DirectionFlags.finSent && segment.ack == table[index].responder.end {
-                table[index].responder.set(DirectionFlags.finAcked)
-            }
-        } else {
-            if segment.kind == .fin { table[index].responder.set(DirectionFlags.finSent) }
-            if segment.hasAck && table[index].initiator.flags & (DirectionFlags.finSent | DirectionFlags.finAcked)
-                == DirectionFlags.finSent && segment.ack == table[index].initiator.end {
-                table[index].initiator.set(DirectionFlags.finAcked)
-            }
-            table[index].set(EntryFlags.seenReply)
-        }
-        if segment.length > 0 && table[index].countRepeat(segment, fromInitiator)
-            && !table[index].has(EntryFlags.retransmissionLogged) {
-            table[index].set(EntryFlags.retransmissionLogged)
-            if event == nil { event = .retransmissionExcess }
-        }
-        table[index].recordTimestamp(segment, fromInitiator)
+        if table[index].noteAccepted(segment, fromInitiator), event == nil { event = .retransmissionExcess }
         let newState = table[index].closingState
         if newState != state { setState(index, newState) }
         refresh(index)
