@@ -42,7 +42,7 @@ public struct Decision: Sendable {
     /// decision when this packet asked them (it would start a flow). The one place a tracked
     /// packet's decision is made: a flow the rules refused is dropped with the rules' reason
     /// (`rate_limited` for a connection-rate limit, else `policy`).
-    @inlinable
+    @inlinable @inline(__always)
     public init(tracked result: TrackResult, summary: PacketSummary, rule: RuleDecision?) {
         verdict = result.verdict
         reason = result.reason

@@ -306,11 +306,28 @@ public struct Pipeline: ~Copyable {
 
     /// Judges one packet; `bytes` start at the IP header.
     public mutating func process(_ bytes: UnsafeRawBufferPointer, context: PacketContext) -> Decision {
-        var decision = decide(bytes, context: context)
-        if decision.reason == .noConnection, restorePool != nil,
-           claimRestored(decision, now: context.timestampNanoseconds) {
+        guard let rules = matcher.take() else {
+            var admission = PolicyAdmission(verdict: configuration.defaultVerdict, origin: Self.origin(of: context))
+            let decision = process(bytes, context: context, admission: &admission)
+            forgetRemovedFlows()
+            return decision
+        }
+        // The matcher moves into the admission and back, so it stays uniquely owned (no copy).
+        var admission = RulesAdmission(matcher: rules, names: interfaceNames, direction: context.direction,
+                                       inInterface: context.inInterface, outInterface: context.outInterface,
+                                       now: context.timestampNanoseconds)
+        var decision = decide(bytes, context: context, admission: &admission)
+        matcher = admission.matcher
+        interfaceNames = admission.names
+        if decision.reason == .noConnection, restorePool != nil, claimRestored(decision, now: context.timestampNanoseconds),
+           let again = matcher.take() {
             // Its connection was waiting in the restore pool: judged again, now with its entry.
-            decision = decide(bytes, context: context)
+            admission = RulesAdmission(matcher: again, names: interfaceNames, direction: context.direction,
+                                       inInterface: context.inInterface, outInterface: context.outInterface,
+                                       now: context.timestampNanoseconds)
+            decision = decide(bytes, context: context, admission: &admission)
+            matcher = admission.matcher
+            interfaceNames = admission.names
         }
         forgetRemovedFlows()
         if let rule = decision.rule, rule.flushSource, rule.overloadTable != nil, case .rule(let index) = rule.origin,
@@ -322,20 +339,15 @@ public struct Pipeline: ~Copyable {
         return decision
     }
 
-    /// `decide`, asking the rules about a new flow (or, without rules, the default verdict).
-    @inline(__always)
-    private mutating func decide(_ bytes: UnsafeRawBufferPointer, context: PacketContext) -> Decision {
-        guard let rules = matcher.take() else {
-            var admission = PolicyAdmission(verdict: configuration.defaultVerdict, origin: Self.origin(of: context))
-            return decide(bytes, context: context, admission: &admission)
+    /// Judges one packet without rules, asking `admission` (the default verdict) whether a new
+    /// flow may start.
+    private mutating func process(_ bytes: UnsafeRawBufferPointer, context: PacketContext,
+                                  admission: inout PolicyAdmission) -> Decision {
+        var decision = decide(bytes, context: context, admission: &admission)
+        if decision.reason == .noConnection, restorePool != nil, claimRestored(decision, now: context.timestampNanoseconds) {
+            decision = decide(bytes, context: context, admission: &admission)
         }
-        // The matcher moves into the admission and back, so it stays uniquely owned (no copy).
-        var admission = RulesAdmission(matcher: rules, names: interfaceNames, direction: context.direction,
-                                       inInterface: context.inInterface, outInterface: context.outInterface,
-                                       now: context.timestampNanoseconds)
-        let decision = decide(bytes, context: context, admission: &admission)
-        matcher = admission.matcher
-        interfaceNames = admission.names
+        count(decision)
         return decision
     }
 

@@ -11,7 +11,7 @@ extension ConnectionTracker {
                                            proto: 17)
         let hash = table.hash(key)
         guard let index = lookup(key, hash: hash) else {
-            return .needsAdmission(NewFlowRequest(kind: .udp, key: key, hash: hash, reversed: reversed))
+            return .needsAdmission(NewFlowRequest(kind: .udp, hash: hash, reversed: reversed))
         }
         let fromInitiator = table[index].has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
         belongs(to: index, fromInitiator: fromInitiator)
@@ -40,7 +40,7 @@ extension ConnectionTracker {
                                            destinationPort: 0, proto: proto)
         let hash = table.hash(key)
         guard let index = lookup(key, hash: hash) else {
-            return .needsAdmission(NewFlowRequest(kind: .other, key: key, hash: hash, reversed: reversed))
+            return .needsAdmission(NewFlowRequest(kind: .other, hash: hash, reversed: reversed))
         }
         let fromInitiator = table[index].has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
         belongs(to: index, fromInitiator: fromInitiator)
@@ -66,7 +66,7 @@ extension ConnectionTracker {
         let hash = table.hash(key)
         guard let index = lookup(key, hash: hash) else {
             if header.isEcho {
-                return .needsAdmission(NewFlowRequest(kind: .icmpEcho, key: key, hash: hash, reversed: reversed))
+                return .needsAdmission(NewFlowRequest(kind: .icmpEcho, hash: hash, reversed: reversed))
             }
             return .drop(.noConnection, .noconData)
         }

@@ -5,8 +5,9 @@ extension ConnectionTracker {
     /// start with `origin` to keep (nil: refused); apply the flood limits, find room and
     /// create the flow.
     @usableFromInline
-    mutating func createFlow(_ request: NewFlowRequest, _ packet: Packet, origin: FlowOrigin?) -> TrackResult {
-        let oldState = request.reuseIndex >= 0 ? table[request.reuseIndex].connectionState : nil
+    mutating func createFlow(_ request: NewFlowRequest, key: FlowKey, _ packet: Packet,
+                             origin: FlowOrigin?) -> TrackResult {
+        let oldState = request.reuseIndex >= 0 ? table[Int(request.reuseIndex)].connectionState : nil
         guard let origin else {
             statistics.rejectedPolicy += 1
             return .drop(.policy, nil, state: oldState)
@@ -16,16 +17,16 @@ extension ConnectionTracker {
         switch request.kind {
         case .tcpSyn:
             guard case .tcp(let header) = packet.transport else { break }
-            result = createConnection(packet, TCPSegment(header, kind: .syn), request, oldState: oldState)
+            result = createConnection(packet, TCPSegment(header, kind: .syn), request, key: key, oldState: oldState)
         case .tcpPickup:
             guard case .tcp(let header) = packet.transport else { break }
-            result = pickUpConnection(TCPSegment(header, kind: .ack), request)
+            result = pickUpConnection(TCPSegment(header, kind: .ack), request, key: key)
         case .udp:
-            result = createDatagramFlow(request, state: .udpUnreplied)
+            result = createDatagramFlow(request, key: key, state: .udpUnreplied)
         case .icmpEcho:
-            result = createDatagramFlow(request, state: .icmpUnreplied)
+            result = createDatagramFlow(request, key: key, state: .icmpUnreplied)
         case .other:
-            result = createDatagramFlow(request, state: .otherUnreplied)
+            result = createDatagramFlow(request, key: key, state: .otherUnreplied)
         }
         if result.created, flowIndex >= 0 {
             table[flowIndex].begin(at: nowFloor, origin: origin)
@@ -135,7 +136,7 @@ extension ConnectionTracker {
 
     /// A new TCP connection from a SYN (or one replacing a TIME_WAIT or CLOSE entry).
     private mutating func createConnection(_ packet: Packet, _ segment: TCPSegment, _ request: NewFlowRequest,
-                                           oldState: ConnectionState?) -> TrackResult {
+                                           key: FlowKey, oldState: ConnectionState?) -> TrackResult {
         let limits = checkSYNLimits(from: packet.source)
         if let refusal = limits.refusal {
             var result = refusal
@@ -144,7 +145,7 @@ extension ConnectionTracker {
         }
         let index: Int
         if request.reuseIndex >= 0 {
-            index = request.reuseIndex
+            index = Int(request.reuseIndex)
             statistics.closed += 1
             // The old connection ends here: its record goes out, its key stays in the table.
             noteEnded(index, end: EndedFlow.naturalEnd(of: oldState), keyLeftTable: false)
@@ -155,7 +156,7 @@ extension ConnectionTracker {
             table[index].initiatorTimestamp = 0
             table[index].responderTimestamp = 0
         } else {
-            guard let fresh = allocate(request.key, hash: request.hash) else {
+            guard let fresh = allocate(key, hash: request.hash) else {
                 statistics.rejectedTableFull += 1
                 return .drop(.tableFull, .tableFull)
             }
@@ -185,8 +186,8 @@ extension ConnectionTracker {
 
     /// A connection picked up mid-stream from an ACK (`pickup`): windows learned as Linux does,
     /// shift 14 assumed, ACK checks skipped until the other side speaks, `tcp.pickup` until then.
-    private mutating func pickUpConnection(_ segment: TCPSegment, _ request: NewFlowRequest) -> TrackResult {
-        guard let index = allocate(request.key, hash: request.hash) else {
+    private mutating func pickUpConnection(_ segment: TCPSegment, _ request: NewFlowRequest, key: FlowKey) -> TrackResult {
+        guard let index = allocate(key, hash: request.hash) else {
             statistics.rejectedTableFull += 1
             return .drop(.tableFull, .tableFull)
         }
@@ -223,8 +224,8 @@ extension ConnectionTracker {
     }
 
     /// A new UDP, ICMP echo or other protocol's flow.
-    private mutating func createDatagramFlow(_ request: NewFlowRequest, state: ConnectionState) -> TrackResult {
-        guard let index = allocate(request.key, hash: request.hash) else {
+    private mutating func createDatagramFlow(_ request: NewFlowRequest, key: FlowKey, state: ConnectionState) -> TrackResult {
+        guard let index = allocate(key, hash: request.hash) else {
             statistics.rejectedTableFull += 1
             return .drop(.tableFull, .tableFull)
         }

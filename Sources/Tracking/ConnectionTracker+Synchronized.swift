@@ -84,7 +84,7 @@ extension ConnectionTracker {
             newer = true
         }
         guard newer else { return .drop(.synInEstablished, .timeWaitOldISN, state: .timeWait) }
-        return .needsAdmission(NewFlowRequest(kind: .tcpSyn, key: key, hash: hash, reversed: reversed, reuseIndex: index,
+        return .needsAdmission(NewFlowRequest(kind: .tcpSyn, hash: hash, reversed: reversed, reuseIndex: Int32(index),
                                 event: .timeWaitReuse))
     }
 

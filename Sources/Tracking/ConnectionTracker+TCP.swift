@@ -51,8 +51,8 @@ extension ConnectionTracker {
                 ? simultaneousSynRecv(index, segment, fromInitiator) : synRecv(index, segment, fromInitiator)
         case .close?:
             if segment.kind == .syn {
-                return .needsAdmission(NewFlowRequest(kind: .tcpSyn, key: key, hash: hash, reversed: reversed,
-                                                      reuseIndex: index))
+                return .needsAdmission(NewFlowRequest(kind: .tcpSyn, hash: hash, reversed: reversed,
+                                                      reuseIndex: Int32(index)))
             }
             result = closed(index, segment, fromInitiator)
         case .timeWait? where segment.kind == .syn:
@@ -101,7 +101,7 @@ extension ConnectionTracker {
                                           reversed: Bool) -> TrackerEvaluation {
         switch segment.kind {
         case .syn:
-            return .needsAdmission(NewFlowRequest(kind: .tcpSyn, key: key, hash: hash, reversed: reversed))
+            return .needsAdmission(NewFlowRequest(kind: .tcpSyn, hash: hash, reversed: reversed))
         case .synAck:
             return .drop(.noConnection, .noconSynack)
         case .fin:
@@ -110,7 +110,7 @@ extension ConnectionTracker {
             return .drop(.noConnection, .noconRst)
         case .ack:
             if configuration.pickup {
-                return .needsAdmission(NewFlowRequest(kind: .tcpPickup, key: key, hash: hash, reversed: reversed))
+                return .needsAdmission(NewFlowRequest(kind: .tcpPickup, hash: hash, reversed: reversed))
             }
             return .drop(.noConnection, segment.length > 0 ? .noconData : .noconAck)
         }

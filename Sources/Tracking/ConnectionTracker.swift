@@ -154,8 +154,10 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         case .decided(let result):
             return (result, nil)
         case .needsAdmission(let request):
-            let ruling = admission.admit(packet, key: request.key)
-            return (createFlow(request, packet, origin: ruling.admittedOrigin), ruling)
+            // A packet that asks to start a flow has a flow key.
+            guard let key = FlowKey.make(for: packet)?.key else { return (.drop(.noConnection, nil), nil) }
+            let ruling = admission.admit(packet, key: key)
+            return (createFlow(request, key: key, packet, origin: ruling.admittedOrigin), ruling)
         }
     }
 

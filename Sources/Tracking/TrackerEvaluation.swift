@@ -8,7 +8,7 @@ import Wire
 enum TrackerEvaluation {
     /// The packet's result: the tracker needs no one else's say.
     case decided(TrackResult)
-    /// The packet would start the flow `NewFlowRequest.key`: ask the admission.
+    /// The packet would start a flow: ask the admission.
     case needsAdmission(NewFlowRequest)
 
     /// A drop decided by the tracker.
@@ -33,19 +33,27 @@ enum NewFlowKind: UInt8 {
     case other
 }
 
-/// A packet's request to start a flow, between the two phases of tracking: everything phase
-/// one learned that phase two needs. Valid only until the tracker's next mutating call (it
-/// may name a table entry).
+/// A packet's request to start a flow, between the two phases of tracking: what phase one
+/// learned that phase two needs besides the packet (whose flow key `FlowKey.make(for:)` gives
+/// again: the request stays small, so the common case, a decided packet, stays cheap). Valid
+/// only until the tracker's next mutating call (it may name a table entry).
 @usableFromInline
 struct NewFlowRequest {
-    var kind: NewFlowKind
-    /// The flow's key and its hash in the table.
-    @usableFromInline var key: FlowKey
+    /// The flow key's hash in the table.
     var hash: UInt64
+    /// An entry the new connection replaces (TIME_WAIT or CLOSE reuse), or -1.
+    var reuseIndex: Int32
+    var kind: NewFlowKind
     /// The packet runs from the key's high endpoint to its low one (its sender is high).
     var reversed: Bool
-    /// An entry the new connection replaces (TIME_WAIT or CLOSE reuse), or -1.
-    var reuseIndex = -1
     /// The event to report when the flow is created.
     var event: TrackerEvent?
+
+    init(kind: NewFlowKind, hash: UInt64, reversed: Bool, reuseIndex: Int32 = -1, event: TrackerEvent? = nil) {
+        self.hash = hash
+        self.reuseIndex = reuseIndex
+        self.kind = kind
+        self.reversed = reversed
+        self.event = event
+    }
 }
