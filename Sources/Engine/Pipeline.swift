@@ -330,23 +330,19 @@ public struct Pipeline: ~Copyable {
             interfaceNames = admission.names
         }
         forgetRemovedFlows()
-        if let rule = admission.decision {
-            decision.rule = rule
-            if decision.reason == .policy, let reason = rule.dropReason { decision.reason = reason }
-            if rule.flushSource, rule.overloadTable != nil, case .rule(let index) = rule.origin,
-               let source = decision.summary?.source {
-                requestFlush(source: source, rule: index)
-                continueFlush(now: context.timestampNanoseconds, budget: Self.flushBudget)
-            }
+        if let rule = decision.rule, rule.flushSource, rule.overloadTable != nil, case .rule(let index) = rule.origin,
+           let source = decision.summary?.source {
+            requestFlush(source: source, rule: index)
+            continueFlush(now: context.timestampNanoseconds, budget: Self.flushBudget)
         }
         count(decision)
         return decision
     }
 
-    /// Judges one packet, asking `admission` (the rules) whether a new flow may start.
-    public mutating func process<A: Admission>(_ bytes: UnsafeRawBufferPointer, context: PacketContext,
-                                               admission: inout A) -> Decision
-    {
+    /// Judges one packet without rules, asking `admission` (the default verdict) whether a new
+    /// flow may start.
+    private mutating func process(_ bytes: UnsafeRawBufferPointer, context: PacketContext,
+                                  admission: inout PolicyAdmission) -> Decision {
         var decision = decide(bytes, context: context, admission: &admission)
         if decision.reason == .noConnection, restorePool != nil, claimRestored(decision, now: context.timestampNanoseconds) {
             decision = decide(bytes, context: context, admission: &admission)
@@ -457,7 +453,7 @@ public struct Pipeline: ~Copyable {
 
     @inline(__always)
     private mutating func decide<A: Admission>(_ bytes: UnsafeRawBufferPointer, context: PacketContext,
-                                               admission: inout A) -> Decision
+                                               admission: inout A) -> Decision where A.Ruling == NewFlowRuling
     {
         // Decode.
         let packet: Packet
@@ -493,13 +489,9 @@ public struct Pipeline: ~Copyable {
             return fragment(packet, summary: summary, bytes: bytes, context: context, admission: &admission)
         }
         // Track, asking the admission (rules or policy) for packets that would start a flow.
-        let result = tracker.track(packet, bytes: bytes, now: context.timestampNanoseconds, admission: &admission,
-                                   kernelInvalid: context.kernelInvalid)
-        var decision = Decision(verdict: result.verdict, reason: result.reason, summary: summary, state: result.state,
-                                trackerEvent: result.event)
-        decision.offload = result.offload
-        if result.verdict == .drop { decision.windowBounds = tracker.lastWindowBounds }
-        return decision
+        let tracked = tracker.trackWithRuling(packet, bytes: bytes, now: context.timestampNanoseconds,
+                                              admission: &admission, kernelInvalid: context.kernelInvalid)
+        return Decision(tracked: tracked.result, summary: summary, rule: tracked.ruling?.rule)
     }
 
     /// A fragment: dropped, passed (a duplicate of an accepted datagram's piece), held, or —
@@ -507,7 +499,7 @@ public struct Pipeline: ~Copyable {
     /// its verdict this piece's and, through `takeFragmentVerdicts`, the held pieces'.
     private mutating func fragment<A: Admission>(_ packet: Packet, summary: PacketSummary,
                                                  bytes: UnsafeRawBufferPointer, context: PacketContext,
-                                                 admission: inout A) -> Decision {
+                                                 admission: inout A) -> Decision where A.Ruling == NewFlowRuling {
         defer {
             counters.fragmentsHeld = fragments.heldTotal
             counters.datagramsReassembled = fragments.reassembled
@@ -523,13 +515,13 @@ public struct Pipeline: ~Copyable {
             held.isHeld = true
             return held
         case .complete(let whole, let first):
-            let result = tracker.track(whole, bytes: nil, now: max(first.timestampNanoseconds, context.timestampNanoseconds),
-                                       admission: &admission)
-            fragments.finish(verdict: result.verdict, reason: result.reason)
-            var decision = Decision(verdict: result.verdict, reason: result.reason, summary: PacketSummary(whole),
-                                    state: result.state, trackerEvent: result.event)
-            if result.verdict == .drop { decision.windowBounds = tracker.lastWindowBounds }
-            return decision
+            var tracked = tracker.trackWithRuling(whole, bytes: nil,
+                                                  now: max(first.timestampNanoseconds, context.timestampNanoseconds),
+                                                  admission: &admission)
+            fragments.finish(verdict: tracked.result.verdict, reason: tracked.result.reason)
+            // A datagram's verdict is not the place to start or end an offload (as before).
+            tracked.result.offload = nil
+            return Decision(tracked: tracked.result, summary: PacketSummary(whole), rule: tracked.ruling?.rule)
         }
     }
 
@@ -688,22 +680,4 @@ public struct Pipeline: ~Copyable {
         default: counters.otherProtocols += 1
         }
     }
-}
-
-/// Admission without a rule file: every new flow, or none.
-public struct PolicyAdmission: Admission, Sendable {
-    /// The verdict for every new flow.
-    public var verdict: Verdict
-    /// What the tracker stores with an admitted flow (no rule; the packet's hook and interfaces).
-    public var origin: FlowOrigin
-
-    /// An admission giving `verdict`, recording `origin` with the flows it admits.
-    @inlinable
-    public init(verdict: Verdict, origin: FlowOrigin = FlowOrigin()) {
-        self.verdict = verdict
-        self.origin = origin
-    }
-
-    @inlinable
-    public mutating func admit(_ packet: Packet, key: FlowKey) -> Bool { verdict == .accept }
 }

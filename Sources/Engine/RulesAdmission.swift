@@ -23,8 +23,9 @@ public struct InterfaceNames: Sendable {
     }
 }
 
-/// The rules' say on new flows, for the tracker: asks the per-worker `RuleMatcher` and keeps
-/// its decision so the event can name the rule.
+/// The rules' say on new flows, for the tracker: asks the per-worker `RuleMatcher` and
+/// answers with its decision (handed back with the tracker's result, so the event can name
+/// the rule).
 struct RulesAdmission: Admission {
     var matcher: RuleMatcher
     var names: InterfaceNames
@@ -32,21 +33,16 @@ struct RulesAdmission: Admission {
     let inInterface: UInt32
     let outInterface: UInt32
     let now: UInt64
-    /// The matcher's decision, when it was asked.
-    var decision: RuleDecision?
 
-    mutating func admit(_ packet: Packet, key: FlowKey) -> Bool {
+    mutating func admit(_ packet: Packet, key: FlowKey) -> NewFlowRuling {
         let context = RuleContext(direction: direction, inInterface: names.name(of: inInterface),
                                   outInterface: names.name(of: outInterface), now: now)
         let decision = matcher.admit(packet, key: key, context: context)
-        self.decision = decision
-        return decision.verdict == .accept
-    }
-
-    /// The admitting rule (from the last decision) and the packet's hook and interfaces.
-    var origin: FlowOrigin {
-        FlowOrigin(ruleIndex: decision?.ruleIndex.map { UInt32(clamping: $0) } ?? FlowOrigin.noRule,
-                   hook: UInt8(truncatingIfNeeded: direction.index), inInterface: inInterface,
-                   outInterface: outInterface)
+        guard decision.verdict == .accept else { return NewFlowRuling(admittedOrigin: nil, rule: decision) }
+        // The admitting rule and the packet's hook and interfaces, kept with the flow.
+        let origin = FlowOrigin(ruleIndex: decision.ruleIndex.map { UInt32(clamping: $0) } ?? FlowOrigin.noRule,
+                                hook: UInt8(truncatingIfNeeded: direction.index), inInterface: inInterface,
+                                outInterface: outInterface)
+        return NewFlowRuling(admittedOrigin: origin, rule: decision)
     }
 }

@@ -76,6 +76,7 @@ final class QueueWorker: @unchecked Sendable {
         traced.reserveCapacity(Self.maxTracedPerRound)
         overloads.reserveCapacity(16)
         flowCounter = control.register(queue: queue)
+        control.noteStartingRules(self.pipeline.ruleset)
         offloadMarks = offload
     }
 
@@ -117,8 +118,8 @@ final class QueueWorker: @unchecked Sendable {
             if case .idle = round { budget *= 8 }
             let rules = control.rulesGeneration.load(ordering: .acquiring)
             if rules != rulesGeneration, let newRules = control.currentRules() {
-                rulesGeneration = rules
-                reloaded(pipeline.beginReplacingRules(newRules, now: roundTimestamp, budget: budget))
+                rulesGeneration = newRules.generation
+                reloaded(pipeline.beginReplacingRules(newRules.rules, now: roundTimestamp, budget: budget))
             } else if pipeline.isRevising {
                 reloaded(pipeline.continueRevision(now: roundTimestamp, budget: budget))
             }
@@ -344,11 +345,12 @@ final class QueueWorker: @unchecked Sendable {
     private func exchangeTableAdditions() {
         if !overloads.isEmpty {
             if let ruleset = pipeline.ruleset {
+                let generation = rulesGeneration
                 let shared = overloads.compactMap { overload -> TableAddition? in
                     guard overload.table < ruleset.tables.count else { return nil }
-                    let flushRule = overload.flushRule.flatMap { $0 < ruleset.rules.count ? ruleset.rules[$0].text : nil }
                     return TableAddition(table: ruleset.tables[overload.table].name, address: overload.address,
-                                         time: overload.time, flushRule: flushRule)
+                                         time: overload.time,
+                                         flushRule: overload.flushRule.map { RuleReference(index: $0, generation: generation) })
                 }
                 control.share(shared, from: queue)
             }
@@ -359,7 +361,8 @@ final class QueueWorker: @unchecked Sendable {
         tableGeneration = generation
         for addition in control.takeAdditions(for: queue) {
             pipeline.addToTable(addition.table, addition.address, now: addition.time)
-            if let text = addition.flushRule, let index = pipeline.ruleset?.rules.firstIndex(where: { $0.text == text }) {
+            if let reference = addition.flushRule, let rules = pipeline.ruleset,
+               let index = control.ruleIndex(of: reference, in: rules, generation: rulesGeneration) {
                 pipeline.requestFlush(source: addition.address, rule: index)
             }
         }

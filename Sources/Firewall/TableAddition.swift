@@ -9,7 +9,16 @@ struct TableAddition: Sendable, Equatable {
     var address: IPAddress
     /// When it was added (ns, the worker's clock), so it expires at the same time everywhere.
     var time: UInt64
-    /// With `overload … flush`: the text of the rule whose flows from the address are cut (the
-    /// other workers find the rule by its text, which survives a reload's renumbering).
-    var flushRule: String? = nil
+    /// With `overload … flush`: the rule whose flows from the address are cut, as its index in
+    /// the sharing worker's rules and their generation (`WorkerControl.ruleIndex` finds it in
+    /// the receiver's).
+    var flushRule: RuleReference? = nil
+}
+
+/// A rule as workers name it to each other: its index in the rule file published as
+/// `generation` (0: the file the daemon started with). During a reload workers briefly run
+/// different generations, and a reload renumbers rules.
+struct RuleReference: Sendable, Equatable {
+    var index: Int
+    var generation: Int
 }

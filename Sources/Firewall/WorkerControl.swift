@@ -19,6 +19,11 @@ final class WorkerControl: @unchecked Sendable {
     let trace = TraceHub()
     private let lock = NSLock()
     private var pendingRules: CompiledRuleset?
+    /// The rule files workers may be running, by generation, oldest first (the starting file
+    /// as 0, then the last few published): for `ruleIndex(of:in:generation:)`.
+    private var ruleHistory: [(generation: Int, rules: CompiledRuleset)] = []
+    /// Generations kept in `ruleHistory`.
+    static let ruleHistoryLimit = 4
     /// Per worker (queue): additions made by the others, not yet taken.
     private var inboxes: [UInt16: [TableAddition]] = [:]
     /// Beyond this many untaken additions a worker's inbox drops its oldest.
@@ -37,12 +42,39 @@ final class WorkerControl: @unchecked Sendable {
     /// Per worker: the flows in its table as of its last round (sizes those buffers).
     private var flowCounters: [UInt16: ManagedAtomic<Int>] = [:]
 
-    /// Hands a newly compiled rule file to every worker.
+    /// Hands a newly compiled rule file to every worker, as the next generation.
     func publish(_ rules: CompiledRuleset) {
         lock.lock()
+        defer { lock.unlock() }
+        let generation = rulesGeneration.load(ordering: .relaxed) &+ 1
         pendingRules = rules
+        ruleHistory.append((generation, rules))
+        if ruleHistory.count > Self.ruleHistoryLimit { ruleHistory.removeFirst() }
+        rulesGeneration.store(generation, ordering: .releasing)
+    }
+
+    /// Notes the rule file the workers start with (generation 0); the first call counts.
+    func noteStartingRules(_ rules: CompiledRuleset?) {
+        guard let rules else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if ruleHistory.isEmpty { ruleHistory.append((0, rules)) }
+    }
+
+    /// The index in `rules` (the receiver's, of generation `generation`) of the rule another
+    /// worker named by `reference`: the same index within a generation; across a reload, the
+    /// rule with the same text (a reload renumbers rules, the text is what a rule keeps). Nil
+    /// when there is no such rule, or the referenced generation is no longer known.
+    func ruleIndex(of reference: RuleReference, in rules: CompiledRuleset, generation: Int) -> Int? {
+        if reference.generation == generation {
+            return reference.index < rules.rules.count ? reference.index : nil
+        }
+        lock.lock()
+        let referenced = ruleHistory.last { $0.generation == reference.generation }?.rules
         lock.unlock()
-        rulesGeneration.wrappingIncrement(ordering: .releasing)
+        guard let referenced, reference.index < referenced.rules.count else { return nil }
+        let text = referenced.rules[reference.index].text
+        return rules.rules.firstIndex { $0.text == text }
     }
 
     /// Makes `queue` a worker that receives the others' table additions; returns the counter
@@ -80,11 +112,12 @@ final class WorkerControl: @unchecked Sendable {
         return taken
     }
 
-    /// The rules published last.
-    func currentRules() -> CompiledRuleset? {
+    /// The rules published last, and their generation (read together).
+    func currentRules() -> (rules: CompiledRuleset, generation: Int)? {
         lock.lock()
         defer { lock.unlock() }
-        return pendingRules
+        guard let pendingRules else { return nil }
+        return (pendingRules, rulesGeneration.load(ordering: .relaxed))
     }
 
     /// Asks every worker in `queues` the question and waits up to `timeout` seconds for their

@@ -1,3 +1,5 @@
+import Wire
+
 /// One tracked flow, stored by value in the table's preallocated array and addressed by index.
 ///
 /// Field order is chosen for size (160 bytes, 156 used): the key's 37 bytes are followed by the
@@ -152,6 +154,10 @@ struct ConnectionEntry {
         outInterface = origin.outInterface
         ruleIndex = origin.ruleIndex
     }
+
+    /// The address of the endpoint that started the flow.
+    @inline(__always)
+    var initiatorAddress: IPAddress { has(Flags.initiatorIsHigh) ? key.highAddress : key.lowAddress }
 
     /// The flow's origin as stored.
     var origin: FlowOrigin {

@@ -88,6 +88,14 @@ struct ConnectionTable {
 
     var isFull: Bool { count >= capacity }
 
+    /// Entry `index`, read and changed in place (no copy): `table[index].flags`. The storage
+    /// is the table's, so changing an entry does not change the table value.
+    @inline(__always)
+    subscript(index: Int) -> ConnectionEntry {
+        unsafeAddress { UnsafePointer(entries + index) }
+        nonmutating unsafeMutableAddress { entries + index }
+    }
+
     // MARK: Hashing and lookup
 
     static func splitMix(_ state: inout UInt64) -> UInt64 {
@@ -191,16 +199,16 @@ struct ConnectionTable {
 
     /// Appends entry `index` to the tail of list `listClass`.
     mutating func link(_ index: Int, _ listClass: UInt8) {
-        let entry = entries + index
         let list = Int(listClass)
-        entry.pointee.listClass = listClass
-        entry.pointee.next = Self.none
+        self[index].listClass = listClass
+        self[index].next = Self.none
         let tail = tails[list]
-        entry.pointee.previous = tail
+        self[index].previous = tail
         if tail == Self.none {
             heads[list] = UInt32(index)
-            headDeadlines[list] = entry.pointee.deadline
-            if entry.pointee.deadline < nextDue { nextDue = entry.pointee.deadline }
+            let deadline = self[index].deadline
+            headDeadlines[list] = deadline
+            if deadline < nextDue { nextDue = deadline }
         } else {
             entries[Int(tail)].next = UInt32(index)
         }
@@ -209,10 +217,9 @@ struct ConnectionTable {
 
     /// Takes entry `index` out of its timer list.
     mutating func unlink(_ index: Int) {
-        let entry = entries + index
-        let list = Int(entry.pointee.listClass)
-        let previous = entry.pointee.previous
-        let next = entry.pointee.next
+        let list = Int(self[index].listClass)
+        let previous = self[index].previous
+        let next = self[index].next
         if next == Self.none { tails[list] = previous } else { entries[Int(next)].previous = previous }
         if previous == Self.none {
             heads[list] = next
@@ -224,8 +231,8 @@ struct ConnectionTable {
         } else {
             entries[Int(previous)].next = next
         }
-        entry.pointee.previous = Self.none
-        entry.pointee.next = Self.none
+        self[index].previous = Self.none
+        self[index].next = Self.none
     }
 
     /// Moves entry `index` to the tail of list `listClass`.
@@ -264,9 +271,8 @@ struct ConnectionTable {
             }
             budget -= 1
             let index = Int(heads[found])
-            let entry = entries + index
-            if entry.pointee.deadline <= now { return index }
-            move(index, to: entry.pointee.timerClass)
+            if self[index].deadline <= now { return index }
+            move(index, to: self[index].timerClass)
         }
         return nil
     }

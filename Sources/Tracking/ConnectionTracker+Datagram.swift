@@ -5,26 +5,25 @@ import Wire
 extension ConnectionTracker {
     /// UDP: the first datagram of a flow asks the admission; the other side's datagrams are
     /// replies only once that flow exists.
-    mutating func trackUDP(_ packet: Packet, _ header: UDPHeader) -> TrackResult {
+    mutating func trackUDP(_ packet: Packet, _ header: UDPHeader) -> TrackerEvaluation {
         let (key, reversed) = FlowKey.make(source: packet.source, sourcePort: header.sourcePort,
                                            destination: packet.destination, destinationPort: header.destinationPort,
                                            proto: 17)
         let hash = table.hash(key)
         guard let index = lookup(key, hash: hash) else {
-            return requestAdmission(.udp, key: key, hash: hash, reversed: reversed)
+            return .needsAdmission(NewFlowRequest(kind: .udp, hash: hash, reversed: reversed))
         }
-        let entry = table.entries + index
-        let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
+        let fromInitiator = table[index].has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
         belongs(to: index, fromInitiator: fromInitiator)
-        var state = entry.pointee.connectionState ?? .udpUnreplied
+        var state = table[index].connectionState ?? .udpUnreplied
         switch state {
         case .udpUnreplied where !fromInitiator:
             state = .udpReplied
-            entry.pointee.set(ConnectionEntry.Flags.seenReply)
+            table[index].set(ConnectionEntry.Flags.seenReply)
             setState(index, state)
         case .udpReplied where fromInitiator:
             state = .udpStream
-            entry.pointee.set(ConnectionEntry.Flags.assured)
+            table[index].set(ConnectionEntry.Flags.assured)
             setState(index, state)
         default:
             break
@@ -36,20 +35,19 @@ extension ConnectionTracker {
     /// Any other protocol (GRE, ESP, SCTP, IGMP…): one flow per address pair and protocol
     /// (ports 0), as Linux's generic tracker does. The first packet asks the admission; a
     /// packet from the other side marks it replied. Timeout `other`.
-    mutating func trackOther(_ packet: Packet, proto: UInt8) -> TrackResult {
+    mutating func trackOther(_ packet: Packet, proto: UInt8) -> TrackerEvaluation {
         let (key, reversed) = FlowKey.make(source: packet.source, sourcePort: 0, destination: packet.destination,
                                            destinationPort: 0, proto: proto)
         let hash = table.hash(key)
         guard let index = lookup(key, hash: hash) else {
-            return requestAdmission(.other, key: key, hash: hash, reversed: reversed)
+            return .needsAdmission(NewFlowRequest(kind: .other, hash: hash, reversed: reversed))
         }
-        let entry = table.entries + index
-        let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
+        let fromInitiator = table[index].has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
         belongs(to: index, fromInitiator: fromInitiator)
-        var state = entry.pointee.connectionState ?? .otherUnreplied
+        var state = table[index].connectionState ?? .otherUnreplied
         if state == .otherUnreplied && !fromInitiator {
             state = .otherReplied
-            entry.pointee.set(ConnectionEntry.Flags.seenReply)
+            table[index].set(ConnectionEntry.Flags.seenReply)
             setState(index, state)
         }
         refresh(index)
@@ -58,27 +56,29 @@ extension ConnectionTracker {
 
     /// ICMP and ICMPv6: echo flows by identifier, errors checked against the flow they quote,
     /// other messages (neighbour discovery, router advertisements…) not tracked.
-    mutating func trackICMP(_ packet: Packet, _ header: ICMPHeader, bytes: UnsafeRawBufferPointer?) -> TrackResult {
-        if header.isError { return icmpError(packet, header, bytes: bytes) }
-        guard header.isEcho || header.isEchoReply else { return TrackResult(verdict: .accept) }
+    mutating func trackICMP(_ packet: Packet, _ header: ICMPHeader,
+                           bytes: UnsafeRawBufferPointer?) -> TrackerEvaluation {
+        if header.isError { return .decided(icmpError(packet, header, bytes: bytes)) }
+        guard header.isEcho || header.isEchoReply else { return .decided(TrackResult(verdict: .accept)) }
         let (key, reversed) = FlowKey.make(source: packet.source, sourcePort: header.identifier,
                                            destination: packet.destination, destinationPort: header.identifier,
                                            proto: packet.protocolNumber)
         let hash = table.hash(key)
         guard let index = lookup(key, hash: hash) else {
-            if header.isEcho { return requestAdmission(.icmpEcho, key: key, hash: hash, reversed: reversed) }
+            if header.isEcho {
+                return .needsAdmission(NewFlowRequest(kind: .icmpEcho, hash: hash, reversed: reversed))
+            }
             return .drop(.noConnection, .noconData)
         }
-        let entry = table.entries + index
-        let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
+        let fromInitiator = table[index].has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
         belongs(to: index, fromInitiator: fromInitiator)
-        var state = entry.pointee.connectionState ?? .icmpUnreplied
+        var state = table[index].connectionState ?? .icmpUnreplied
         if header.isEchoReply {
             // A reply travels from the responder only.
             guard !fromInitiator else { return .drop(.noConnection, .noconData, state: state) }
             if state == .icmpUnreplied {
                 state = .icmpReplied
-                entry.pointee.set(ConnectionEntry.Flags.seenReply)
+                table[index].set(ConnectionEntry.Flags.seenReply)
                 setState(index, state)
             }
         }
@@ -116,12 +116,11 @@ extension ConnectionTracker {
             return unrelated
         }
         guard let index = lookup(key, hash: table.hash(key)) else { return unrelated }
-        let entry = table.entries + index
-        let state = entry.pointee.connectionState
+        let state = table[index].connectionState
         if case .tcp(let tcp) = quoted.transport, let state, state.isTCP {
-            let fromInitiator = entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
-            let sender = fromInitiator ? entry.pointee.initiator : entry.pointee.responder
-            let receiver = fromInitiator ? entry.pointee.responder : entry.pointee.initiator
+            let fromInitiator = table[index].has(ConnectionEntry.Flags.initiatorIsHigh) == reversed
+            let sender = fromInitiator ? table[index].initiator : table[index].responder
+            let receiver = fromInitiator ? table[index].responder : table[index].initiator
             let receiverWindow = state == .synSent ? 0 : receiver.maxWindow
             // In SYN_SENT the responder's fields are not a window yet.
             let low = receiverWindow != 0 ? sender.end &- receiverWindow : sender.isn

@@ -13,9 +13,9 @@ extension ConnectionTracker {
                                     _ shouldFlush: (IPAddress, UInt32) -> Bool) -> Int? {
         setClock(now)
         return scanEntries(from: start, limit: limit) { tracker, index in
-            let entry = tracker.table.entries + index
-            guard entry.pointee.connectionState != nil, tracker.nowFloor < entry.pointee.deadline,
-                  shouldFlush(tracker.initiatorAddress(entry), entry.pointee.ruleIndex) else { return }
+            let entry = tracker.table[index]
+            guard entry.connectionState != nil, tracker.nowFloor < entry.deadline,
+                  shouldFlush(entry.initiatorAddress, entry.ruleIndex) else { return }
             tracker.removeEntry(index, end: .flushed)
             tracker.statistics.closed += 1
             tracker.statistics.flushed += 1

@@ -1,47 +1,14 @@
 import Wire
 
-/// What kind of flow a packet awaiting admission would create.
-enum PendingKind: UInt8 {
-    case none
-    case tcpSyn
-    case tcpPickup
-    case udp
-    case icmpEcho
-    case other
-}
-
-/// The packet awaiting admission, between the two phases of `track`.
-struct PendingFlow {
-    var kind = PendingKind.none
-    var hash: UInt64 = 0
-    /// The packet runs from the key's high endpoint to its low one (its sender is high).
-    var reversed = false
-    /// An entry the new connection replaces (TIME_WAIT or CLOSE reuse), or -1.
-    var reuseIndex = -1
-    /// The event to report when the flow is created.
-    var event: TrackerEvent?
-}
-
 extension ConnectionTracker {
-    /// Ends phase one: the packet would create a flow, the admission must be asked.
-    @inline(__always)
-    mutating func requestAdmission(_ kind: PendingKind, key: FlowKey, hash: UInt64, reversed: Bool,
-                                   reuseIndex: Int = -1, event: TrackerEvent? = nil) -> TrackResult {
-        awaitingAdmission = true
-        pendingKey = key
-        pending = PendingFlow(kind: kind, hash: hash, reversed: reversed, reuseIndex: reuseIndex, event: event)
-        return TrackResult(verdict: .drop, reason: .policy)
-    }
-
-    /// Phase two of `track`: the admission said `admitted` (and gave `origin` to keep with the
-    /// flow); apply the flood limits, find room and create the flow.
+    /// Phase two of `track`, right after `evaluate` asked for it: the admission let the flow
+    /// start with `origin` to keep (nil: refused); apply the flood limits, find room and
+    /// create the flow.
     @usableFromInline
-    mutating func completeAdmission(_ packet: Packet, admitted: Bool, origin: FlowOrigin) -> TrackResult {
-        awaitingAdmission = false
-        let request = pending
-        pending = PendingFlow()
-        let oldState = request.reuseIndex >= 0 ? table.entries[request.reuseIndex].connectionState : nil
-        guard admitted else {
+    mutating func createFlow(_ request: NewFlowRequest, key: FlowKey, _ packet: Packet,
+                             origin: FlowOrigin?) -> TrackResult {
+        let oldState = request.reuseIndex >= 0 ? table[Int(request.reuseIndex)].connectionState : nil
+        guard let origin else {
             statistics.rejectedPolicy += 1
             return .drop(.policy, nil, state: oldState)
         }
@@ -50,21 +17,19 @@ extension ConnectionTracker {
         switch request.kind {
         case .tcpSyn:
             guard case .tcp(let header) = packet.transport else { break }
-            result = createConnection(packet, TCPSegment(header, kind: .syn), request, oldState: oldState)
+            result = createConnection(packet, TCPSegment(header, kind: .syn), request, key: key, oldState: oldState)
         case .tcpPickup:
             guard case .tcp(let header) = packet.transport else { break }
-            result = pickUpConnection(TCPSegment(header, kind: .ack), request)
+            result = pickUpConnection(TCPSegment(header, kind: .ack), request, key: key)
         case .udp:
-            result = createDatagramFlow(request, state: .udpUnreplied)
+            result = createDatagramFlow(request, key: key, state: .udpUnreplied)
         case .icmpEcho:
-            result = createDatagramFlow(request, state: .icmpUnreplied)
+            result = createDatagramFlow(request, key: key, state: .icmpUnreplied)
         case .other:
-            result = createDatagramFlow(request, state: .otherUnreplied)
-        case .none:
-            break
+            result = createDatagramFlow(request, key: key, state: .otherUnreplied)
         }
         if result.created, flowIndex >= 0 {
-            table.entries[flowIndex].begin(at: nowFloor, origin: origin)
+            table[flowIndex].begin(at: nowFloor, origin: origin)
             account(packet)
         }
         return result
@@ -154,8 +119,8 @@ extension ConnectionTracker {
         var victim: Int?
         switch (synSent, synRecv) {
         case (let a?, let b?):
-            let sinceA = table.entries[a].deadline &- timeout(.synSent)
-            let sinceB = table.entries[b].deadline &- timeout(.synRecv)
+            let sinceA = table[a].deadline &- timeout(.synSent)
+            let sinceB = table[b].deadline &- timeout(.synRecv)
             victim = sinceA <= sinceB ? a : b
         case (let a?, nil): victim = a
         case (nil, let b?): victim = b
@@ -170,8 +135,8 @@ extension ConnectionTracker {
     // MARK: Creation
 
     /// A new TCP connection from a SYN (or one replacing a TIME_WAIT or CLOSE entry).
-    private mutating func createConnection(_ packet: Packet, _ segment: TCPSegment, _ request: PendingFlow,
-                                           oldState: ConnectionState?) -> TrackResult {
+    private mutating func createConnection(_ packet: Packet, _ segment: TCPSegment, _ request: NewFlowRequest,
+                                           key: FlowKey, oldState: ConnectionState?) -> TrackResult {
         let limits = checkSYNLimits(from: packet.source)
         if let refusal = limits.refusal {
             var result = refusal
@@ -180,38 +145,36 @@ extension ConnectionTracker {
         }
         let index: Int
         if request.reuseIndex >= 0 {
-            index = request.reuseIndex
+            index = Int(request.reuseIndex)
             statistics.closed += 1
             // The old connection ends here: its record goes out, its key stays in the table.
             noteEnded(index, end: EndedFlow.naturalEnd(of: oldState), keyLeftTable: false)
-            let entry = table.entries + index
-            entry.pointee.flags = 0
-            entry.pointee.moreFlags = 0
-            entry.pointee.repeats = 0
-            entry.pointee.lastSegment = 0
-            entry.pointee.initiatorTimestamp = 0
-            entry.pointee.responderTimestamp = 0
+            table[index].flags = 0
+            table[index].moreFlags = 0
+            table[index].repeats = 0
+            table[index].lastSegment = 0
+            table[index].initiatorTimestamp = 0
+            table[index].responderTimestamp = 0
         } else {
-            guard let fresh = allocate(pendingKey, hash: request.hash) else {
+            guard let fresh = allocate(key, hash: request.hash) else {
                 statistics.rejectedTableFull += 1
                 return .drop(.tableFull, .tableFull)
             }
             index = fresh
         }
-        let entry = table.entries + index
         belongs(to: index, fromInitiator: true)
-        if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
-        entry.pointee.initiator = Self.direction(fromSYN: segment)
-        entry.pointee.responder = DirectionState()
-        Self.noteSYNTimestamp(entry, segment, first: true)
+        if request.reversed { table[index].set(ConnectionEntry.Flags.initiatorIsHigh) }
+        table[index].initiator = Self.direction(fromSYN: segment)
+        table[index].responder = DirectionState()
+        table[index].noteSYNTimestamp(segment, first: true)
         setState(index, .synSent)
         if limits.slot >= 0 {
             sources.slots[limits.slot].halfOpen += 1
-            entry.pointee.set(ConnectionEntry.Flags.sourceCounted)
+            table[index].set(ConnectionEntry.Flags.sourceCounted)
         }
         if request.reuseIndex < 0 {
-            entry.pointee.deadline = deadline(after: timeout(.synSent))
-            entry.pointee.timerClass = TimerClass.synSent.rawValue
+            table[index].deadline = deadline(after: timeout(.synSent))
+            table[index].timerClass = TimerClass.synSent.rawValue
             table.link(index, TimerClass.synSent.rawValue)
         } else {
             refresh(index)
@@ -223,15 +186,14 @@ extension ConnectionTracker {
 
     /// A connection picked up mid-stream from an ACK (`pickup`): windows learned as Linux does,
     /// shift 14 assumed, ACK checks skipped until the other side speaks, `tcp.pickup` until then.
-    private mutating func pickUpConnection(_ segment: TCPSegment, _ request: PendingFlow) -> TrackResult {
-        guard let index = allocate(pendingKey, hash: request.hash) else {
+    private mutating func pickUpConnection(_ segment: TCPSegment, _ request: NewFlowRequest, key: FlowKey) -> TrackResult {
+        guard let index = allocate(key, hash: request.hash) else {
             statistics.rejectedTableFull += 1
             return .drop(.tableFull, .tableFull)
         }
-        let entry = table.entries + index
         belongs(to: index, fromInitiator: true)
-        entry.pointee.flags = ConnectionEntry.Flags.liberal | ConnectionEntry.Flags.assured
-        if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
+        table[index].flags = ConnectionEntry.Flags.liberal | ConnectionEntry.Flags.assured
+        if request.reversed { table[index].set(ConnectionEntry.Flags.initiatorIsHigh) }
         var sender = DirectionState()
         Self.pickUp(&sender, segment)
         var receiver = DirectionState()
@@ -239,12 +201,12 @@ extension ConnectionTracker {
         receiver.set(DirectionState.Flags.sackPermitted)
         receiver.end = segment.ack
         receiver.maxEnd = segment.ack
-        entry.pointee.initiator = sender
-        entry.pointee.responder = receiver
+        table[index].initiator = sender
+        table[index].responder = receiver
         setState(index, .established)
-        entry.pointee.timerClass = wantedTimerClass(entry).rawValue
-        entry.pointee.deadline = deadline(after: timeouts[Int(entry.pointee.timerClass)])
-        table.link(index, entry.pointee.timerClass)
+        table[index].timerClass = wantedTimerClass(index).rawValue
+        table[index].deadline = deadline(after: timeouts[Int(table[index].timerClass)])
+        table.link(index, table[index].timerClass)
         statistics.created += 1
         return .accept(.established, .midstreamPickup, created: true)
     }
@@ -262,18 +224,17 @@ extension ConnectionTracker {
     }
 
     /// A new UDP, ICMP echo or other protocol's flow.
-    private mutating func createDatagramFlow(_ request: PendingFlow, state: ConnectionState) -> TrackResult {
-        guard let index = allocate(pendingKey, hash: request.hash) else {
+    private mutating func createDatagramFlow(_ request: NewFlowRequest, key: FlowKey, state: ConnectionState) -> TrackResult {
+        guard let index = allocate(key, hash: request.hash) else {
             statistics.rejectedTableFull += 1
             return .drop(.tableFull, .tableFull)
         }
-        let entry = table.entries + index
         belongs(to: index, fromInitiator: true)
-        if request.reversed { entry.pointee.set(ConnectionEntry.Flags.initiatorIsHigh) }
+        if request.reversed { table[index].set(ConnectionEntry.Flags.initiatorIsHigh) }
         setState(index, state)
         let timerClass = TimerClass.of(state)
-        entry.pointee.timerClass = timerClass.rawValue
-        entry.pointee.deadline = deadline(after: timeout(timerClass))
+        table[index].timerClass = timerClass.rawValue
+        table[index].deadline = deadline(after: timeout(timerClass))
         table.link(index, timerClass.rawValue)
         statistics.created += 1
         return .accept(state, created: true)

@@ -42,10 +42,9 @@ extension ConnectionTracker {
     private mutating func revise(_ index: Int,
                                  _ judge: (ConnectionSnapshot, FlowOrigin) throws -> FlowRevision) rethrows -> Bool {
         guard let snapshot = snapshot(at: index, nowSeconds: nowFloor) else { return false }
-        let entry = table.entries + index
-        switch try judge(snapshot, entry.pointee.origin) {
+        switch try judge(snapshot, table[index].origin) {
         case .keep(let rule):
-            entry.pointee.ruleIndex = rule.map { UInt32(clamping: $0) } ?? FlowOrigin.noRule
+            table[index].ruleIndex = rule.map { UInt32(clamping: $0) } ?? FlowOrigin.noRule
             return true
         case .remove:
             removeEntry(index, end: .reload)

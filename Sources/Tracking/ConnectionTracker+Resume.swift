@@ -28,13 +28,12 @@ extension ConnectionTracker {
     /// direction again when this is its first segment since the restart.
     mutating func resume(_ index: Int, _ state: ConnectionState, _ segment: TCPSegment,
                          fromInitiator: Bool) -> ResumeStep {
-        let entry = table.entries + index
         let own = fromInitiator ? ConnectionEntry.ResumeFlags.initiator : ConnectionEntry.ResumeFlags.responder
         let other = fromInitiator ? ConnectionEntry.ResumeFlags.responder : ConnectionEntry.ResumeFlags.initiator
         var event: TrackerEvent?
-        if entry.pointee.resumeFlags & own != 0 {
-            var sender = fromInitiator ? entry.pointee.initiator : entry.pointee.responder
-            var receiver = fromInitiator ? entry.pointee.responder : entry.pointee.initiator
+        if table[index].resumeFlags & own != 0 {
+            var sender = fromInitiator ? table[index].initiator : table[index].responder
+            var receiver = fromInitiator ? table[index].responder : table[index].initiator
             let slack = Self.resumeSlack(sender, receiver)
             if SequenceNumber.before(segment.end, sender.end &- slack) {
                 statistics.resumeRefused += 1
@@ -55,27 +54,27 @@ extension ConnectionTracker {
             sender.set(DirectionState.Flags.dataUnacked, false)
             if segment.hasAck {
                 receiver.maxEnd = SequenceNumber.later(receiver.maxEnd, segment.ack &+ max(window, 1))
-                if entry.pointee.resumeFlags & other != 0 {
+                if table[index].resumeFlags & other != 0 {
                     // The receiver's saved end is stale too: what this segment acknowledges is the
                     // least it has sent.
                     receiver.end = SequenceNumber.later(receiver.end, segment.ack)
                 }
             }
             if fromInitiator {
-                entry.pointee.initiator = sender
-                entry.pointee.responder = receiver
+                table[index].initiator = sender
+                table[index].responder = receiver
             } else {
-                entry.pointee.responder = sender
-                entry.pointee.initiator = receiver
+                table[index].responder = sender
+                table[index].initiator = receiver
             }
-            entry.pointee.resumeFlags &= ~own
-            if entry.pointee.resumeFlags & ConnectionEntry.ResumeFlags.logged == 0 {
-                entry.pointee.resumeFlags |= ConnectionEntry.ResumeFlags.logged
+            table[index].resumeFlags &= ~own
+            if table[index].resumeFlags & ConnectionEntry.ResumeFlags.logged == 0 {
+                table[index].resumeFlags |= ConnectionEntry.ResumeFlags.logged
                 statistics.resumed += 1
                 event = .stateResumed
             }
         }
-        return ResumeStep(drop: nil, checkAck: entry.pointee.resumeFlags & other == 0, event: event)
+        return ResumeStep(drop: nil, checkAck: table[index].resumeFlags & other == 0, event: event)
     }
 
     /// A RST from a direction not learned again since the restart: its exactness cannot be
@@ -84,11 +83,10 @@ extension ConnectionTracker {
     /// inexact RST in the window does). Nil when the direction was already learned again.
     mutating func resumingReset(_ index: Int, _ state: ConnectionState, _ segment: TCPSegment,
                                 fromInitiator: Bool) -> TrackResult? {
-        let entry = table.entries + index
         let own = fromInitiator ? ConnectionEntry.ResumeFlags.initiator : ConnectionEntry.ResumeFlags.responder
-        guard entry.pointee.resumeFlags & own != 0 else { return nil }
-        let sender = fromInitiator ? entry.pointee.initiator : entry.pointee.responder
-        let receiver = fromInitiator ? entry.pointee.responder : entry.pointee.initiator
+        guard table[index].resumeFlags & own != 0 else { return nil }
+        let sender = fromInitiator ? table[index].initiator : table[index].responder
+        let receiver = fromInitiator ? table[index].responder : table[index].initiator
         if SequenceNumber.before(segment.seq, sender.end &- Self.resumeSlack(sender, receiver)) {
             statistics.resumeRefused += 1
             return .drop(.rstInvalid, .rstOutOfWindow, state: state)

@@ -58,17 +58,15 @@ extension ConnectionTracker {
         guard start < end else { return nil }
         var live = 0
         for index in start..<end {
-            let entry = table.entries + index
-            if entry.pointee.state != nil && nowSeconds < entry.pointee.deadline { live += 1 }
+            if table[index].state != nil && nowSeconds < table[index].deadline { live += 1 }
         }
         var offset = buffer.count
         buffer.append(contentsOf: repeatElement(0, count: live * SavedConnection.size))
         buffer.withUnsafeMutableBytes { bytes in
             guard let base = bytes.baseAddress else { return }
             for index in start..<end {
-                let entry = table.entries + index
-                guard let state = entry.pointee.state, nowSeconds < entry.pointee.deadline else { continue }
-                SavedConnection.encode(entry.pointee, state: state, referenceSeconds: referenceSeconds,
+                guard let state = table[index].state, nowSeconds < table[index].deadline else { continue }
+                SavedConnection.encode(table[index], state: state, referenceSeconds: referenceSeconds,
                                        queue: queue, to: base + offset)
                 offset += SavedConnection.size
             }
@@ -128,14 +126,14 @@ extension ConnectionTracker {
             entry.resumeFlags = state.isTCP && state != .close ? ConnectionEntry.ResumeFlags.resuming : 0
             entry.previous = ConnectionTable.none
             entry.next = ConnectionTable.none
-            table.entries[index] = entry
+            table[index] = entry
             inserted.append(UInt64(entry.deadline) << 32 | UInt64(index))
             counts.restored += 1
         }
         inserted.sort()
         for item in inserted {
             let index = Int(truncatingIfNeeded: item & 0xFFFF_FFFF)
-            table.link(index, table.entries[index].timerClass)
+            table.link(index, table[index].timerClass)
         }
         statistics.restored += UInt64(counts.restored)
         return counts

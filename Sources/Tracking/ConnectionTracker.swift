@@ -27,17 +27,6 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// Whole seconds, rounded up: deadlines count from here, so expiry is never early.
     var nowCeiling: UInt32 = 0
 
-    /// The ranges the last packet failed, when it was dropped by a window check (nil otherwise).
-    public internal(set) var lastWindowBounds: WindowBounds?
-
-    /// Set by `evaluate` when the packet would create a flow and the admission must be asked.
-    @usableFromInline var awaitingAdmission = false
-    /// The key of that flow.
-    @usableFromInline var pendingKey = FlowKey(lowAddress: IPAddress(high: 0, low: 0),
-                                               highAddress: IPAddress(high: 0, low: 0), lowPort: 0, highPort: 0,
-                                               proto: 0)
-    var pending = PendingFlow()
-
     /// The entry the current packet belongs to (-1: none, or it was removed), and whether the
     /// packet comes from its initiator: set when the packet's flow is found or created, read
     /// to count an accepted packet.
@@ -151,10 +140,25 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     @inlinable
     public mutating func track<A: Admission>(_ packet: Packet, bytes: UnsafeRawBufferPointer? = nil, now: UInt64,
                                              admission: inout A, kernelInvalid: Bool = false) -> TrackResult {
-        let result = evaluate(packet, bytes: bytes, now: now, kernelInvalid: kernelInvalid)
-        guard awaitingAdmission else { return result }
-        let admitted = admission.admit(packet, key: pendingKey)
-        return completeAdmission(packet, admitted: admitted, origin: admission.origin)
+        trackWithRuling(packet, bytes: bytes, now: now, admission: &admission, kernelInvalid: kernelInvalid).result
+    }
+
+    /// `track`, also handing back the admission's ruling when it was asked (nil when the
+    /// packet did not ask to start a flow): the caller learns what the rules decided as a value.
+    @inlinable
+    public mutating func trackWithRuling<A: Admission>(_ packet: Packet, bytes: UnsafeRawBufferPointer? = nil,
+                                                       now: UInt64, admission: inout A,
+                                                       kernelInvalid: Bool = false)
+        -> (result: TrackResult, ruling: A.Ruling?) {
+        switch evaluate(packet, bytes: bytes, now: now, kernelInvalid: kernelInvalid) {
+        case .decided(let result):
+            return (result, nil)
+        case .needsAdmission(let request):
+            // A packet that asks to start a flow has a flow key.
+            guard let key = FlowKey.make(for: packet)?.key else { return (.drop(.noConnection, nil), nil) }
+            let ruling = admission.admit(packet, key: key)
+            return (createFlow(request, key: key, packet, origin: ruling.admittedOrigin), ruling)
+        }
     }
 
     /// `track` admitting every new flow (no rules).
@@ -172,38 +176,37 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         return expireSome(budget: budget)
     }
 
-    /// The first phase of `track`: everything but asking the admission.
+    /// The first phase of `track`: everything but asking the admission. Says in its type
+    /// whether it decided or the packet needs the admission's say (`createFlow` then).
     @usableFromInline
     mutating func evaluate(_ packet: Packet, bytes: UnsafeRawBufferPointer?, now: UInt64,
-                           kernelInvalid: Bool = false) -> TrackResult {
-        awaitingAdmission = false
-        lastWindowBounds = nil
+                           kernelInvalid: Bool = false) -> TrackerEvaluation {
         flowIndex = -1
         setClock(now)
         if nowFloor >= table.nextDue { expireSome(budget: Self.sweepBudgetPerPacket) }
-        let result: TrackResult
+        let evaluation: TrackerEvaluation
         switch packet.transport {
         case .tcp(let header):
-            result = trackTCP(packet, header, kernelInvalid: kernelInvalid)
+            evaluation = trackTCP(packet, header, kernelInvalid: kernelInvalid)
         case .udp(let header):
-            result = trackUDP(packet, header)
+            evaluation = trackUDP(packet, header)
         case .icmp(let header), .icmpv6(let header):
-            result = trackICMP(packet, header, bytes: bytes)
+            evaluation = trackICMP(packet, header, bytes: bytes)
         case .other(let proto):
-            result = trackOther(packet, proto: proto)
+            evaluation = trackOther(packet, proto: proto)
         case .fragment:
-            result = TrackResult(verdict: .accept)
+            evaluation = .decided(TrackResult(verdict: .accept))
         }
-        if result.verdict == .accept { account(packet) }
-        return result
+        if case .decided(let result) = evaluation, result.verdict == .accept { account(packet) }
+        return evaluation
     }
 
     /// The admitting rule's index of the flow the last packet belonged to, while that flow is
     /// still in the table; nil when it had none, or no rule admitted it. Read after `track`,
     /// off the packet path (`synwall trace`).
     public var lastPacketFlowRule: Int? {
-        guard flowIndex >= 0, table.entries[flowIndex].connectionState != nil else { return nil }
-        return table.entries[flowIndex].origin.rule
+        guard flowIndex >= 0, table[flowIndex].connectionState != nil else { return nil }
+        return table[flowIndex].origin.rule
     }
 
     // MARK: Accounting
@@ -220,17 +223,16 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     @inline(__always)
     mutating func account(_ packet: Packet) {
         guard flowIndex >= 0 else { return }
-        let entry = table.entries + flowIndex
         let bytes = UInt64(truncatingIfNeeded: packet.ipTotalLength)
-        entry.pointee.lastSeenSeconds = nowFloor
+        table[flowIndex].lastSeenSeconds = nowFloor
         if flowFromInitiator {
-            let (packets, overflow) = entry.pointee.initiatorPackets.addingReportingOverflow(1)
-            entry.pointee.initiatorPackets = overflow ? .max : packets
-            entry.pointee.initiatorBytes &+= bytes
+            let (packets, overflow) = table[flowIndex].initiatorPackets.addingReportingOverflow(1)
+            table[flowIndex].initiatorPackets = overflow ? .max : packets
+            table[flowIndex].initiatorBytes &+= bytes
         } else {
-            let (packets, overflow) = entry.pointee.responderPackets.addingReportingOverflow(1)
-            entry.pointee.responderPackets = overflow ? .max : packets
-            entry.pointee.responderBytes &+= bytes
+            let (packets, overflow) = table[flowIndex].responderPackets.addingReportingOverflow(1)
+            table[flowIndex].responderPackets = overflow ? .max : packets
+            table[flowIndex].responderBytes &+= bytes
         }
     }
 
@@ -261,18 +263,18 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// unacknowledged or after repeated retransmissions; each only when shorter than the
     /// state's own timeout.
     @inline(__always)
-    func wantedTimerClass(_ entry: UnsafeMutablePointer<ConnectionEntry>) -> TimerClass {
-        guard let state = entry.pointee.connectionState else { return .close }
+    func wantedTimerClass(_ index: Int) -> TimerClass {
+        guard let state = table[index].connectionState else { return .close }
         let base = TimerClass.of(state)
         guard state.isTCP else { return base }
-        if entry.pointee.flags & (ConnectionEntry.Flags.liberal | ConnectionEntry.Flags.seenReply)
+        if table[index].flags & (ConnectionEntry.Flags.liberal | ConnectionEntry.Flags.seenReply)
             == ConnectionEntry.Flags.liberal {
             return timeout(.tcpPickup) < timeout(base) ? .tcpPickup : base
         }
         if timeout(base) > timeout(.tcpCapped) {
-            let capped = entry.pointee.initiator.has(DirectionState.Flags.dataUnacked)
-                || entry.pointee.responder.has(DirectionState.Flags.dataUnacked)
-                || entry.pointee.repeats >= 3
+            let capped = table[index].initiator.has(DirectionState.Flags.dataUnacked)
+                || table[index].responder.has(DirectionState.Flags.dataUnacked)
+                || table[index].repeats >= 3
             if capped { return .tcpCapped }
         }
         return base
@@ -283,11 +285,10 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// the sweep to re-file, so a busy flow costs no list work per packet.
     @inline(__always)
     mutating func refresh(_ index: Int) {
-        let entry = table.entries + index
-        let wanted = wantedTimerClass(entry)
-        entry.pointee.timerClass = wanted.rawValue
-        entry.pointee.deadline = deadline(after: timeout(wanted))
-        let current = entry.pointee.listClass
+        let wanted = wantedTimerClass(index)
+        table[index].timerClass = wanted.rawValue
+        table[index].deadline = deadline(after: timeout(wanted))
+        let current = table[index].listClass
         if current != wanted.rawValue {
             let lazy = Self.isEstablishedFamily(current) && Self.isEstablishedFamily(wanted.rawValue)
                 && timeout(wanted) >= timeouts[Int(current)]
@@ -304,10 +305,9 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// Cuts the entry's timeout to the close timeout without changing its state (a RST in
     /// the window but not exact); the next valid packet restores it.
     mutating func cutTimeout(_ index: Int) {
-        let entry = table.entries + index
-        entry.pointee.timerClass = TimerClass.resetPending.rawValue
-        entry.pointee.deadline = deadline(after: timeout(.resetPending))
-        if entry.pointee.listClass != TimerClass.resetPending.rawValue {
+        table[index].timerClass = TimerClass.resetPending.rawValue
+        table[index].deadline = deadline(after: timeout(.resetPending))
+        if table[index].listClass != TimerClass.resetPending.rawValue {
             table.move(index, to: TimerClass.resetPending.rawValue)
         }
     }
@@ -318,7 +318,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
         var remaining = budget
         var expired = 0
         while let index = table.nextExpired(now: nowFloor, budget: &remaining) {
-            removeEntry(index, end: EndedFlow.naturalEnd(of: table.entries[index].connectionState))
+            removeEntry(index, end: EndedFlow.naturalEnd(of: table[index].connectionState))
             statistics.expired += 1
             expired += 1
         }
@@ -331,8 +331,8 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     @inline(__always)
     mutating func lookup(_ key: FlowKey, hash: UInt64) -> Int? {
         guard let index = table.find(key, hash: hash) else { return nil }
-        if nowFloor >= table.entries[index].deadline {
-            removeEntry(index, end: EndedFlow.naturalEnd(of: table.entries[index].connectionState))
+        if nowFloor >= table[index].deadline {
+            removeEntry(index, end: EndedFlow.naturalEnd(of: table[index].connectionState))
             statistics.expired += 1
             return nil
         }
@@ -343,32 +343,29 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
     /// the initiator proven when its handshake completes.
     @inline(__always)
     mutating func setState(_ index: Int, _ state: ConnectionState) {
-        let entry = table.entries + index
-        let wasHalfOpen = entry.pointee.connectionState?.isHalfOpen ?? false
+        let wasHalfOpen = table[index].connectionState?.isHalfOpen ?? false
         if wasHalfOpen && !state.isHalfOpen {
             releaseHalfOpen(index)
-            if state == .established { sources.markProven(initiatorAddress(entry), now: nowNanoseconds) }
+            if state == .established { sources.markProven(table[index].initiatorAddress, now: nowNanoseconds) }
         } else if !wasHalfOpen && state.isHalfOpen {
             halfOpenCount += 1
         }
-        entry.pointee.state = state
+        table[index].state = state
     }
 
     private mutating func releaseHalfOpen(_ index: Int) {
-        let entry = table.entries + index
         halfOpenCount -= 1
-        if entry.pointee.has(ConnectionEntry.Flags.sourceCounted) {
-            entry.pointee.set(ConnectionEntry.Flags.sourceCounted, false)
-            sources.releaseHalfOpen(initiatorAddress(entry))
+        if table[index].has(ConnectionEntry.Flags.sourceCounted) {
+            table[index].set(ConnectionEntry.Flags.sourceCounted, false)
+            sources.releaseHalfOpen(table[index].initiatorAddress)
         }
     }
 
     /// Removes entry `index` from the table, releasing what it counted against; its flow
     /// ended as `end`.
     mutating func removeEntry(_ index: Int, end: FlowEnd) {
-        let entry = table.entries + index
         if index == flowIndex { flowIndex = -1 }
-        if entry.pointee.connectionState?.isHalfOpen ?? false { releaseHalfOpen(index) }
+        if table[index].connectionState?.isHalfOpen ?? false { releaseHalfOpen(index) }
         noteEnded(index, end: end, keyLeftTable: true)
         table.remove(index)
     }
@@ -380,7 +377,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
             removedOverflow &+= 1
             return
         }
-        let entry = table.entries[index]
+        let entry = table[index]
         (removedKeys + removedCount).initialize(to: EndedFlow(
             key: entry.key, state: entry.connectionState ?? .close, end: end,
             initiatorIsHigh: entry.has(ConnectionEntry.Flags.initiatorIsHigh), keyLeftTable: keyLeftTable,
@@ -390,12 +387,6 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
             responderBytes: entry.responderBytes, origin: entry.origin))
         removedKeys[removedCount].wasOffloaded = entry.moreFlags & ConnectionEntry.MoreFlags.offloaded != 0
         removedCount += 1
-    }
-
-    @inline(__always)
-    func initiatorAddress(_ entry: UnsafeMutablePointer<ConnectionEntry>) -> IPAddress {
-        entry.pointee.has(ConnectionEntry.Flags.initiatorIsHigh) ? entry.pointee.key.highAddress
-            : entry.pointee.key.lowAddress
     }
 
     // MARK: Snapshots
@@ -412,7 +403,7 @@ public struct ConnectionTracker: ~Copyable, @unchecked Sendable {
 
     /// A copy of entry `index`, or nil when it is free or (with `nowSeconds`) expired.
     func snapshot(at index: Int, nowSeconds: UInt32?) -> ConnectionSnapshot? {
-        let entry = table.entries[index]
+        let entry = table[index]
         guard let state = entry.connectionState else { return nil }
         if let nowSeconds, nowSeconds >= entry.deadline { return nil }
         let high = entry.has(ConnectionEntry.Flags.initiatorIsHigh)

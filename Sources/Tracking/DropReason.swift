@@ -58,9 +58,3 @@ extension DropReason {
         }
     }
 }
-
-/// The decision for one packet.
-public enum Verdict: String, Sendable, Equatable {
-    case accept
-    case drop
-}

@@ -34,6 +34,31 @@ public struct FlowKey: Hashable, Sendable {
                         highPort: sourcePort, proto: proto), true)
     }
 
+    /// The key of `packet`'s flow and whether it runs from the high endpoint to the low one:
+    /// TCP and UDP by ports, an ICMP or ICMPv6 echo or echo reply by its identifier (as both
+    /// ports), another protocol by its addresses alone (ports 0). Nil for a fragment and for
+    /// ICMP messages other than echoes, which belong to no flow of their own.
+    @inlinable
+    public static func make(for packet: Packet) -> (key: FlowKey, isReversed: Bool)? {
+        switch packet.transport {
+        case .tcp(let header):
+            return make(source: packet.source, sourcePort: header.sourcePort, destination: packet.destination,
+                        destinationPort: header.destinationPort, proto: 6)
+        case .udp(let header):
+            return make(source: packet.source, sourcePort: header.sourcePort, destination: packet.destination,
+                        destinationPort: header.destinationPort, proto: 17)
+        case .icmp(let header) where header.isEcho || header.isEchoReply,
+             .icmpv6(let header) where header.isEcho || header.isEchoReply:
+            return make(source: packet.source, sourcePort: header.identifier, destination: packet.destination,
+                        destinationPort: header.identifier, proto: packet.protocolNumber)
+        case .other(let proto):
+            return make(source: packet.source, sourcePort: 0, destination: packet.destination, destinationPort: 0,
+                        proto: proto)
+        case .icmp, .icmpv6, .fragment:
+            return nil
+        }
+    }
+
     /// A stable 63-bit id for logs (`flow_id`): the same for both directions and across runs.
     @inlinable
     public var flowID: UInt64 {

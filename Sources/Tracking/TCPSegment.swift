@@ -61,7 +61,7 @@ struct TCPSegment {
     @inline(__always)
     var ackFlag: Bool { flagBits & FlagBits.ack != 0 }
 
-    /// An anomaly of an accepted packet worth logging (tcp-tracking.md §4.2), or nil.
+    /// An anomaly of an accepted packet worth logging (docs/tracking.md, "Events"), or nil.
     @inline(__always)
     var anomaly: TrackerEvent? {
         if options.hasDuplicates { return .tcpOptDuplicate }
@@ -72,7 +72,7 @@ struct TCPSegment {
     }
 }
 
-/// The flag-combination check (tcp-tracking.md §4.1), run before any state lookup.
+/// The flag-combination check (docs/tracking.md, "Flags first"), run before any state lookup.
 enum TCPFlagCheck {
     /// The segment's kind, or the `invalid_flags` event. ECE, CWR, AE, the reserved bits and
     /// PSH are ignored; of U A R S F the valid sets are exactly S, SA, A, AU, FA, FAU, R, RA.

@@ -1,4 +1,4 @@
-/// Window tracking (tcp-tracking.md §5.4): Linux's per-direction variables and update rules,
+/// Window tracking (docs/tracking.md, "Windows"): Linux's per-direction variables and update rules,
 /// with every failed check a drop. `sender` sent the segment, `receiver` is its peer.
 enum TCPWindow {
     /// The smallest window an ACK may lag behind by (Linux MAXACKWINCONST).
@@ -64,7 +64,7 @@ enum TCPWindow {
         return (nil, event)
     }
 
-    /// Linux's update after a segment passed (§5.1 "On success").
+    /// Linux's update after a segment passed (docs/tracking.md, "Windows").
     @inline(__always)
     static func update(sender: inout DirectionState, receiver: inout DirectionState, _ segment: TCPSegment) {
         let window = segment.isSyn ? UInt32(segment.window)
@@ -176,7 +176,7 @@ enum TCPWindow {
         return (nil, event)
     }
 
-    /// How a RST fares (§6.1).
+    /// How a RST fares (docs/tracking.md, "RST").
     enum ResetOutcome {
         case exact
         case inexact

@@ -14,6 +14,9 @@ public struct TrackResult: Sendable, Equatable {
     /// Set when this accepted packet starts or ends its connection's offload: the verdict asks
     /// the kernel to mark the connection (docs/offload.md).
     public var offload: OffloadChange?
+    /// The acceptable ranges the packet failed, when a window check dropped it (nil otherwise):
+    /// for the event log's `seq_min`…`ack_max`.
+    public var windowBounds: WindowBounds?
 
     /// A result from its parts.
     @inlinable
@@ -28,8 +31,11 @@ public struct TrackResult: Sendable, Equatable {
 
     /// A drop.
     @inlinable
-    static func drop(_ reason: DropReason, _ event: TrackerEvent?, state: ConnectionState? = nil) -> TrackResult {
-        TrackResult(verdict: .drop, reason: reason, state: state, event: event)
+    static func drop(_ reason: DropReason, _ event: TrackerEvent?, state: ConnectionState? = nil,
+                     bounds: WindowBounds? = nil) -> TrackResult {
+        var result = TrackResult(verdict: .drop, reason: reason, state: state, event: event)
+        result.windowBounds = bounds
+        return result
     }
 
     /// An accept.

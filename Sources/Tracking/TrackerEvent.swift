@@ -1,4 +1,4 @@
-/// The finer name of what the tracker saw (tcp-tracking.md §11): for a drop, which check
+/// The finer name of what the tracker saw (docs/tracking.md, "Events"): for a drop, which check
 /// failed; for an accepted packet, an anomaly worth logging. The raw values are a public, stable
 /// format (event logs, replay output): never rename one silently.
 public enum TrackerEvent: String, Sendable, CaseIterable, Hashable {

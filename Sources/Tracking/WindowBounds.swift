@@ -15,7 +15,7 @@ public struct WindowBounds: Sendable, Equatable {
         self.ackUpper = ackUpper
     }
 
-    /// The ranges S1–S4 (tcp-tracking.md §5.4) allow for a segment from `sender` to `receiver`.
+    /// The ranges S1–S4 (docs/tracking.md, "Windows") allow for a segment from `sender` to `receiver`.
     static func data(sender: DirectionState, receiver: DirectionState) -> WindowBounds {
         WindowBounds(seqLower: receiver.maxWindow == 0 ? sender.end : sender.end &- receiver.maxWindow,
                      seqUpper: sender.maxEnd,
@@ -23,7 +23,7 @@ public struct WindowBounds: Sendable, Equatable {
                      ackUpper: receiver.end)
     }
 
-    /// The ranges a RST from `sender` is judged against (§6.1).
+    /// The ranges a RST from `sender` is judged against (docs/tracking.md, "RST").
     static func reset(sender: DirectionState, receiver: DirectionState) -> WindowBounds {
         var bounds = data(sender: sender, receiver: receiver)
         bounds.seqLower = receiver.has(DirectionState.Flags.maxAckSet) ? receiver.maxAck : sender.end

@@ -5,7 +5,7 @@ import Wire
 /// An admission that admits everything and hands over a fixed origin.
 private struct AdmitWithOrigin: Admission {
     var origin: FlowOrigin
-    mutating func admit(_ packet: Packet, key: FlowKey) -> Bool { true }
+    mutating func admit(_ packet: Packet, key: FlowKey) -> AdmissionAnswer { .admit(origin) }
 }
 
 @Suite("per-flow accounting")

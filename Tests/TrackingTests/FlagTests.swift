@@ -2,7 +2,7 @@ import Testing
 @testable import Tracking
 import Wire
 
-/// Flag combinations (tcp-tracking.md §4.1, scenarios 25–37): each invalid one is dropped as
+/// Flag combinations (docs/tracking.md, "Flags first"; scenarios 25–37): each invalid one is dropped as
 /// `invalid_flags` with its event, with or without an ESTABLISHED entry.
 @Suite("Flag combinations")
 struct FlagTests {

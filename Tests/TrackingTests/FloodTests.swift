@@ -2,7 +2,7 @@ import Testing
 @testable import Tracking
 import Wire
 
-/// Table limits and flood protection (tcp-tracking.md §8, scenario 80): eviction order, the
+/// Table limits and flood protection (docs/tracking.md, "Floods and room"; scenario 80): eviction order, the
 /// half-open caps, the per-source SYN rate, and SYN floods that must not touch established
 /// connections.
 @Suite("Floods and table limits")

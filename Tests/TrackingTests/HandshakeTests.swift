@@ -2,8 +2,8 @@ import Testing
 @testable import Tracking
 import Wire
 
-/// The reference catalogue's handshakes, closes and handshake order (tcp-tracking.md §10,
-/// scenarios 1–24), each in IPv4 and IPv6 and with the initiator as either end of the key.
+/// The reference catalogue's handshakes, closes and handshake order (docs/tracking.md, "The
+/// handshake"; scenarios 1–24), each in IPv4 and IPv6 and with the initiator as either end of the key.
 @Suite("Handshakes and closes")
 struct HandshakeTests {
     static let scenarios: [Scenario] = [

@@ -2,8 +2,8 @@ import Testing
 @testable import Tracking
 import Wire
 
-/// RST acceptance, SYNs on existing connections and TIME_WAIT reuse (tcp-tracking.md §6,
-/// scenarios 61–73).
+/// RST acceptance, SYNs on existing connections and TIME_WAIT reuse (docs/tracking.md,
+/// "RST" and "SYN on a synchronised connection"; scenarios 61–73).
 @Suite("RST and SYN on existing connections")
 struct ResetAndSynTests {
     /// Scenario 61's set-up: H, the client sends 1001…2001, the server acks 2001.

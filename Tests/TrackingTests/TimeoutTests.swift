@@ -2,8 +2,8 @@ import Testing
 @testable import Tracking
 import Wire
 
-/// Per-state timeouts on the injected clock, retransmissions and SYN queues (tcp-tracking.md
-/// §6.3, §7, scenarios 74–79).
+/// Per-state timeouts on the injected clock, retransmissions and SYN queues (docs/tracking.md,
+/// "Timeouts" and "The handshake"; scenarios 74–79).
 @Suite("Timeouts and retransmissions")
 struct TimeoutTests {
     @Test("74 SYN_SENT is removed at 120 s")

@@ -2,7 +2,7 @@ import Testing
 @testable import Tracking
 import Wire
 
-/// Window tracking (tcp-tracking.md §5, scenarios 45–60): sequence and acknowledgment bounds,
+/// Window tracking (docs/tracking.md, "Windows"; scenarios 45–60): sequence and acknowledgment bounds,
 /// window scaling, SACK, zero windows, keep-alives, retransmissions and wrap-around.
 @Suite("Windows and sequence space")
 struct WindowTests {
