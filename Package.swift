@@ -40,13 +40,13 @@ let package = Package(
         // Pure core: no I/O, deterministic.
         .target(name: "Wire", swiftSettings: strict),
         .target(name: "Tracking", dependencies: ["Wire"], swiftSettings: strict),
-        .target(name: "Rules", dependencies: ["Wire", "Tracking"], swiftSettings: strict),
+        .target(name: "Rules", dependencies: ["Wire", "Tracking", "SystemCall"], swiftSettings: strict),
         .target(name: "EventLog", dependencies: [
             "Wire",
             .product(name: "Atomics", package: "swift-atomics"),
         ], swiftSettings: strict),
         // The reader behind `synwall log`: parser, query, follower, formatters (reads .gz rotations).
-        .target(name: "LogReview", dependencies: ["EventLog", "Wire", "CZlib"], swiftSettings: strict),
+        .target(name: "LogReview", dependencies: ["EventLog", "Wire", "CZlib", "SystemCall"], swiftSettings: strict),
         .target(name: "Engine", dependencies: ["Wire", "Tracking", "Rules", "EventLog"], swiftSettings: strict),
 
         // Edges to the OS.
@@ -58,7 +58,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: strict),
         // The control socket's protocol, client and the text/Prometheus views of its answers.
-        .target(name: "Control", dependencies: ["Tracking", "Wire", "EventLog", "CBuildInfo"], swiftSettings: strict),
+        .target(name: "Control", dependencies: ["Tracking", "Wire", "EventLog", "CBuildInfo", "SystemCall"], swiftSettings: strict),
 
         .target(name: "Firewall", dependencies: [
             "Tracking", "Control",

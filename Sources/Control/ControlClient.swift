@@ -1,4 +1,6 @@
 import Foundation
+import SystemCall
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -92,6 +94,6 @@ public struct ControlClient: Sendable {
 
     private func systemError(_ call: String) -> ControlError {
         let code = errno
-        return .system(call: call, path: path, errno: code, message: String(cString: strerror(code)))
+        return .system(call: call, path: path, errno: code, message: SystemCall.describe(code))
     }
 }

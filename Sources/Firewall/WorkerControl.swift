@@ -2,6 +2,7 @@ import Atomics
 import Control
 import Foundation
 import Rules
+import Synchronization
 import Tracking
 
 /// What the daemon's main thread tells its workers: stop, take new rules, answer a question;
@@ -17,15 +18,23 @@ final class WorkerControl: @unchecked Sendable {
     let tableGeneration = ManagedAtomic(0)
     /// The live trace (`synwall trace`), if one runs.
     let trace = TraceHub()
-    private let lock = NSLock()
-    private var pendingRules: CompiledRuleset?
-    /// The rule files workers may be running, by generation, oldest first (the starting file
-    /// as 0, then the last few published): for `ruleIndex(of:in:generation:)`.
-    private var ruleHistory: [(generation: Int, rules: CompiledRuleset)] = []
+    /// What workers and the main thread exchange under one lock: rule files, table additions
+    /// and each worker's flow counter.
+    private struct Shared {
+        var pendingRules: CompiledRuleset?
+        /// The rule files workers may be running, by generation, oldest first (the starting
+        /// file as 0, then the last few published): for `ruleIndex(of:in:generation:)`.
+        var ruleHistory: [(generation: Int, rules: CompiledRuleset)] = []
+        /// Per worker (queue): additions made by the others, not yet taken.
+        var inboxes: [UInt16: [TableAddition]] = [:]
+        /// Per worker: the flows in its table as of its last round (sizes the checkpoint
+        /// buffers).
+        var flowCounters: [UInt16: ManagedAtomic<Int>] = [:]
+    }
+
+    private let shared = Mutex(Shared())
     /// Generations kept in `ruleHistory`.
     static let ruleHistoryLimit = 4
-    /// Per worker (queue): additions made by the others, not yet taken.
-    private var inboxes: [UInt16: [TableAddition]] = [:]
     /// Beyond this many untaken additions a worker's inbox drops its oldest.
     static let inboxLimit = 65_536
     private let answered = NSCondition()
@@ -39,26 +48,22 @@ final class WorkerControl: @unchecked Sendable {
     /// Per worker: buffers for its next checkpoint share, their pages already touched by the
     /// checkpoint thread so the worker's copy never waits on a page fault or a reallocation.
     private var checkpointBuffers: [UInt16: [UInt8]] = [:]
-    /// Per worker: the flows in its table as of its last round (sizes those buffers).
-    private var flowCounters: [UInt16: ManagedAtomic<Int>] = [:]
 
     /// Hands a newly compiled rule file to every worker, as the next generation.
     func publish(_ rules: CompiledRuleset) {
-        lock.lock()
-        defer { lock.unlock() }
-        let generation = rulesGeneration.load(ordering: .relaxed) &+ 1
-        pendingRules = rules
-        ruleHistory.append((generation, rules))
-        if ruleHistory.count > Self.ruleHistoryLimit { ruleHistory.removeFirst() }
-        rulesGeneration.store(generation, ordering: .releasing)
+        shared.withLock { shared in
+            let generation = rulesGeneration.load(ordering: .relaxed) &+ 1
+            shared.pendingRules = rules
+            shared.ruleHistory.append((generation, rules))
+            if shared.ruleHistory.count > Self.ruleHistoryLimit { shared.ruleHistory.removeFirst() }
+            rulesGeneration.store(generation, ordering: .releasing)
+        }
     }
 
     /// Notes the rule file the workers start with (generation 0); the first call counts.
     func noteStartingRules(_ rules: CompiledRuleset?) {
         guard let rules else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        if ruleHistory.isEmpty { ruleHistory.append((0, rules)) }
+        shared.withLock { if $0.ruleHistory.isEmpty { $0.ruleHistory.append((0, rules)) } }
     }
 
     /// The index in `rules` (the receiver's, of generation `generation`) of the rule another
@@ -69,9 +74,7 @@ final class WorkerControl: @unchecked Sendable {
         if reference.generation == generation {
             return reference.index < rules.rules.count ? reference.index : nil
         }
-        lock.lock()
-        let referenced = ruleHistory.last { $0.generation == reference.generation }?.rules
-        lock.unlock()
+        let referenced = shared.withLock { $0.ruleHistory.last { $0.generation == reference.generation }?.rules }
         guard let referenced, reference.index < referenced.rules.count else { return nil }
         let text = referenced.rules[reference.index].text
         return rules.rules.firstIndex { $0.text == text }
@@ -81,43 +84,43 @@ final class WorkerControl: @unchecked Sendable {
     /// where it publishes how many flows its table holds.
     @discardableResult
     func register(queue: UInt16) -> ManagedAtomic<Int> {
-        lock.lock()
-        defer { lock.unlock() }
-        if inboxes[queue] == nil { inboxes[queue] = [] }
-        if let counter = flowCounters[queue] { return counter }
-        let counter = ManagedAtomic(0)
-        flowCounters[queue] = counter
-        return counter
+        shared.withLock { shared in
+            if shared.inboxes[queue] == nil { shared.inboxes[queue] = [] }
+            if let counter = shared.flowCounters[queue] { return counter }
+            let counter = ManagedAtomic(0)
+            shared.flowCounters[queue] = counter
+            return counter
+        }
     }
 
     /// Hands `additions` (made by worker `queue`) to every other worker.
     func share(_ additions: [TableAddition], from queue: UInt16) {
         guard !additions.isEmpty else { return }
-        lock.lock()
-        for other in inboxes.keys where other != queue {
-            inboxes[other]!.append(contentsOf: additions)
-            let excess = inboxes[other]!.count - Self.inboxLimit
-            if excess > 0 { inboxes[other]!.removeFirst(excess) }
+        shared.withLock { shared in
+            for other in shared.inboxes.keys where other != queue {
+                shared.inboxes[other]!.append(contentsOf: additions)
+                let excess = shared.inboxes[other]!.count - Self.inboxLimit
+                if excess > 0 { shared.inboxes[other]!.removeFirst(excess) }
+            }
         }
-        lock.unlock()
         tableGeneration.wrappingIncrement(ordering: .releasing)
     }
 
     /// The additions the other workers shared with worker `queue` since it last asked.
     func takeAdditions(for queue: UInt16) -> [TableAddition] {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let taken = inboxes[queue], !taken.isEmpty else { return [] }
-        inboxes[queue] = []
-        return taken
+        shared.withLock { shared in
+            guard let taken = shared.inboxes[queue], !taken.isEmpty else { return [] }
+            shared.inboxes[queue] = []
+            return taken
+        }
     }
 
     /// The rules published last, and their generation (read together).
     func currentRules() -> (rules: CompiledRuleset, generation: Int)? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let pendingRules else { return nil }
-        return (pendingRules, rulesGeneration.load(ordering: .relaxed))
+        shared.withLock { shared in
+            guard let rules = shared.pendingRules else { return nil }
+            return (rules, rulesGeneration.load(ordering: .relaxed))
+        }
     }
 
     /// Asks every worker in `queues` the question and waits up to `timeout` seconds for their
@@ -169,9 +172,7 @@ extension WorkerControl {
     /// `referenceSeconds`, and waits up to `timeout` seconds for `workers` of them; nil when
     /// some did not deliver in time (the checkpoint is then skipped).
     func collectCheckpoint(referenceSeconds: UInt32, workers: Int, timeout: TimeInterval) -> [WorkerStatePart]? {
-        lock.lock()
-        let counts = flowCounters.mapValues { $0.load(ordering: .relaxed) }
-        lock.unlock()
+        let counts = shared.withLock { $0.flowCounters.mapValues { $0.load(ordering: .relaxed) } }
         var buffers: [UInt16: [UInt8]] = [:]
         for (queue, flows) in counts {
             // Touched here, on this thread: page faults are paid off the packet path.

@@ -1,6 +1,8 @@
 import CZlib
 import EventLog
 
+import SystemCall
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -60,12 +62,9 @@ final class LogFileSource {
             return Int(n)
         }
         guard descriptor >= 0 else { return 0 }
-        while true {
-            let n = readDescriptor(descriptor, base, buffer.count)
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw .cannotRead(path: path, reason: String(cString: strerror(errno)))
-        }
+        let n = SystemCall.retryingInterrupts { readDescriptor(descriptor, base, buffer.count) }
+        guard n >= 0 else { throw .cannotRead(path: path, reason: SystemCall.lastError) }
+        return n
     }
 
     /// Closes the file; reading then returns 0.

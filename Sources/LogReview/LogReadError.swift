@@ -1,3 +1,5 @@
+import SystemCall
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,7 +16,7 @@ public enum LogReadError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .cannotOpen(path, code):
-            let text = strerror(code).map { String(cString: $0) } ?? "errno \(code)"
+            let text = SystemCall.describe(code)
             return "cannot open log file '\(path)': \(text); check the path and that you may read it "
                 + "(the daemon's log is usually readable by root and the adm group)"
         case let .cannotRead(path, reason):

@@ -1,3 +1,5 @@
+import SystemCall
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,11 +19,11 @@ public final class LogTextOutput {
         self.init { bytes in
             var offset = 0
             while offset < bytes.count {
-                let n = bytes[offset...].withUnsafeBytes { writeDescriptor(fileDescriptor, $0.baseAddress, $0.count) }
+                let n = bytes[offset...].withUnsafeBytes { chunk in
+                    SystemCall.retryingInterrupts { writeDescriptor(fileDescriptor, chunk.baseAddress, chunk.count) }
+                }
                 if n > 0 {
                     offset += n
-                } else if n < 0 && errno == EINTR {
-                    continue
                 } else {
                     return
                 }

@@ -1,3 +1,5 @@
+import SystemCall
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,7 +15,7 @@ enum FileSystem {
         var path: String
         var code: Int32
 
-        var reason: String { String(cString: strerror(code)) }
+        var reason: String { SystemCall.describe(code) }
         var description: String { "cannot \(operation) '\(path)': \(reason)" }
     }
 
@@ -25,12 +27,14 @@ enum FileSystem {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let count = chunk.withUnsafeMutableBytes { buffer in
+                SystemCall.retryingInterrupts { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+            }
             if count > 0 {
                 bytes.append(contentsOf: chunk[0..<count])
             } else if count == 0 {
                 break
-            } else if errno != EINTR {
+            } else {
                 return .failure(Failure(operation: "read", path: path, code: errno))
             }
         }
@@ -62,13 +66,15 @@ enum FileSystem {
         bytes.reserveCapacity(min(expected, limit) + 1)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let count = chunk.withUnsafeMutableBytes { buffer in
+                SystemCall.retryingInterrupts { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+            }
             if count > 0 {
                 guard bytes.count + count <= limit else { return .failure(.tooLarge(size: nil, limit: limit)) }
                 bytes.append(contentsOf: chunk[0..<count])
             } else if count == 0 {
                 return .success(bytes)
-            } else if errno != EINTR {
+            } else {
                 return .failure(.system(Failure(operation: "read", path: path, code: errno)))
             }
         }
@@ -158,12 +164,10 @@ enum FileSystem {
         while offset < bytes.count {
             let written = bytes.withUnsafeMutableBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return 0 }
-                return write(fd, base + offset, buffer.count - offset)
+                return SystemCall.retryingInterrupts { write(fd, base + offset, buffer.count - offset) }
             }
             if written > 0 {
                 offset += written
-            } else if written < 0, errno == EINTR {
-                continue
             } else {
                 return fail("write")
             }
