@@ -22,6 +22,16 @@ enum TCPWindow {
         return nil
     }
 
+    /// A D-SACK block (RFC 2883 §4): it ends at or below the segment's cumulative ACK, so it
+    /// reports data that arrived twice, which may lie anywhere behind the window (an old
+    /// segment retransmitted after a timeout, say). It moves no edge (`update` takes the
+    /// highest right edge, and this one is below the ACK), so its left edge is not held to
+    /// the window; Linux checks no left edge at all (docs/tracking.md, "Windows").
+    @inline(__always)
+    static func isDuplicateReport(_ block: (left: UInt32, right: UInt32), ack: UInt32) -> Bool {
+        !SequenceNumber.after(block.right, ack)
+    }
+
     /// Checks S1–S5; on success the reason is nil and the event may name an anomaly
     /// (`window_overrun`, `sack_not_permitted`). `checkAck` false skips S3/S4 (a picked-up
     /// connection before the other side has spoken).
@@ -53,7 +63,9 @@ enum TCPWindow {
                         let block = options.sackBlock(index)
                         if !SequenceNumber.before(block.left, block.right) { return (.badAck, .sackInvalidBlock) }
                         if SequenceNumber.after(block.right, receiver.end) { return (.badAck, .sackAboveSent) }
-                        if SequenceNumber.before(block.left, lowest) { return (.badAck, .ackBelowWindow) }
+                        if SequenceNumber.before(block.left, lowest), !isDuplicateReport(block, ack: segment.ack) {
+                            return (.badAck, .ackBelowWindow)
+                        }
                     }
                 } else {
                     event = .sackNotPermitted
@@ -140,7 +152,9 @@ enum TCPWindow {
                         if checkAck {
                             if !SequenceNumber.before(block.left, block.right) { return (.badAck, .sackInvalidBlock) }
                             if SequenceNumber.after(block.right, receiver.end) { return (.badAck, .sackAboveSent) }
-                            if SequenceNumber.before(block.left, lowest) { return (.badAck, .ackBelowWindow) }
+                            if SequenceNumber.before(block.left, lowest), !isDuplicateReport(block, ack: ack) {
+                                return (.badAck, .ackBelowWindow)
+                            }
                         }
                         if SequenceNumber.after(block.right, sack) { sack = block.right }
                     }

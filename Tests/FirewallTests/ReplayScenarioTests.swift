@@ -70,7 +70,7 @@ private func check(_ name: String, _ expected: [Expected], sourceLocation: Sourc
 private let handshake: [Expected] = [.pass("SYN_SENT"), .pass("SYN_RECV"), .pass("ESTABLISHED")]
 
 /// The scenario captures replayed through the whole offline pipeline, each packet's verdict and
-/// reason asserted (tcp-tracking.md §3.2, §4, §5.4, §6).
+/// reason asserted (docs/tracking.md: "The handshake", "Windows", "RST", "Drop reasons").
 @Suite struct ReplayScenarioTests {
     @Test func cleanIPv4HandshakeDataAndClose() throws {
         try check("clean-ipv4", handshake + [

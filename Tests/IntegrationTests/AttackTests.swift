@@ -5,7 +5,7 @@ import Testing
 extension IntegrationTests {
     /// Attacks sent with scapy from the client, through the router (synwall on the forward hook)
     /// to the server, while a real connection works: each is dropped with the reason the
-    /// reference gives (tcp-tracking.md §3.2, §4, §6), counted in the stop line, and found by
+    /// model gives (docs/tracking.md: "The handshake", "Windows", "Drop reasons"), counted in the stop line, and found by
     /// `synwall log --reason … --json` with the right addresses and ports.
     @Suite struct Attacks {
         /// The client port that answers the server's crafted SYN with a crafted SYN-ACK.

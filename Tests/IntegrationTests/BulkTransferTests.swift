@@ -129,7 +129,8 @@ extension IntegrationTests {
         func zeroWindowAndSACKRecovery() throws {
             let sandbox = try Harness.sandbox()
             defer { sandbox.teardown() }
-            let daemon = try Daemon.start(sandbox, ["--hook", "forward"])
+            let log = sandbox.workDirectory.appendingPathComponent("events.jsonl").path
+            let daemon = try Daemon.start(sandbox, ["--hook", "forward", "--log", log])
 
             let stalled = try Self.transfer(sandbox, to: sandbox.server.ipv4, port: 9110, megabytes: 8, stall: 2)
             #expect(stalled.received == String(stalled.sent), "every byte arrived after the stalls: \(stalled)")
@@ -151,7 +152,9 @@ extension IntegrationTests {
 
             let counters = try daemon.stop()
             #expect(counters.received > 1000, "the transfers went through the queue: \(counters)")
-            #expect(counters.dropped == 0, "no false drop: \(counters)")
+            let drops = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+                .filter { $0.contains("\"event_type\":\"drop\"") }.prefix(5).joined(separator: "\n")
+            #expect(counters.dropped == 0, "no false drop: \(counters)\n\(drops)")
         }
     }
 }

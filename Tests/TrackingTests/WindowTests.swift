@@ -78,6 +78,16 @@ struct WindowTests {
             c("A", seq: 1001, ack: 5001, options: opts(sack: [(6001, 7001), (8001, 9001)])).ok(.established),
             c("A", seq: 1001, ack: 7001, options: opts(sack: [(5001, 6001)])).ok(.established),
         ]),
+        Scenario("53 D-SACK far behind the window", [
+            c("S", seq: 1000, options: opts(sackOK: true)).ok(.synSent),
+            s("SA", seq: 5000, ack: 1001, options: opts(sackOK: true)).ok(.synRecv),
+            c("A", seq: 1001, ack: 5001).ok(.established),
+        ] + serverSends(from: 5001, count: 300, size: 1000) + [
+            // Data received twice, reported below the cumulative ACK (RFC 2883): accepted.
+            c("A", seq: 1001, ack: 305_001, options: opts(sack: [(6001, 7001)])).ok(.established),
+            // A block reaching above the ACK is no D-SACK: its left edge is held to the window.
+            c("A", seq: 1001, ack: 239_001, options: opts(sack: [(6001, 240_001)])).drop(.badAck, .ackBelowWindow),
+        ]),
         Scenario("53 SACK blocks without SACK-permitted are ignored", h + [
             s("PA", seq: 5001, ack: 1001, len: 1000).ok(.established),
             c("A", seq: 1001, ack: 5001, options: opts(sack: [(5501, 9_999_999)])).ok(.established, .sackNotPermitted),
