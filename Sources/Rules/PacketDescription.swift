@@ -74,9 +74,38 @@ public struct PacketDescription: Sendable {
     // MARK: - Reading
 
     private static func read(_ text: String) throws(ParseError) -> PacketDescription {
+        let words = Self.words(text)
+        guard words.count >= 4 else {
+            throw ParseError(description: "describe a packet as: PROTO SOURCE > DESTINATION [in|out|forward] [on IF] [flags S], "
+                + "e.g. 'tcp 203.0.113.7:51000 > 192.0.2.10:22 in on eth0 flags S'")
+        }
+        let proto = try ipProtocol(words[0])
+        guard words[2] == ">" else {
+            throw ParseError(description: "expected '>' between source and destination, found '\(words[2])'")
+        }
+        let (source, sourcePort) = try endpoint(words[1], wantsPort: proto.hasPorts, defaultPort: 49152, role: "source")
+        let (destination, destinationPort) = try endpoint(words[3], wantsPort: proto.hasPorts, defaultPort: nil,
+                                                          role: "destination")
+        guard source.isIPv4 == destination.isIPv4 else {
+            throw ParseError(description: "the source and destination must both be IPv4 or both IPv6")
+        }
+        let options = try Options.read(words.dropFirst(4), proto: proto)
+        let bytes = try build(proto, from: (source, sourcePort), to: (destination, destinationPort), options)
+        let decodedPacket: Packet? = bytes.withUnsafeBytes { buffer in
+            if case .packet(let packet) = PacketDecoder.decode(buffer) { return packet }
+            return nil
+        }
+        guard let packet = decodedPacket else {
+            throw ParseError(description: "this packet would not decode (it is malformed); the daemon would drop it before the rules")
+        }
+        return PacketDescription(packet: packet, context: options.context, flags: proto == .tcp ? options.flags : [],
+                                 bytes: bytes)
+    }
+
+    /// The description's words; `a>b` and `a -> b` read as `a > b`.
+    private static func words(_ text: String) -> [String] {
         var words: [String] = []
         for piece in text.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
-            // Allow "a>b" and "a -> b" as well as "a > b".
             var current = ""
             for character in piece {
                 if character == ">" {
@@ -91,121 +120,122 @@ public struct PacketDescription: Sendable {
             }
             if !current.isEmpty { words.append(current) }
         }
-        guard words.count >= 4 else {
-            throw ParseError(description: "describe a packet as: PROTO SOURCE > DESTINATION [in|out|forward] [on IF] [flags S], "
-                + "e.g. 'tcp 203.0.113.7:51000 > 192.0.2.10:22 in on eth0 flags S'")
-        }
-        let protocolName = words[0].lowercased()
-        let proto: IPProtocol
-        if let named = IPProtocol(name: protocolName) {
-            proto = named
-        } else if let number = UInt8(protocolName) {
-            proto = IPProtocol(rawValue: number)
-        } else {
-            throw ParseError(description: "unknown protocol '\(words[0])'"
-                + (Suggestion.hint(for: protocolName, among: WellKnownNames.protocolNames).map { "; \($0)" } ?? ""))
-        }
-        let hasPorts = proto.hasPorts
-        guard words[2] == ">" else {
-            throw ParseError(description: "expected '>' between source and destination, found '\(words[2])'")
-        }
-        let (source, sourcePort) = try endpoint(words[1], wantsPort: hasPorts, defaultPort: 49152, role: "source")
-        let (destination, destinationPort) = try endpoint(words[3], wantsPort: hasPorts, defaultPort: nil, role: "destination")
-        guard source.isIPv4 == destination.isIPv4 else {
-            throw ParseError(description: "the source and destination must both be IPv4 or both IPv6")
-        }
+        return words
+    }
 
+    /// A protocol by name (`tcp`, `icmp6`, `gre`…) or number.
+    private static func ipProtocol(_ word: String) throws(ParseError) -> IPProtocol {
+        let name = word.lowercased()
+        if let named = IPProtocol(name: name) { return named }
+        if let number = UInt8(name) { return IPProtocol(rawValue: number) }
+        throw ParseError(description: "unknown protocol '\(word)'"
+            + (Suggestion.hint(for: name, among: WellKnownNames.protocolNames).map { "; \($0)" } ?? ""))
+    }
+
+    /// What follows the addresses: direction, interfaces, TCP flags, ICMP type.
+    private struct Options {
         var direction = Direction.in
         var directionGiven = false
-        var on: String?, inOn: String?, outOn: String?
+        var on: String?
+        var inOn: String?
+        var outOn: String?
         var flags: TCPFlags = .syn
         var icmpType: UInt8?
-        var index = 4
-        func value(after keyword: String) throws(ParseError) -> String {
-            guard index + 1 < words.count else { throw ParseError(description: "expected a value after '\(keyword)'") }
-            index += 1
-            return words[index]
-        }
-        while index < words.count {
-            let word = words[index]
-            switch word {
-            case "in", "out":
-                if index + 1 < words.count, words[index + 1] == "on", directionGiven, direction == .forward {
-                    index += 1
-                    let name = try value(after: "on")
-                    if word == "in" { inOn = name } else { outOn = name }
-                } else {
-                    guard !directionGiven else { throw ParseError(description: "give one direction: in, out or forward") }
-                    direction = word == "in" ? .in : .out
-                    directionGiven = true
-                }
-            case "forward":
-                guard !directionGiven else { throw ParseError(description: "give one direction: in, out or forward") }
-                direction = .forward
-                directionGiven = true
-            case "on":
-                on = try value(after: "on")
-            case "flags":
-                guard proto == .tcp else { throw ParseError(description: "'flags' applies only to tcp") }
-                flags = try tcpFlags(try value(after: "flags"))
-            case "type":
-                guard proto == .icmp || proto == .icmpv6 else {
-                    throw ParseError(description: "'type' applies only to icmp and icmp6")
-                }
-                let name = try value(after: "type")
-                let names = proto == .icmp ? WellKnownNames.icmpTypes : WellKnownNames.icmp6Types
-                guard let type = names[name] ?? UInt8(name) else {
-                    throw ParseError(description: "unknown ICMP type '\(name)'")
-                }
-                icmpType = type
-            default:
-                throw ParseError(description: "unexpected '\(word)'"
-                    + (Suggestion.hint(for: word, among: ["in", "out", "forward", "on", "flags", "type"]).map { "; \($0)" } ?? "")
-                    + " (after the addresses come: in|out|forward, on IF, flags LETTERS, type NAME)")
+
+        static func read(_ words: ArraySlice<String>, proto: IPProtocol) throws(ParseError) -> Options {
+            var options = Options()
+            var index = words.startIndex
+            func value(after keyword: String) throws(ParseError) -> String {
+                guard index + 1 < words.endIndex else { throw ParseError(description: "expected a value after '\(keyword)'") }
+                index += 1
+                return words[index]
             }
-            index += 1
+            while index < words.endIndex {
+                let word = words[index]
+                switch word {
+                case "in", "out":
+                    if index + 1 < words.endIndex, words[index + 1] == "on", options.directionGiven,
+                       options.direction == .forward {
+                        index += 1
+                        let name = try value(after: "on")
+                        if word == "in" { options.inOn = name } else { options.outOn = name }
+                    } else {
+                        try options.setDirection(word == "in" ? .in : .out)
+                    }
+                case "forward":
+                    try options.setDirection(.forward)
+                case "on":
+                    options.on = try value(after: "on")
+                case "flags":
+                    guard proto == .tcp else { throw ParseError(description: "'flags' applies only to tcp") }
+                    options.flags = try tcpFlags(try value(after: "flags"))
+                case "type":
+                    guard proto == .icmp || proto == .icmpv6 else {
+                        throw ParseError(description: "'type' applies only to icmp and icmp6")
+                    }
+                    let name = try value(after: "type")
+                    let names = proto == .icmp ? WellKnownNames.icmpTypes : WellKnownNames.icmp6Types
+                    guard let type = names[name] ?? UInt8(name) else {
+                        throw ParseError(description: "unknown ICMP type '\(name)'")
+                    }
+                    options.icmpType = type
+                default:
+                    throw ParseError(description: "unexpected '\(word)'"
+                        + (Suggestion.hint(for: word, among: ["in", "out", "forward", "on", "flags", "type"]).map { "; \($0)" } ?? "")
+                        + " (after the addresses come: in|out|forward, on IF, flags LETTERS, type NAME)")
+                }
+                index += 1
+            }
+            return options
         }
 
-        var context = RuleContext(direction: direction)
-        switch direction {
-        case .in: context.inInterface = on
-        case .out: context.outInterface = on
-        case .forward:
-            context.inInterface = inOn ?? on
-            context.outInterface = outOn
+        mutating func setDirection(_ given: Direction) throws(ParseError) {
+            guard !directionGiven else { throw ParseError(description: "give one direction: in, out or forward") }
+            direction = given
+            directionGiven = true
         }
 
-        let builder = PacketBuilder(source: source, destination: destination)
-        let bytes: [UInt8]
+        /// The direction and the interfaces of that direction, as the rules see them.
+        var context: RuleContext {
+            var context = RuleContext(direction: direction)
+            switch direction {
+            case .in: context.inInterface = on
+            case .out: context.outInterface = on
+            case .forward:
+                context.inInterface = inOn ?? on
+                context.outInterface = outOn
+            }
+            return context
+        }
+    }
+
+    /// The packet's bytes, with valid checksums; an ICMP error quotes a UDP datagram going the
+    /// other way.
+    private static func build(_ proto: IPProtocol, from source: (address: IPAddress, port: UInt16),
+                              to destination: (address: IPAddress, port: UInt16),
+                              _ options: Options) throws(ParseError) -> [UInt8] {
+        let isIPv4 = source.address.isIPv4
+        let builder = PacketBuilder(source: source.address, destination: destination.address)
         switch proto {
         case .tcp:
-            bytes = builder.tcp(sourcePort: sourcePort, destinationPort: destinationPort, sequence: 1000,
-                                acknowledgment: flags.contains(.ack) ? 1 : 0, flags: flags)
+            return builder.tcp(sourcePort: source.port, destinationPort: destination.port, sequence: 1000,
+                               acknowledgment: options.flags.contains(.ack) ? 1 : 0, flags: options.flags)
         case .udp:
-            bytes = builder.udp(sourcePort: sourcePort, destinationPort: destinationPort)
-        case .icmp where source.isIPv4, .icmpv6 where !source.isIPv4:
-            let type = icmpType ?? (source.isIPv4 ? 8 : 128)
-            let isError = source.isIPv4 ? [3, 4, 5, 11, 12].contains(type) : (1...4).contains(type)
-            // An error quotes the packet it answers: here a UDP datagram going the other way.
+            return builder.udp(sourcePort: source.port, destinationPort: destination.port)
+        case .icmp where isIPv4, .icmpv6 where !isIPv4:
+            let type = options.icmpType ?? (isIPv4 ? 8 : 128)
+            let isError = isIPv4 ? [3, 4, 5, 11, 12].contains(type) : (1...4).contains(type)
             let quoted = isError
-                ? Array(PacketBuilder(source: destination, destination: source).udp(sourcePort: 40000, destinationPort: 53)
-                    .prefix(source.isIPv4 ? 28 : 48))
+                ? Array(PacketBuilder(source: destination.address, destination: source.address)
+                    .udp(sourcePort: 40000, destinationPort: 53).prefix(isIPv4 ? 28 : 48))
                 : [UInt8](repeating: 0, count: 8)
-            bytes = builder.icmp(type: type, restOfHeader: isError ? 1280 : 0x0001_0001, body: quoted)
+            return builder.icmp(type: type, restOfHeader: isError ? 1280 : 0x0001_0001, body: quoted)
         case .icmp, .icmpv6:
             throw ParseError(description: proto == .icmp ? "icmp is for IPv4 addresses; use icmp6 for IPv6"
                                                               : "icmp6 is for IPv6 addresses; use icmp for IPv4")
         default:
-            bytes = builder.ip(protocolNumber: proto.rawValue, transport: [0, 0, 0, 0, 0, 0, 0, 0])
+            return builder.ip(protocolNumber: proto.rawValue, transport: [0, 0, 0, 0, 0, 0, 0, 0])
         }
-        let decodedPacket: Packet? = bytes.withUnsafeBytes { buffer in
-            if case .packet(let packet) = PacketDecoder.decode(buffer) { return packet }
-            return nil
-        }
-        guard let packet = decodedPacket else {
-            throw ParseError(description: "this packet would not decode (it is malformed); the daemon would drop it before the rules")
-        }
-        return PacketDescription(packet: packet, context: context, flags: proto == .tcp ? flags : [], bytes: bytes)
     }
 
     /// `192.0.2.1:22`, `[2001:db8::1]:22`, `192.0.2.1`, `2001:db8::1`.
