@@ -110,8 +110,13 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Tracking", "Wire"], swiftSettings: strict),
         // The writer's tests read lines back with LogReview's parser.
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LogReview", "Wire"], swiftSettings: strict),
-        .testTarget(name: "LogReviewTests", dependencies: ["LogReview", "EventLog", "Wire"], swiftSettings: strict),
+        // What the event log's writer tests and the log reader's tests share.
+        .target(name: "LogTestSupport", dependencies: ["EventLog", "LogReview"], path: "Tests/LogTestSupport",
+                swiftSettings: strict),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LogReview", "Wire", "LogTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "LogReviewTests", dependencies: ["LogReview", "EventLog", "Wire", "LogTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["Sandbox"], resources: [.copy("Scripts")],
                     swiftSettings: strict),
     ]

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import LogReview
+import LogTestSupport
 import Testing
 
 private let base: UInt64 = 1_795_554_191 * 1_000_000_000

@@ -1,5 +1,6 @@
 import EventLog
 import LogReview
+import LogTestSupport
 import Testing
 import Wire
 

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import LogReview
+import LogTestSupport
 import Testing
 import Wire
 
