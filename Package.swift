@@ -76,13 +76,16 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["Wire", "SystemCall"], swiftSettings: strict),
         // The demo and the `peer` traffic and attack helpers: a program of its own, so the daemon's
         // binary carries no attack code (`synwall demo` runs it).
+        // The demo's options, shared by `synwall demo` and the test bed it runs.
+        .target(name: "DemoOptions", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: strict),
         .executableTarget(name: "synwall-testbed", dependencies: [
-            "Sandbox", "Wire", "Control", "EventLog", "LogReview",
+            "DemoOptions", "Sandbox", "Wire", "Control", "EventLog", "LogReview",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
         .executableTarget(name: "synwall", dependencies: [
-            "Firewall", "Engine", "Tracking", "Rules", "EventLog", "LogReview", "Control", "SystemCall",
+            "Firewall", "Engine", "Tracking", "Rules", "EventLog", "LogReview", "Control", "SystemCall", "DemoOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DemoOptions
 import Dispatch
 import Foundation
 import Sandbox
@@ -25,33 +26,11 @@ struct DemoCommand: ParsableCommand {
             the demo ends or is interrupted.
             """)
 
-    @Option(help: "TCP port of the demo's download service.")
-    var port: UInt16 = 8080
-
-    @Option(help: "Size of the download in MiB.")
-    var downloadSize = 48
-
-    @Option(help: "Pace of the download while the attacks run, in KiB per second.")
-    var downloadRate = 1536
-
-    @Option(help: "Spoofed SYNs in the flood.")
-    var flood = 2000
-
-    @Option(help: "Keep synwall's JSON Lines event log at this path (default: a temporary file).")
-    var log: String?
+    @OptionGroup var options: DemoOptions
 
     @Option(help: ArgumentHelp("The synwall binary the demo runs (default: the one beside this program).",
                                visibility: .hidden))
     var synwall: String?
-
-    func validate() throws {
-        guard (4...4096).contains(downloadSize) else { throw ValidationError("--download-size must be 4 to 4096 MiB.") }
-        guard (64...1_048_576).contains(downloadRate) else {
-            throw ValidationError("--download-rate must be 64 to 1048576 KiB per second.")
-        }
-        guard (300...100_000).contains(flood) else { throw ValidationError("--flood must be 300 to 100000 SYNs.") }
-        guard port != 22 else { throw ValidationError("--port 22 is the demo's SSH port: choose another.") }
-    }
 
     func run() throws {
         guard geteuid() == 0 else {
@@ -71,9 +50,10 @@ struct DemoCommand: ParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("synwall-demo-\(getpid())")
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let context = Context(
-            binary: binary, testbed: testbed, port: port, downloadBytes: UInt64(downloadSize) << 20, downloadRate: downloadRate << 10,
-            flood: flood, logPath: log ?? scratch.appendingPathComponent("events.jsonl").path, scratch: scratch,
-            keepLog: log != nil)
+            binary: binary, testbed: testbed, port: options.port, downloadBytes: UInt64(options.downloadSize) << 20,
+            downloadRate: options.downloadRate << 10, flood: options.flood,
+            logPath: options.log ?? scratch.appendingPathComponent("events.jsonl").path, scratch: scratch,
+            keepLog: options.log != nil)
         let signals = context.catchInterrupts()
         defer {
             signals.forEach { $0.cancel() }

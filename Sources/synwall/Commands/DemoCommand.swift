@@ -1,4 +1,5 @@
 import ArgumentParser
+import DemoOptions
 import Foundation
 import SystemCall
 
@@ -22,29 +23,7 @@ struct DemoCommand: ParsableCommand {
             synwall-testbed, installed beside synwall or in /usr/lib/synwall.
             """)
 
-    @Option(help: "TCP port of the demo's download service.")
-    var port: UInt16 = 8080
-
-    @Option(help: "Size of the download in MiB.")
-    var downloadSize = 48
-
-    @Option(help: "Pace of the download while the attacks run, in KiB per second.")
-    var downloadRate = 1536
-
-    @Option(help: "Spoofed SYNs in the flood.")
-    var flood = 2000
-
-    @Option(help: "Keep synwall's JSON Lines event log at this path (default: a temporary file).")
-    var log: String?
-
-    func validate() throws {
-        guard (4...4096).contains(downloadSize) else { throw ValidationError("--download-size must be 4 to 4096 MiB.") }
-        guard (64...1_048_576).contains(downloadRate) else {
-            throw ValidationError("--download-rate must be 64 to 1048576 KiB per second.")
-        }
-        guard (300...100_000).contains(flood) else { throw ValidationError("--flood must be 300 to 100000 SYNs.") }
-        guard port != 22 else { throw ValidationError("--port 22 is the demo's SSH port: choose another.") }
-    }
+    @OptionGroup var options: DemoOptions
 
     /// The test bed's name.
     static let testbedName = "synwall-testbed"
@@ -70,10 +49,7 @@ struct DemoCommand: ParsableCommand {
                            + candidates.joined(separator: " and ") + "); build it with swift build, "
                            + "or install the synwall package")
         }
-        var arguments = [testbed, "demo", "--synwall", binary, "--port", String(port),
-                         "--download-size", String(downloadSize), "--download-rate", String(downloadRate),
-                         "--flood", String(flood)]
-        if let log { arguments += ["--log", log] }
+        let arguments = [testbed, "demo", "--synwall", binary] + options.arguments
         fflush(nil)
         let argv = arguments.map { strdup($0) } + [nil]
         execv(testbed, argv)
